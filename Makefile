@@ -1,0 +1,57 @@
+# xdp-pong: `make` builds build/xdp-pong (the BPF object embedded as a skeleton).
+# `make demo`, `make check` and `make bench` install their Debian packages first.
+
+BUILD    ?= build
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PYTHON   ?= /usr/bin/python3
+ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -Wall -Wextra -I$(BUILD) -Ixdp -Iloader
+LDLIBS   := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf -lelf -lz)
+BPF_CFLAGS := -g -O2 -target bpf -Wall -Wextra -Ixdp -I$(ARCH_INC)
+
+BPF_HDRS := xdp/pong.h $(wildcard xdp/lib/*.h)
+CLI_SRCS := $(wildcard loader/*.c)
+CLI_HDRS := $(wildcard loader/*.h) xdp/pong.h
+
+.PHONY: all deps demo check unit integration bench clean
+all: $(BUILD)/xdp-pong $(BUILD)/pass.bpf.o $(BUILD)/pong-testrun
+
+$(BUILD):
+	mkdir -p $@
+
+$(BUILD)/%.bpf.o: xdp/%.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/pong.skel.h: $(BUILD)/pong.bpf.o
+	$(BPFTOOL) gen skeleton $< name pong > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/xdp-pong: $(CLI_SRCS) $(CLI_HDRS) $(BUILD)/pong.skel.h
+	$(CC) $(CFLAGS) $(CLI_SRCS) -o $@ $(LDLIBS)
+
+# Unit-test driver: runs frames through the real program with BPF_PROG_TEST_RUN.
+$(BUILD)/pong-testrun: tests/unit/testrun.c xdp/pong.h $(BUILD)/pong.skel.h
+	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+deps:
+	./scripts/deps.sh
+
+demo: deps
+	$(MAKE) all
+	./scripts/demo.sh
+
+check: deps
+	$(MAKE) all
+	$(PYTHON) tests/run.py
+
+unit: all
+	$(PYTHON) tests/run.py unit
+
+integration: all
+	$(PYTHON) tests/run.py integration
+
+clean:
+	rm -rf $(BUILD)

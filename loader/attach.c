@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Finding, attaching and detaching xdp-pong on interfaces, through libxdp. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <net/if_arp.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "xdp-pong.h"
+#include "pong.skel.h"
+
+static bool is_pong(const struct xdp_program *p)
+{
+	return p && strcmp(xdp_program__name(p), PONG_PROG_NAME) == 0;
+}
+
+static void describe(char *buf, size_t len, const struct xdp_program *p)
+{
+	snprintf(buf, len, "'%s' (id %u)", xdp_program__name(p), xdp_program__id(p));
+}
+
+/*
+ * What runs on ifindex: fills a (attached, mode, program id, config, and any
+ * other program). With prog_fd, also returns a new fd of xdp-pong's program.
+ * Works without bpffs: with a single program per interface (libxdp's legacy
+ * mode, the only one on kernels that refuse freplace) nothing is pinned.
+ * Returns 0, or a negative errno when the interface cannot be queried.
+ */
+int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p, *found = NULL;
+	long err = libxdp_get_error(mp);
+
+	a->attached = false;
+	a->cfg_known = false;
+	a->other[0] = '\0';
+	a->shared = false;
+	if (prog_fd)
+		*prog_fd = -1;
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return (int)err;
+
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (is_pong(p))
+			found = p;
+		else if (p)
+			describe(a->other, sizeof(a->other), p);
+	} else {
+		a->shared = true;
+		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
+			if (is_pong(p))
+				found = p;
+			else if (!a->other[0])
+				describe(a->other, sizeof(a->other), p);
+		}
+	}
+
+	if (found) {
+		int fd;
+
+		a->attached = true;
+		a->mode = xdp_multiprog__attach_mode(mp);
+		a->prog_id = xdp_program__id(found);
+		fd = bpf_prog_get_fd_by_id(a->prog_id);
+		if (fd >= 0) {
+			a->cfg_known = pong_read_config(fd, &a->cfg) == 0;
+			if (prog_fd)
+				*prog_fd = fd;
+			else
+				close(fd);
+		} else if (prog_fd) {
+			err = -errno;
+		}
+	}
+	xdp_multiprog__close(mp);
+	return (int)err;
+}
+
+static int iface_mac(const char *name, __u8 mac[6])
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		err = -errno;
+	else if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+		err = -EPFNOSUPPORT;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return err;
+}
+
+static int attach_one(const char *name, int ifindex, const __u8 mac[6],
+		      const struct attach_opts *o)
+{
+	struct xdp_program *prog = NULL;
+	struct pong *skel;
+	long err;
+
+	skel = pong__open();
+	if (!skel) {
+		pong_err("%s: cannot open the embedded BPF object: %s", name, strerror(errno));
+		return -errno;
+	}
+	memcpy((void *)skel->rodata->pong_cfg.mac, mac, 6);
+	skel->rodata->pong_cfg.ttl = (__u8)o->ttl;
+
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = skel->obj, .prog_name = PONG_PROG_NAME);
+	prog = xdp_program__create(&xopts);
+	err = libxdp_get_error(prog);
+	if (err) {
+		pong_err("%s: cannot prepare the XDP program: %s", name, strerror((int)-err));
+		prog = NULL;
+		goto out;
+	}
+
+	err = xdp_program__attach(prog, ifindex, o->mode, 0);
+	if (err == -EOPNOTSUPP && o->mode == XDP_MODE_NATIVE)
+		pong_err("%s: its driver has no native XDP support; --mode skb runs generic XDP instead (slower)", name);
+	else if (err == -EEXIST || err == -EBUSY)
+		pong_err("%s: another XDP program is attached and could not be shared; not replacing it", name);
+	else if (err == -EPERM)
+		pong_err("%s: permission denied loading the XDP program (need CAP_BPF and CAP_NET_ADMIN)", name);
+	else if (err)
+		pong_err("%s: attach failed: %s", name, strerror((int)-err));
+out:
+	xdp_program__close(prog);
+	pong__destroy(skel);
+	return (int)err;
+}
+
+static int detach_one(const char *name, int ifindex)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p, *found = NULL;
+	long err = libxdp_get_error(mp);
+
+	if (err) {
+		pong_err("%s: cannot query XDP programs: %s", name, strerror((int)-err));
+		return (int)err;
+	}
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		found = is_pong(p) ? p : NULL;
+	} else {
+		for (p = xdp_multiprog__next_prog(NULL, mp); p && !found; p = xdp_multiprog__next_prog(p, mp))
+			found = is_pong(p) ? p : NULL;
+	}
+	if (!found) {
+		pong_err("%s: xdp-pong is not attached", name);
+		err = -ENOENT;
+	} else {
+		err = xdp_program__detach(found, ifindex, xdp_multiprog__attach_mode(mp), 0);
+		if (err)
+			pong_err("%s: detach failed: %s", name, strerror((int)-err));
+	}
+	xdp_multiprog__close(mp);
+	return (int)err;
+}
+
+/*
+ * Attach to every interface or to none: all are checked first, and if one
+ * attach still fails, those attached by this call are detached again.
+ */
+int pong_attach(char **names, int n, const struct attach_opts *o)
+{
+	int ifindex[PONG_MAX_IFACES];
+	__u8 mac[PONG_MAX_IFACES][6];
+	int err, done;
+
+	if (pong_parse_ifaces(names, n, ifindex))
+		return 1;
+	for (int i = 0; i < n; i++) {
+		struct pong_attachment a;
+
+		err = iface_mac(names[i], mac[i]);
+		if (err == -EPFNOSUPPORT) {
+			pong_err("%s: not an Ethernet interface; xdp-pong answers on Ethernet only", names[i]);
+			return 1;
+		} else if (err) {
+			pong_err("%s: cannot read its MAC address: %s", names[i], strerror(-err));
+			return 1;
+		}
+		err = pong_find(ifindex[i], &a, NULL);
+		if (err) {
+			pong_err("%s: cannot query XDP programs: %s", names[i], strerror(-err));
+			return 1;
+		}
+		if (a.attached) {
+			pong_err("%s: xdp-pong is already attached (program id %u)", names[i], a.prog_id);
+			return 1;
+		}
+		if (a.other[0] && !a.shared) {
+			/* libxdp never replaces a program attached without its dispatcher */
+			pong_err("%s: XDP program %s is attached; xdp-pong will not replace it", names[i], a.other);
+			return 1;
+		}
+	}
+
+	for (done = 0; done < n; done++) {
+		if (attach_one(names[done], ifindex[done], mac[done], o))
+			break;
+	}
+	if (done == n)
+		return 0;
+	while (done-- > 0) {
+		if (detach_one(names[done], ifindex[done]) == 0)
+			fprintf(stderr, "xdp-pong: %s: detached again, nothing was left attached\n", names[done]);
+	}
+	return 1;
+}
+
+/* Detach from every named interface; all must carry xdp-pong, checked first. */
+int pong_detach(char **names, int n)
+{
+	int ifindex[PONG_MAX_IFACES];
+	int failed = 0;
+
+	if (pong_parse_ifaces(names, n, ifindex))
+		return 1;
+	for (int i = 0; i < n; i++) {
+		struct pong_attachment a;
+		int err = pong_find(ifindex[i], &a, NULL);
+
+		if (err) {
+			pong_err("%s: cannot query XDP programs: %s", names[i], strerror(-err));
+			return 1;
+		}
+		if (!a.attached) {
+			pong_err("%s: xdp-pong is not attached%s%s", names[i],
+				 a.other[0] ? "; it runs another XDP program, left alone: " : "", a.other);
+			return 1;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		failed |= detach_one(names[i], ifindex[i]) != 0;
+	return failed;
+}

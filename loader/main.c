@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xdp-pong CLI: attach, detach, status, stats.
+ * Each subcommand has its own option table and --help.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include "xdp-pong.h"
+
+struct subcommand {
+	const char *name;
+	const char *usage;    /* arguments, after "xdp-pong NAME" */
+	const char *help;     /* what it does and its options */
+	const char *shortopts;
+	const struct option *longopts;
+	int (*run)(int argc, char **argv);
+};
+
+static const struct subcommand *current;
+
+static void usage_of(const struct subcommand *sc, FILE *f)
+{
+	fprintf(f, "Usage: xdp-pong %s %s\n\n%s", sc->name, sc->usage, sc->help);
+}
+
+/* Bad usage: one line on stderr, exit status 2 (as getopt-style tools do). */
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "xdp-pong %s: ", current->name);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see 'xdp-pong %s --help')\n", current->name);
+	return 2;
+}
+
+/* getopt found an unknown option, or one missing its value: say which. */
+static void report_bad_option(int opt, const char *word)
+{
+	for (const struct option *o = current->longopts; opt == ':' && o->name; o++) {
+		if (o->val == optopt && o->has_arg == required_argument) {
+			fprintf(stderr, "xdp-pong %s: option --%s needs a value (see 'xdp-pong %s --help')\n",
+				current->name, o->name, current->name);
+			return;
+		}
+	}
+	if (optopt)
+		fprintf(stderr, "xdp-pong %s: unknown option -%c", current->name, optopt);
+	else
+		fprintf(stderr, "xdp-pong %s: unknown option '%s'", current->name, word);
+	fprintf(stderr, " (see 'xdp-pong %s --help')\n", current->name);
+}
+
+/*
+ * Parse argv with the current subcommand's table. Options and interface names
+ * may come in any order. Calls on_opt for each option; returns the index of
+ * the first operand, or -1 after --help (already printed), or -2 on error.
+ */
+static int parse_opts(int argc, char **argv, int (*on_opt)(int opt, const char *arg))
+{
+	int opt;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, current->shortopts, current->longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			usage_of(current, stdout);
+			return -1;
+		}
+		if (opt == 'v') {
+			verbose = true;
+			continue;
+		}
+		if (opt == '?' || opt == ':') {
+			report_bad_option(opt, argv[optind - 1]);
+			return -2;
+		}
+		if (!on_opt || on_opt(opt, optarg))
+			return -2;
+	}
+	return optind;
+}
+
+/* ---- attach ---- */
+
+static struct attach_opts attach_opts;
+
+static int attach_opt(int opt, const char *arg)
+{
+	char *end;
+	long v;
+
+	switch (opt) {
+	case 'm':
+		if (!strcmp(arg, "native"))
+			attach_opts.mode = XDP_MODE_NATIVE;
+		else if (!strcmp(arg, "skb"))
+			attach_opts.mode = XDP_MODE_SKB;
+		else
+			return usage_error("--mode must be native or skb, not '%s'", arg);
+		return 0;
+	case 't':
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || v < 1 || v > 255)
+			return usage_error("--ttl must be a whole number from 1 to 255, not '%s'", arg);
+		attach_opts.ttl = (int)v;
+		return 0;
+	}
+	return 1;
+}
+
+static int cmd_attach(int argc, char **argv)
+{
+	int first;
+
+	attach_opts.mode = XDP_MODE_NATIVE;
+	attach_opts.ttl = PONG_DEFAULT_TTL;
+	first = parse_opts(argc, argv, attach_opt);
+	if (first < 0)
+		return first == -1 ? 0 : 2;
+	if (first == argc)
+		return usage_error("%s", "no interface given");
+	if (pong_require_root())
+		return 1;
+	if (pong_attach(argv + first, argc - first, &attach_opts))
+		return 1;
+	for (int i = first; i < argc; i++)
+		printf("xdp-pong attached to %s (%s mode, ttl %d)\n", argv[i],
+		       pong_mode_name(attach_opts.mode), attach_opts.ttl);
+	return 0;
+}
+
+/* ---- detach ---- */
+
+static int cmd_detach(int argc, char **argv)
+{
+	int first = parse_opts(argc, argv, NULL);
+
+	if (first < 0)
+		return first == -1 ? 0 : 2;
+	if (first == argc)
+		return usage_error("%s", "no interface given");
+	if (pong_require_root())
+		return 1;
+	if (pong_detach(argv + first, argc - first))
+		return 1;
+	for (int i = first; i < argc; i++)
+		printf("xdp-pong detached from %s\n", argv[i]);
+	return 0;
+}
+
+/* ---- status and stats: which interfaces ---- */
+
+/*
+ * Fill a[] for the named interfaces, or with every interface that carries
+ * xdp-pong when none is named. With need_attached, a named interface without
+ * xdp-pong is an error. Returns the count, or -1 after printing an error.
+ */
+static int collect(char **names, int n, struct pong_attachment *a, bool need_attached)
+{
+	int count = 0, err;
+
+	if (n > 0) {
+		int ifindex[PONG_MAX_IFACES];
+
+		if (pong_parse_ifaces(names, n, ifindex))
+			return -1;
+		for (int i = 0; i < n; i++) {
+			snprintf(a[i].name, sizeof(a[i].name), "%s", names[i]);
+			a[i].ifindex = ifindex[i];
+			err = pong_find(ifindex[i], &a[i], NULL);
+			if (err) {
+				pong_err("%s: cannot query XDP programs: %s", names[i], strerror(-err));
+				return -1;
+			}
+			if (need_attached && !a[i].attached) {
+				pong_err("%s: xdp-pong is not attached", names[i]);
+				return -1;
+			}
+		}
+		return n;
+	}
+
+	struct if_nameindex *all = if_nameindex(), *it;
+
+	if (!all) {
+		pong_err("cannot list interfaces: %s", strerror(errno));
+		return -1;
+	}
+	for (it = all; it->if_index && count < PONG_MAX_IFACES; it++) {
+		struct pong_attachment *cur = &a[count];
+
+		snprintf(cur->name, sizeof(cur->name), "%s", it->if_name);
+		cur->ifindex = (int)it->if_index;
+		if (pong_find(cur->ifindex, cur, NULL) == 0 && cur->attached)
+			count++;
+	}
+	if_freenameindex(all);
+	return count;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	struct pong_attachment a[PONG_MAX_IFACES];
+	int first = parse_opts(argc, argv, NULL), n;
+
+	if (first < 0)
+		return first == -1 ? 0 : 2;
+	if (pong_require_root())
+		return 1;
+	n = collect(argv + first, argc - first, a, false);
+	if (n < 0)
+		return 1;
+	if (n == 0) {
+		printf("xdp-pong is not attached to any interface\n");
+		return 0;
+	}
+	print_status_table(a, n);
+	return 0;
+}
+
+static bool stats_json;
+
+static int stats_opt(int opt, const char *arg)
+{
+	(void)arg;
+	if (opt == 'j') {
+		stats_json = true;
+		return 0;
+	}
+	return 1;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	static struct pong_attachment a[PONG_MAX_IFACES];
+	static struct pong_counters c[PONG_MAX_IFACES];
+	int first = parse_opts(argc, argv, stats_opt), n;
+
+	if (first < 0)
+		return first == -1 ? 0 : 2;
+	if (pong_require_root())
+		return 1;
+	n = collect(argv + first, argc - first, a, true);
+	if (n < 0)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		int fd, err = pong_find(a[i].ifindex, &a[i], &fd);
+
+		if (!err && !a[i].attached)
+			err = -ENOENT;   /* detached since collect() */
+		if (!err)
+			err = pong_read_counters(fd, &c[i]);
+		if (fd >= 0)
+			close(fd);
+		if (err) {
+			pong_err("%s: cannot read xdp-pong's counters: %s", a[i].name,
+				 err == -EPROTO ? "the attached program is from another xdp-pong version"
+						: strerror(-err));
+			return 1;
+		}
+	}
+	if (stats_json) {
+		print_stats_json(a, c, n);
+	} else if (n == 0) {
+		printf("xdp-pong is not attached to any interface\n");
+	} else {
+		print_stats_table(a, c, n);
+	}
+	return 0;
+}
+
+/* ---- the table ---- */
+
+static const struct option attach_long[] = {
+	{ "mode", required_argument, NULL, 'm' },
+	{ "ttl", required_argument, NULL, 't' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+static const struct option plain_long[] = {
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+static const struct option stats_long[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+static const struct subcommand commands[] = {
+	{ "attach", "IFACE... [--mode native|skb] [--ttl N] [--verbose]",
+	  "Attach xdp-pong to each interface (through libxdp); the command exits and the\n"
+	  "program stays attached, answering ICMP echo and ARP for every address that\n"
+	  "reaches the interface. All interfaces are attached, or none.\n\n"
+	  "  -m, --mode MODE   native (default; no silent fallback) or skb (generic XDP)\n"
+	  "  -t, --ttl N       TTL of echo replies, 1-255 (default 64)\n"
+	  "  -v, --verbose     show libbpf/libxdp messages\n"
+	  "  -h, --help        this help\n",
+	  ":m:t:vh", attach_long, cmd_attach },
+	{ "detach", "IFACE... [--verbose]",
+	  "Remove xdp-pong from each interface; other XDP programs are left alone.\n\n"
+	  "  -v, --verbose     show libbpf/libxdp messages\n"
+	  "  -h, --help        this help\n",
+	  ":vh", plain_long, cmd_detach },
+	{ "status", "[IFACE...]",
+	  "Show interfaces running xdp-pong (or the named ones): mode, program id,\n"
+	  "reply TTL and the MAC replies are sent from.\n\n"
+	  "  -h, --help        this help\n",
+	  ":vh", plain_long, cmd_status },
+	{ "stats", "[IFACE...] [--json]",
+	  "Show packet and byte counters of xdp-pong on each interface running it\n"
+	  "(or the named ones): replies by kind, frames passed to the kernel, and\n"
+	  "frames refused with the reason why.\n\n"
+	  "  -j, --json        machine-readable output:\n"
+	  "                    {\"interfaces\":[{\"name\",\"ifindex\",\"mode\",\"prog_id\",\n"
+	  "                     \"counters\":{NAME:{\"packets\",\"bytes\"}},\n"
+	  "                     \"refused_by_reason\":{REASON:{\"packets\",\"bytes\"}}}]}\n"
+	  "  -h, --help        this help\n",
+	  ":jh", stats_long, cmd_stats },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: xdp-pong COMMAND [OPTIONS] [IFACE...]\n\n"
+		   "Answer ICMP echo and ARP for any address, at the NIC, with XDP.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].usage);
+	fprintf(f, "\n'xdp-pong COMMAND --help' explains each one. 'xdp-pong --version' prints the version.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("xdp-pong %s\n", PONG_VERSION);
+		return 0;
+	}
+	pong_setup_logging();
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (!strcmp(argv[1], commands[i].name)) {
+			current = &commands[i];
+			return current->run(argc - 1, argv + 1);
+		}
+	}
+	fprintf(stderr, "xdp-pong: unknown command '%s' (see 'xdp-pong --help')\n", argv[1]);
+	return 2;
+}

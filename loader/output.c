@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Output formats: the status table, the stats table, and stats as JSON. */
+#include <stdio.h>
+#include <inttypes.h>
+#include "xdp-pong.h"
+
+const char *const pong_counter_names[PONG_CNT__MAX] = {
+#define PONG_X_NAME(id, name) [PONG_CNT_##id] = name,
+	PONG_COUNTERS(PONG_X_NAME)
+#undef PONG_X_NAME
+};
+
+const char *const pong_reason_names[PONG_R__MAX] = {
+#define PONG_X_NAME(id, name, text) [PONG_R_##id] = name,
+	PONG_REASONS(PONG_X_NAME)
+#undef PONG_X_NAME
+};
+
+const char *const pong_reason_texts[PONG_R__MAX] = {
+#define PONG_X_TEXT(id, name, text) [PONG_R_##id] = text,
+	PONG_REASONS(PONG_X_TEXT)
+#undef PONG_X_TEXT
+};
+
+const char *pong_mode_name(enum xdp_attach_mode mode)
+{
+	switch (mode) {
+	case XDP_MODE_NATIVE: return "native";
+	case XDP_MODE_SKB:    return "skb";
+	case XDP_MODE_HW:     return "hw";
+	default:              return "unknown";
+	}
+}
+
+static void print_mac(const __u8 *m)
+{
+	printf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+void print_status_table(const struct pong_attachment *a, int n)
+{
+	printf("%-16s %7s  %-7s %8s  %-4s %s\n", "INTERFACE", "IFINDEX", "MODE", "PROG ID", "TTL", "MAC");
+	for (int i = 0; i < n; i++) {
+		if (!a[i].attached) {
+			printf("%-16s %7d  %-7s %8s  %-4s %s\n", a[i].name, a[i].ifindex, "-", "-", "-",
+			       a[i].other[0] ? "not attached (other XDP program there)" : "not attached");
+			continue;
+		}
+		printf("%-16s %7d  %-7s %8u  ", a[i].name, a[i].ifindex, pong_mode_name(a[i].mode), a[i].prog_id);
+		if (a[i].cfg_known) {
+			printf("%-4u ", a[i].cfg.ttl);
+			print_mac(a[i].cfg.mac);
+		} else {
+			printf("%-4s %s", "?", "?");
+		}
+		putchar('\n');
+	}
+}
+
+void print_stats_table(const struct pong_attachment *a, const struct pong_counters *c, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (i)
+			putchar('\n');
+		printf("%s (ifindex %d, %s, prog id %u)\n", a[i].name, a[i].ifindex,
+		       pong_mode_name(a[i].mode), a[i].prog_id);
+		printf("  %-18s %14s %16s\n", "COUNTER", "PACKETS", "BYTES");
+		for (int k = 0; k < PONG_CNT__MAX; k++)
+			printf("  %-18s %14" PRIu64 " %16" PRIu64 "\n", pong_counter_names[k],
+			       (uint64_t)c[i].counter[k].packets, (uint64_t)c[i].counter[k].bytes);
+		for (int r = 1; r < PONG_R__MAX; r++) {
+			if (!c[i].reason[r].packets)
+				continue;
+			printf("    %-16s %14" PRIu64 " %16" PRIu64 "  %s\n", pong_reason_names[r],
+			       (uint64_t)c[i].reason[r].packets, (uint64_t)c[i].reason[r].bytes,
+			       pong_reason_texts[r]);
+		}
+	}
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+static void json_stat(const char *name, const struct pong_stat *s, int first)
+{
+	printf("%s\"%s\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}", first ? "" : ",",
+	       name, (uint64_t)s->packets, (uint64_t)s->bytes);
+}
+
+void print_stats_json(const struct pong_attachment *a, const struct pong_counters *c, int n)
+{
+	printf("{\"interfaces\":[");
+	for (int i = 0; i < n; i++) {
+		printf("%s{\"name\":", i ? "," : "");
+		json_string(a[i].name);
+		printf(",\"ifindex\":%d,\"mode\":\"%s\",\"prog_id\":%u,\"counters\":{",
+		       a[i].ifindex, pong_mode_name(a[i].mode), a[i].prog_id);
+		for (int k = 0; k < PONG_CNT__MAX; k++)
+			json_stat(pong_counter_names[k], &c[i].counter[k], k == 0);
+		printf("},\"refused_by_reason\":{");
+		for (int r = 1; r < PONG_R__MAX; r++)
+			json_stat(pong_reason_names[r], &c[i].reason[r], r == 1);
+		printf("}}");
+	}
+	printf("]}\n");
+}

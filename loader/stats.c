@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Reading xdp-pong's counters from any later invocation. The maps are found
+ * through the program attached to the interface (program -> map ids -> map
+ * by name), so nothing needs to be pinned and no bpffs needs to be mounted:
+ * this works after the attaching process has exited and inside
+ * `ip netns exec`, where /sys (and any bpffs under it) is a fresh mount.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "xdp-pong.h"
+
+#define MAX_PROG_MAPS 16
+
+/* A new fd of the map of xdp-pong's program whose name ends with suffix. */
+static int prog_map_fd(int prog_fd, const char *suffix, struct bpf_map_info *minfo)
+{
+	__u32 ids[MAX_PROG_MAPS];
+	struct bpf_prog_info info = {
+		.nr_map_ids = MAX_PROG_MAPS,
+		.map_ids = (__u64)(unsigned long)ids,
+	};
+	__u32 len = sizeof(info);
+	size_t slen = strlen(suffix);
+
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -errno;
+	for (__u32 i = 0; i < info.nr_map_ids && i < MAX_PROG_MAPS; i++) {
+		__u32 mlen = sizeof(*minfo);
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+		size_t nlen;
+
+		if (fd < 0)
+			continue;
+		memset(minfo, 0, sizeof(*minfo));
+		if (bpf_obj_get_info_by_fd(fd, minfo, &mlen) == 0) {
+			nlen = strlen(minfo->name);
+			if (nlen >= slen && strcmp(minfo->name + nlen - slen, suffix) == 0)
+				return fd;
+		}
+		close(fd);
+	}
+	return -ENOENT;
+}
+
+/* Sum a per-CPU array of struct pong_stat over all possible CPUs. */
+static int sum_percpu(int map_fd, __u32 entries, struct pong_stat *out)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct pong_stat *vals;
+	int err = 0;
+
+	if (ncpus <= 0)
+		return -EINVAL;
+	vals = calloc((size_t)ncpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 key = 0; key < entries && !err; key++) {
+		out[key].packets = out[key].bytes = 0;
+		if (bpf_map_lookup_elem(map_fd, &key, vals)) {
+			err = -errno;
+			break;
+		}
+		for (int cpu = 0; cpu < ncpus; cpu++) {
+			out[key].packets += vals[cpu].packets;
+			out[key].bytes += vals[cpu].bytes;
+		}
+	}
+	free(vals);
+	return err;
+}
+
+int pong_read_counters(int prog_fd, struct pong_counters *out)
+{
+	static const struct {
+		const char *map;
+		__u32 entries;
+		size_t offset;
+	} maps[] = {
+		{ PONG_COUNTERS_MAP, PONG_CNT__MAX, offsetof(struct pong_counters, counter) },
+		{ PONG_REASONS_MAP, PONG_R__MAX, offsetof(struct pong_counters, reason) },
+	};
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		struct bpf_map_info minfo;
+		int err, fd = prog_map_fd(prog_fd, maps[i].map, &minfo);
+
+		if (fd < 0)
+			return fd;
+		if (minfo.max_entries != maps[i].entries ||
+		    minfo.value_size != sizeof(struct pong_stat)) {
+			close(fd);
+			return -EPROTO;   /* a program from another version of xdp-pong */
+		}
+		err = sum_percpu(fd, maps[i].entries, (struct pong_stat *)((char *)out + maps[i].offset));
+		close(fd);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The config the program was loaded with: its .rodata holds just pong_cfg. */
+int pong_read_config(int prog_fd, struct pong_config *cfg)
+{
+	struct bpf_map_info minfo;
+	__u32 key = 0;
+	int err = 0, fd = prog_map_fd(prog_fd, ".rodata", &minfo);
+
+	if (fd < 0)
+		return fd;
+	if (minfo.value_size != sizeof(*cfg) || bpf_map_lookup_elem(fd, &key, cfg))
+		err = -EPROTO;
+	close(fd);
+	return err;
+}

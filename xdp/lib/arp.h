@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* ARP for IPv4 over Ethernet: classify a request and answer it in place. */
+#ifndef PONG_LIB_ARP_H
+#define PONG_LIB_ARP_H
+
+#include <linux/types.h>
+#include <linux/if_arp.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "../pong.h"
+#include "eth.h"
+#include "ipv4.h"
+
+/* The ARP header with its Ethernet/IPv4 body (RFC 826). IPs are unaligned. */
+struct arp_eth_ipv4 {
+	__be16 htype;
+	__be16 ptype;
+	__u8 hlen;
+	__u8 plen;
+	__be16 op;
+	__u8 sha[ETH_ALEN];
+	__u8 spa[4];
+	__u8 tha[ETH_ALEN];
+	__u8 tpa[4];
+} __attribute__((packed));
+
+static __always_inline __be32 arp_ip(const __u8 *p)
+{
+	__be32 v;
+
+	__builtin_memcpy(&v, p, 4);
+	return v;
+}
+
+/* 0 if the ARP frame at the cursor is a request we answer, else the refusal reason. */
+static __always_inline int arp_check_request(struct cursor *c, struct ethhdr *eth,
+					     const volatile __u8 *our_mac,
+					     struct arp_eth_ipv4 **arpp)
+{
+	struct arp_eth_ipv4 *arp = c->pos;
+	__be32 spa, tpa;
+
+	if (!mac_is_broadcast(eth->h_dest) && !mac_equal(eth->h_dest, our_mac))
+		return PONG_R_L2_DST;
+	if (mac_is_multicast(eth->h_source))
+		return PONG_R_L2_SRC;
+	if ((void *)(arp + 1) > c->end)
+		return PONG_R_TRUNCATED;
+	if (arp->htype != bpf_htons(ARPHRD_ETHER) || arp->ptype != bpf_htons(ETH_P_IP) ||
+	    arp->hlen != ETH_ALEN || arp->plen != 4)
+		return PONG_R_ARP_FORMAT;
+	if (arp->op != bpf_htons(ARPOP_REQUEST))
+		return PONG_R_ARP_OP;
+	spa = arp_ip(arp->spa);
+	tpa = arp_ip(arp->tpa);
+	if (spa == 0)
+		return PONG_R_ARP_PROBE;
+	if (spa == tpa)
+		return PONG_R_ARP_GRATUITOUS;
+	if (!ipv4_dst_ok(tpa))
+		return PONG_R_ARP_TARGET;
+	*arpp = arp;
+	return 0;
+}
+
+/* Request -> reply: "target IP is at our MAC", sent back to the requester. */
+static __always_inline void arp_reply(struct ethhdr *eth, struct arp_eth_ipv4 *arp,
+				      const volatile __u8 *our_mac)
+{
+	__u8 ip[4];
+
+	arp->op = bpf_htons(ARPOP_REPLY);
+	__builtin_memcpy(arp->tha, arp->sha, ETH_ALEN);
+	mac_copy(arp->sha, our_mac);
+	__builtin_memcpy(ip, arp->spa, 4);
+	__builtin_memcpy(arp->spa, arp->tpa, 4);
+	__builtin_memcpy(arp->tpa, ip, 4);
+	eth_reply(eth, our_mac);
+}
+
+#endif

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* ICMPv4 echo: classify a request and turn it into a reply in place. */
+#ifndef PONG_LIB_ICMP_H
+#define PONG_LIB_ICMP_H
+
+#include <linux/types.h>
+#include <linux/icmp.h>
+#include <linux/ip.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "../pong.h"
+#include "csum.h"
+#include "eth.h"
+
+/*
+ * The ICMP message at the cursor, inside an IPv4 packet of total length tot
+ * whose header is hlen bytes: 0 if it is an echo request we answer,
+ * otherwise the refusal reason.
+ */
+static __always_inline int icmp4_check_echo(struct cursor *c, struct icmphdr **icmpp,
+					    __u32 room)
+{
+	struct icmphdr *icmp = c->pos;
+
+	if ((void *)(icmp + 1) > c->end || room < sizeof(*icmp))
+		return PONG_R_TRUNCATED;
+	if (icmp->type != ICMP_ECHO)
+		return PONG_R_ICMP_TYPE;
+	if (icmp->code != 0)
+		return PONG_R_ICMP_CODE;
+	*icmpp = icmp;
+	return 0;
+}
+
+/*
+ * Rewrite an echo request into its reply: addresses swapped (checksum
+ * neutral), TTL set, type 8 -> 0. Both checksums are updated incrementally,
+ * so a request with a wrong checksum gets a reply with the same error.
+ */
+static __always_inline void icmp4_echo_reply(struct iphdr *iph, struct icmphdr *icmp, __u8 ttl)
+{
+	__be32 addr = iph->saddr;
+	__be16 old_word, new_word;
+
+	iph->saddr = iph->daddr;
+	iph->daddr = addr;
+
+	old_word = *(__be16 *)&iph->ttl;          /* ttl and protocol share a word */
+	iph->ttl = ttl;
+	new_word = *(__be16 *)&iph->ttl;
+	iph->check = csum_replace2(iph->check, old_word, new_word);
+
+	old_word = *(__be16 *)icmp;               /* type and code share a word */
+	icmp->type = ICMP_ECHOREPLY;
+	new_word = *(__be16 *)icmp;
+	icmp->checksum = csum_replace2(icmp->checksum, old_word, new_word);
+}
+
+#endif

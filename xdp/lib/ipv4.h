@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* IPv4 header parsing and the address classes xdp-pong never answers for. */
+#ifndef PONG_LIB_IPV4_H
+#define PONG_LIB_IPV4_H
+
+#include <linux/types.h>
+#include <linux/ip.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "../pong.h"
+#include "eth.h"
+
+#define IP_MF     0x2000
+#define IP_OFFSET 0x1fff
+
+/* 0.0.0.0/8 "this network", 127.0.0.0/8 loopback, 224.0.0.0/4 multicast. */
+static __always_inline int ipv4_is_special(__be32 addr)
+{
+	__u32 a = bpf_ntohl(addr);
+
+	return (a >> 24) == 0 || (a >> 24) == 127 || (a >> 28) == 0xe;
+}
+
+/* A source we would send a reply to: not special, not 240.0.0.0/4 (incl. broadcast). */
+static __always_inline int ipv4_src_ok(__be32 addr)
+{
+	return !ipv4_is_special(addr) && (bpf_ntohl(addr) >> 28) != 0xf;
+}
+
+/* A destination (or ARP target) we answer for: not special, not 255.255.255.255. */
+static __always_inline int ipv4_dst_ok(__be32 addr)
+{
+	return !ipv4_is_special(addr) && addr != 0xffffffff;
+}
+
+/*
+ * Validate an IPv4 header at the cursor whose protocol is already known.
+ * On success the cursor moves past the header (options included) and 0 is
+ * returned; otherwise the refusal reason.
+ */
+static __always_inline int parse_ipv4(struct cursor *c, struct iphdr **iphp)
+{
+	struct iphdr *iph = c->pos;
+	__u32 hlen, tot;
+
+	if ((void *)(iph + 1) > c->end)
+		return PONG_R_TRUNCATED;
+	if (iph->version != 4 || iph->ihl < 5)
+		return PONG_R_IP_HEADER;
+	hlen = iph->ihl * 4;
+	tot = bpf_ntohs(iph->tot_len);
+	if (tot < hlen || (void *)iph + tot > c->end)
+		return PONG_R_IP_HEADER;
+	if ((void *)iph + hlen > c->end)
+		return PONG_R_TRUNCATED;
+	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+		return PONG_R_IP_FRAGMENT;
+	if (!ipv4_src_ok(iph->saddr))
+		return PONG_R_IP_SRC;
+	if (!ipv4_dst_ok(iph->daddr))
+		return PONG_R_IP_DST;
+	*iphp = iph;
+	c->pos = (void *)iph + hlen;
+	return 0;
+}
+
+#endif

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xdp-pong: answer ICMP echo and ARP for any address, at the NIC.
+ *
+ * Per frame, one of three outcomes, each counted:
+ *   reply   XDP_TX, the frame rewritten in place into its answer;
+ *   refused XDP_PASS untouched: a frame we would answer, but a safety rule
+ *           said no (the reason is counted too);
+ *   passed  XDP_PASS untouched: not a frame xdp-pong answers.
+ */
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include <xdp/xdp_helpers.h>
+
+#include "pong.h"
+#include "lib/csum.h"
+#include "lib/eth.h"
+#include "lib/ipv4.h"
+#include "lib/icmp.h"
+#include "lib/arp.h"
+
+/* Set by the loader before load (libbpf-bootstrap style per-load config). */
+const volatile struct pong_config pong_cfg = {
+	.ttl = PONG_DEFAULT_TTL,
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PONG_CNT__MAX);
+	__type(key, __u32);
+	__type(value, struct pong_stat);
+} pong_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PONG_R__MAX);
+	__type(key, __u32);
+	__type(value, struct pong_stat);
+} pong_reasons SEC(".maps");
+
+/* Run before other programs when sharing the interface via libxdp; go on after XDP_PASS. */
+struct {
+	__uint(priority, 10);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(xdp_pong);
+
+/* A handler's answer: PONG_REPLY, PONG_NOT_OURS, or a refusal reason (> 0). */
+#define PONG_REPLY     0
+#define PONG_NOT_OURS  (-1)
+
+static __always_inline void count(void *map, __u32 id, __u64 bytes)
+{
+	struct pong_stat *s = bpf_map_lookup_elem(map, &id);
+
+	if (s) {
+		s->packets++;
+		s->bytes += bytes;
+	}
+}
+
+static __always_inline int handle_arp(struct cursor *c, struct ethhdr *eth)
+{
+	struct arp_eth_ipv4 *arp = 0;
+	int verdict = arp_check_request(c, eth, pong_cfg.mac, &arp);
+
+	if (verdict == PONG_REPLY && arp)
+		arp_reply(eth, arp, pong_cfg.mac);
+	return verdict;
+}
+
+static __always_inline int handle_ipv4(struct cursor *c, struct ethhdr *eth)
+{
+	struct iphdr *iph = c->pos;
+	struct icmphdr *icmp = 0;
+	int verdict;
+
+	/* Only ICMP is ours; protocol sits at a fixed offset whatever the IHL. */
+	if ((void *)(iph + 1) > c->end || iph->protocol != IPPROTO_ICMP)
+		return PONG_NOT_OURS;
+	if (!mac_equal(eth->h_dest, pong_cfg.mac))
+		return PONG_R_L2_DST;
+	if (mac_is_multicast(eth->h_source))
+		return PONG_R_L2_SRC;
+	verdict = parse_ipv4(c, &iph);
+	if (verdict)
+		return verdict;
+	verdict = icmp4_check_echo(c, &icmp, bpf_ntohs(iph->tot_len) - iph->ihl * 4);
+	if (verdict || !icmp)
+		return verdict;
+
+	eth_reply(eth, pong_cfg.mac);
+	icmp4_echo_reply(iph, icmp, pong_cfg.ttl);
+	return PONG_REPLY;
+}
+
+SEC("xdp")
+int xdp_pong(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u64 len = data_end - data;
+	struct cursor c = { .pos = data, .end = data_end };
+	struct ethhdr *eth = 0;
+	int verdict = PONG_NOT_OURS;
+	__u32 reply_counter = 0;
+
+	switch (parse_eth(&c, &eth)) {
+	case ETH_P_ARP:
+		verdict = handle_arp(&c, eth);
+		reply_counter = PONG_CNT_ARP;
+		break;
+	case ETH_P_IP:
+		verdict = handle_ipv4(&c, eth);
+		reply_counter = PONG_CNT_ECHO4;
+		break;
+	}
+
+	if (verdict == PONG_REPLY) {
+		count(&pong_counters, reply_counter, len);
+		return XDP_TX;
+	}
+	if (verdict == PONG_NOT_OURS) {
+		count(&pong_counters, PONG_CNT_PASSED, len);
+		return XDP_PASS;
+	}
+	count(&pong_reasons, verdict, len);
+	count(&pong_counters, PONG_CNT_REFUSED, len);
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The ABI shared by the XDP program (xdp/pong.bpf.c) and the CLI (loader/):
+ * program and map names, counter ids, refusal reasons and the per-load config.
+ * Both sides include this file; ids are indexes into per-CPU array maps.
+ */
+#ifndef PONG_H
+#define PONG_H
+
+#ifndef __KERNEL__
+#include <linux/types.h>
+#endif
+
+#define PONG_PROG_NAME     "xdp_pong"
+#define PONG_COUNTERS_MAP  "pong_counters"
+#define PONG_REASONS_MAP   "pong_reasons"
+#define PONG_DEFAULT_TTL   64
+
+/*
+ * Outcome counters. Every frame the program sees lands in exactly one of them:
+ * a reply of some kind, "passed" (not a frame xdp-pong answers) or "refused"
+ * (a frame xdp-pong would answer, but a safety rule said no; see reasons).
+ * X(id, json name)
+ */
+#define PONG_COUNTERS(X)          \
+	X(ECHO4,   "echo4")       \
+	X(ARP,     "arp")         \
+	X(PASSED,  "passed")      \
+	X(REFUSED, "refused")
+
+enum pong_counter {
+#define PONG_X_ENUM(id, name) PONG_CNT_##id,
+	PONG_COUNTERS(PONG_X_ENUM)
+#undef PONG_X_ENUM
+	PONG_CNT__MAX
+};
+
+/*
+ * Refusal reasons: why a candidate frame got no reply. The frame is passed to
+ * the kernel untouched. Id 0 is unused, so a handler can return 0 for "reply".
+ * X(id, json name, one-line explanation)
+ */
+#define PONG_REASONS(X)                                                              \
+	X(L2_DST,         "l2_dst",         "destination MAC neither ours nor (ARP) broadcast") \
+	X(L2_SRC,         "l2_src",         "source MAC is multicast or broadcast")          \
+	X(TRUNCATED,      "truncated",      "header cut short by the end of the frame")      \
+	X(IP_HEADER,      "ip_header",      "IPv4 version/IHL/total length invalid")         \
+	X(IP_FRAGMENT,    "ip_fragment",    "IPv4 fragment")                                 \
+	X(IP_SRC,         "ip_src",         "source in 0/8, 127/8, 224/4 or 240/4")          \
+	X(IP_DST,         "ip_dst",         "destination in 0/8, 127/8, 224/4 or broadcast") \
+	X(ICMP_TYPE,      "icmp_type",      "ICMP type is not echo request")                 \
+	X(ICMP_CODE,      "icmp_code",      "ICMP echo request with code != 0")              \
+	X(ARP_FORMAT,     "arp_format",     "ARP not Ethernet/IPv4 (htype, ptype, lengths)") \
+	X(ARP_OP,         "arp_op",         "ARP operation is not request")                  \
+	X(ARP_PROBE,      "arp_probe",      "ARP probe (sender IP 0.0.0.0, RFC 5227)")       \
+	X(ARP_GRATUITOUS, "arp_gratuitous", "gratuitous ARP (sender IP == target IP)")       \
+	X(ARP_TARGET,     "arp_target",     "ARP target in 0/8, 127/8, 224/4 or broadcast")
+
+enum pong_reason {
+	PONG_R_NONE = 0,
+#define PONG_X_ENUM(id, name, text) PONG_R_##id,
+	PONG_REASONS(PONG_X_ENUM)
+#undef PONG_X_ENUM
+	PONG_R__MAX
+};
+
+/* Value of both counter maps (per CPU; userspace sums over all CPUs). */
+struct pong_stat {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Per-load configuration, written by the loader into .rodata before load. */
+struct pong_config {
+	__u8 mac[6];   /* the interface's MAC: source of every reply */
+	__u8 ttl;      /* IPv4 TTL of echo replies */
+	__u8 pad;
+};
+
+#endif /* PONG_H */
