@@ -48,10 +48,10 @@ static void report_bad_option(int opt, const char *word)
 			return;
 		}
 	}
-	if (optopt)
+	if (optopt && strncmp(word, "--", 2) != 0)
 		fprintf(stderr, "xdp-pong %s: unknown option -%c", current->name, optopt);
 	else
-		fprintf(stderr, "xdp-pong %s: unknown option '%s'", current->name, word);
+		fprintf(stderr, "xdp-pong %s: unknown option or value '%s'", current->name, word);
 	fprintf(stderr, " (see 'xdp-pong %s --help')\n", current->name);
 }
 

@@ -1,0 +1,41 @@
+"""Run xdp-pong's tests: `run.py [unit|integration ...]` (default: all).
+
+Ends with the line `N passed, N failed`; exits non-zero on any failure.
+Needs root (BPF_PROG_TEST_RUN, namespaces) and a build (`make all`).
+"""
+import importlib
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from pylib.harness import Results  # noqa: E402
+
+SUITES = {
+    "unit": ["unit.test_datapath"],
+    "integration": ["integration.test_cli", "integration.test_lab"],
+}
+
+
+def main(argv):
+    chosen = argv or list(SUITES)
+    results = Results()
+    if os.geteuid() != 0:
+        results.check("running as root", False, "the tests load BPF programs and create namespaces")
+        return results.summary()
+    for suite in chosen:
+        if suite not in SUITES:
+            results.check(f"suite {suite} exists", False, f"choose from {', '.join(SUITES)}")
+            continue
+        for modname in SUITES[suite]:
+            try:
+                mod = importlib.import_module(modname)
+            except Exception as exc:  # noqa: BLE001
+                results.check(f"{modname} imports", False, repr(exc))
+                continue
+            results.run_group(modname, mod.run)
+    return results.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
