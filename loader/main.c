@@ -342,7 +342,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		usage(stderr);
+		fprintf(stderr, "xdp-pong: no command given; Usage: xdp-pong COMMAND [OPTIONS] [IFACE...] (see 'xdp-pong --help')\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {

@@ -1,0 +1,135 @@
+"""The CLI's contract: --help everywhere, and bad input gets one clear line on
+stderr, a non-zero exit, and leaves nothing attached.
+
+Runs in its own namespace holding a veth pair (native XDP), a bridge (no
+native XDP) and loopback (not Ethernet).
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from pylib.lab import ROOT, XDP_PONG, sh  # noqa: E402
+
+PASS_OBJ = os.path.join(ROOT, "build", "pass.bpf.o")
+
+
+class Netns:
+    def __init__(self):
+        self.name = f"xpcli{os.getpid() % 100000}"
+
+    def __enter__(self):
+        self.__exit__()
+        for cmd in (["ip", "netns", "add", self.name],
+                    ["ip", "-n", self.name, "link", "add", "a0", "type", "veth", "peer", "name", "b0"],
+                    ["ip", "-n", self.name, "link", "add", "c0", "type", "veth", "peer", "name", "d0"],
+                    ["ip", "-n", self.name, "link", "add", "br9", "type", "bridge"]):
+            res = sh(cmd)
+            if res.returncode:
+                raise RuntimeError(f"{' '.join(cmd)}: {res.stderr.strip()}")
+        for dev in ("a0", "b0", "c0", "d0", "br9", "lo"):
+            sh(["ip", "-n", self.name, "link", "set", dev, "up"])
+        return self
+
+    def __exit__(self, *exc):
+        sh(["ip", "netns", "del", self.name])
+
+    def pong(self, *args, user=None):
+        pre = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if user else []
+        return sh(["ip", "netns", "exec", self.name, *pre, XDP_PONG, *args])
+
+    def xdp_prog(self, dev):
+        out = sh(["ip", "-n", self.name, "-d", "link", "show", dev]).stdout
+        return out.split("prog/xdp", 1)[1].split()[2] if "prog/xdp" in out else None
+
+
+# args, expected exit status, text the single stderr line must contain
+BAD_INPUT = [
+    ([], 2, "Usage"),
+    (["frobnicate"], 2, "unknown command 'frobnicate'"),
+    (["attach"], 2, "no interface given"),
+    (["detach"], 2, "no interface given"),
+    (["attach", "a0", "--bogus"], 2, "unknown option"),
+    (["attach", "a0", "-x"], 2, "unknown option -x"),
+    (["attach", "a0", "--ttl"], 2, "--ttl needs a value"),
+    (["attach", "a0", "--ttl", "0"], 2, "--ttl must be a whole number from 1 to 255"),
+    (["attach", "a0", "--ttl", "256"], 2, "--ttl must be a whole number from 1 to 255"),
+    (["attach", "a0", "--ttl", "6x"], 2, "--ttl must be a whole number from 1 to 255"),
+    (["attach", "a0", "--mode", "turbo"], 2, "--mode must be native or skb"),
+    (["stats", "--json=yes"], 2, "unknown option"),
+    (["attach", "nosuch0"], 1, "no such interface: nosuch0"),
+    (["attach", "a0", "a0"], 1, "named twice"),
+    (["attach", "x" * 40], 1, "no such interface"),
+    (["attach", "lo"], 1, "not an Ethernet interface"),
+    (["attach", "br9"], 1, "no native XDP support"),
+    (["detach", "a0"], 1, "xdp-pong is not attached"),
+    (["stats", "a0"], 1, "xdp-pong is not attached"),
+    (["stats", "nosuch0"], 1, "no such interface"),
+]
+
+
+def expect_error(t, name, res, code, text):
+    lines = res.stderr.strip().splitlines()
+    t.check(f"{name}: exit {code}, one stderr line with '{text}'",
+            res.returncode == code and len(lines) == 1 and text in lines[0],
+            f"exit {res.returncode}, stderr {res.stderr.strip()!r}")
+
+
+def run(t):
+    res = sh([XDP_PONG, "--help"])
+    t.check("xdp-pong --help", res.returncode == 0 and "Commands:" in res.stdout, res.stderr)
+    for sub in ("attach", "detach", "status", "stats"):
+        res = sh([XDP_PONG, sub, "--help"])
+        t.check(f"xdp-pong {sub} --help", res.returncode == 0 and res.stdout.startswith(f"Usage: xdp-pong {sub}"),
+                res.stdout + res.stderr)
+    res = sh([XDP_PONG, "--version"])
+    t.check("xdp-pong --version", res.returncode == 0 and res.stdout.startswith("xdp-pong "), res.stdout)
+
+    with Netns() as ns:
+        for args, code, text in BAD_INPUT:
+            expect_error(t, "xdp-pong " + " ".join(args), ns.pong(*args), code, text)
+        for dev in ("a0", "br9", "lo"):
+            t.equal(f"nothing attached to {dev} after the bad calls", ns.xdp_prog(dev), None)
+
+        for args in (["attach", "a0"], ["detach", "a0"], ["stats"], ["status"]):
+            expect_error(t, "not root: xdp-pong " + " ".join(args), ns.pong(*args, user="nobody"), 1,
+                         "must be run as root")
+
+        # already attached
+        res = ns.pong("attach", "a0", "--ttl", "9")
+        t.check("attach a0 --ttl 9", res.returncode == 0, res.stderr)
+        prog = ns.xdp_prog("a0")
+        expect_error(t, "attach a0 again", ns.pong("attach", "a0"), 1, "already attached")
+        t.equal("the first program stays", ns.xdp_prog("a0"), prog)
+        status = ns.pong("status", "a0").stdout
+        t.check("status shows ttl 9 and native mode", " native " in status and " 9 " in status, status)
+
+        # all or nothing: c0 would attach, br9 cannot (no native XDP)
+        res = ns.pong("attach", "c0", "br9")
+        t.check("attach c0 br9 fails", res.returncode == 1 and "br9" in res.stderr, res.stderr)
+        t.equal("c0 rolled back: nothing attached", ns.xdp_prog("c0"), None)
+        res = ns.pong("detach", "a0", "c0")
+        t.check("detach a0 c0 refused (c0 not attached)", res.returncode == 1 and "c0" in res.stderr, res.stderr)
+        t.check("a0 untouched by the refused detach", ns.xdp_prog("a0") == prog)
+
+        # skb mode on a driver without native XDP
+        res = ns.pong("attach", "br9", "--mode", "skb")
+        t.check("attach br9 --mode skb", res.returncode == 0, res.stderr)
+        status = ns.pong("status").stdout
+        t.check("status lists a0 native and br9 skb",
+                any(l.startswith("a0 ") and " native " in l for l in status.splitlines()) and
+                any(l.startswith("br9 ") and " skb " in l for l in status.splitlines()), status)
+        res = ns.pong("detach", "a0", "br9")
+        t.check("detach a0 br9", res.returncode == 0, res.stderr)
+        t.equal("a0 clear", ns.xdp_prog("a0"), None)
+        t.equal("br9 clear", ns.xdp_prog("br9"), None)
+
+        # a foreign XDP program is never replaced nor removed
+        sh(["ip", "-n", ns.name, "link", "set", "dev", "a0", "xdpdrv", "obj", PASS_OBJ, "sec", "xdp"])
+        foreign = ns.xdp_prog("a0")
+        t.check("foreign XDP program attached to a0", foreign is not None)
+        expect_error(t, "attach over a foreign program", ns.pong("attach", "a0"), 1, "'xdp_pass'")
+        expect_error(t, "detach a foreign program", ns.pong("detach", "a0"), 1, "xdp-pong is not attached")
+        t.equal("foreign program still attached", ns.xdp_prog("a0"), foreign)
+        res = ns.pong("status")
+        t.check("status with only a foreign program: none attached",
+                "not attached to any interface" in res.stdout, res.stdout)
