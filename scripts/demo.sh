@@ -1,0 +1,45 @@
+#!/bin/sh
+# make demo: xdp-pong in the namespace lab, answering real clients for
+# addresses that are assigned nowhere. Needs root and a build (make all).
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+P=xpdemo$$
+XP="$ROOT/build/xdp-pong"
+LAB="$ROOT/scripts/lab.sh"
+
+cleanup() { "$LAB" down "$P"; }
+trap cleanup EXIT INT TERM
+
+run() {   # show a command as a user would type it, then run it in the client
+    printf '\n$ %s\n' "$*"
+    ip netns exec "$P-cli" "$@" || true
+}
+
+"$LAB" up "$P"
+cat <<EOT
+Lab: client 198.51.100.2/24 (default via 198.51.100.1) --- bridge --- pong0
+pong0 has no address. Nothing in the lab has 198.51.100.1, .50, .60,
+.100-.104 or 203.0.113.9: xdp-pong answers for all of them.
+
+EOT
+printf '$ xdp-pong attach pong0\n'
+ip netns exec "$P-pong" "$XP" attach pong0
+
+echo; echo "# same subnet: the client's ARP for .50 is answered by xdp-pong across the bridge"
+run ping -c 3 -i 0.2 198.51.100.50
+echo; echo "# another network, via the default gateway 198.51.100.1 (also answered by xdp-pong)"
+run ping -c 3 -i 0.2 203.0.113.9
+run arping -c 2 -I cli0 198.51.100.60
+run fping -a -g 198.51.100.100 198.51.100.104
+echo; echo "# duplicate-address probe (sender 0.0.0.0): xdp-pong stays silent, the address is free"
+run arping -D -c 2 -w 3 -I cli0 198.51.100.70
+
+printf '\n$ xdp-pong status\n'
+ip netns exec "$P-pong" "$XP" status
+printf '\n$ xdp-pong stats\n'
+ip netns exec "$P-pong" "$XP" stats
+printf '\n$ xdp-pong detach pong0\n'
+ip netns exec "$P-pong" "$XP" detach pong0
+echo; echo "# detached: the same address goes quiet"
+run ping -c 2 -W 1 198.51.100.50
