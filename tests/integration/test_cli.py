@@ -123,6 +123,18 @@ def run(t):
         t.equal("a0 clear", ns.xdp_prog("a0"), None)
         t.equal("br9 clear", ns.xdp_prog("br9"), None)
 
+        # attach where a bpffs is mounted (libxdp tries its dispatcher, falls
+        # back); every later command runs where none is (plain ip netns exec)
+        res = sh(["ip", "netns", "exec", ns.name, "unshare", "-m", "sh", "-c",
+                  f"mount -t bpf bpf /sys/fs/bpf && {XDP_PONG} attach d0"])
+        t.check("attach d0 with a bpffs mounted", res.returncode == 0, res.stderr)
+        t.check("status without bpffs sees d0", "d0 " in ns.pong("status").stdout)
+        res = ns.pong("stats", "d0", "--json")
+        t.check("stats without bpffs reads d0's counters", res.returncode == 0 and '"name":"d0"' in res.stdout,
+                res.stderr)
+        res = ns.pong("detach", "d0")
+        t.check("detach without bpffs", res.returncode == 0 and ns.xdp_prog("d0") is None, res.stderr)
+
         # a foreign XDP program is never replaced nor removed
         sh(["ip", "-n", ns.name, "link", "set", "dev", "a0", "xdpdrv", "obj", PASS_OBJ, "sec", "xdp"])
         foreign = ns.xdp_prog("a0")
