@@ -3,7 +3,7 @@
 # Idempotent: installs only what is missing. Must run as root (apt).
 set -eu
 
-PKGS="make gcc clang llvm pkg-config libc6-dev linux-libc-dev gcc-multilib
+PKGS="make gcc clang pkg-config libc6-dev linux-libc-dev
 libbpf-dev libxdp-dev xdp-tools bpftool
 iproute2 iputils-ping iputils-arping fping ndisc6 ethtool tcpdump
 python3 python3-scapy gnuplot-nox"
