@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xdp-pong: answer ICMP echo and ARP for any address, at the NIC.
+ * xdp-pong: answer ICMP echo, ARP and IPv6 neighbour solicitations for any
+ * address, at the NIC.
  *
  * Per frame, one of three outcomes, each counted:
  *   reply   XDP_TX, the frame rewritten in place into its answer;
@@ -19,6 +20,9 @@
 #include "lib/ipv4.h"
 #include "lib/icmp.h"
 #include "lib/arp.h"
+#include "lib/ipv6.h"
+#include "lib/icmp6.h"
+#include "lib/ndp.h"
 
 /* Set by the loader before load (libbpf-bootstrap style per-load config). */
 const volatile struct pong_config pong_cfg = {
@@ -94,6 +98,53 @@ static __always_inline int handle_ipv4(struct cursor *c, struct ethhdr *eth)
 	return PONG_REPLY;
 }
 
+/*
+ * ICMPv6 echo requests and neighbour solicitations are ours; everything else
+ * in IPv6 (other ICMPv6 types, TCP, UDP, ...) passes. *counter says which
+ * reply a PONG_REPLY stands for; an NS also leaves its answer's fields in ns.
+ */
+static __always_inline int handle_ipv6(struct cursor *c, struct ethhdr *eth,
+				       __u32 *counter, struct ns_request *ns)
+{
+	struct ipv6hdr *ip6 = c->pos;
+	int ext = 0, verdict;
+	__u8 *type;
+	__u32 plen;
+
+	if ((void *)(ip6 + 1) > c->end)
+		return PONG_NOT_OURS;
+	if (ipv6_upper_proto(c, ip6, &ext) != IPPROTO_ICMPV6)
+		return PONG_NOT_OURS;
+	type = c->pos;
+	if ((void *)(type + 1) > c->end)
+		return PONG_NOT_OURS;
+	if (*type == ICMPV6_ECHO_REQUEST)
+		*counter = PONG_CNT_ECHO6;
+	else if (*type == NDISC_NS)
+		*counter = PONG_CNT_NDP;
+	else
+		return PONG_NOT_OURS;
+
+	if (ext)
+		return PONG_R_IP6_EXT_HEADER;
+	if (mac_is_multicast(eth->h_source))
+		return PONG_R_L2_SRC;
+	plen = bpf_ntohs(ip6->payload_len);
+	if (ip6->version != 6 || (void *)(ip6 + 1) + plen > c->end)
+		return PONG_R_IP_HEADER;
+
+	if (*counter == PONG_CNT_NDP) {
+		ns->l3_offset = (void *)ip6 - (void *)eth;
+		return ndp_check_ns(c, eth, ip6, plen, pong_cfg.mac, ns);
+	}
+	verdict = icmp6_check_echo(c, eth, ip6, plen, pong_cfg.mac);
+	if (verdict)
+		return verdict;
+	eth_reply(eth, pong_cfg.mac);
+	icmp6_echo_reply(ip6, c->pos, pong_cfg.ttl);
+	return PONG_REPLY;
+}
+
 SEC("xdp")
 int xdp_pong(struct xdp_md *ctx)
 {
@@ -102,6 +153,7 @@ int xdp_pong(struct xdp_md *ctx)
 	__u64 len = data_end - data;
 	struct cursor c = { .pos = data, .end = data_end };
 	struct ethhdr *eth = 0;
+	struct ns_request ns = {};
 	int verdict = PONG_NOT_OURS;
 	__u32 reply_counter = 0;
 
@@ -113,6 +165,11 @@ int xdp_pong(struct xdp_md *ctx)
 	case ETH_P_IP:
 		verdict = handle_ipv4(&c, eth);
 		reply_counter = PONG_CNT_ECHO4;
+		break;
+	case ETH_P_IPV6:
+		verdict = handle_ipv6(&c, eth, &reply_counter, &ns);
+		if (verdict == PONG_REPLY && reply_counter == PONG_CNT_NDP)
+			verdict = ndp_send_na(ctx, &ns, pong_cfg.mac);
 		break;
 	}
 

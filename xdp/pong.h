@@ -25,6 +25,8 @@
 #define PONG_COUNTERS(X)          \
 	X(ECHO4,   "echo4")       \
 	X(ARP,     "arp")         \
+	X(ECHO6,   "echo6")       \
+	X(NDP,     "ndp")         \
 	X(PASSED,  "passed")      \
 	X(REFUSED, "refused")
 
@@ -43,18 +45,27 @@ enum pong_counter {
 #define PONG_REASONS(X)                                                              \
 	X(L2_DST,         "l2_dst",         "destination MAC neither ours nor (ARP) broadcast") \
 	X(L2_SRC,         "l2_src",         "source MAC is multicast or broadcast")          \
-	X(TRUNCATED,      "truncated",      "header cut short by the end of the frame")      \
-	X(IP_HEADER,      "ip_header",      "IPv4 version/IHL/total length invalid")         \
+	X(TRUNCATED,      "truncated",      "header cut short (frame or IP length)")         \
+	X(IP_HEADER,      "ip_header",      "IP version, header or total length invalid")    \
 	X(IP_FRAGMENT,    "ip_fragment",    "IPv4 fragment")                                 \
 	X(IP_SRC,         "ip_src",         "source in 0/8, 127/8, 224/4 or 240/4")          \
 	X(IP_DST,         "ip_dst",         "destination in 0/8, 127/8, 224/4 or broadcast") \
 	X(ICMP_TYPE,      "icmp_type",      "ICMP type is not echo request")                 \
-	X(ICMP_CODE,      "icmp_code",      "ICMP echo request with code != 0")              \
+	X(ICMP_CODE,      "icmp_code",      "ICMP/ICMPv6 echo request or NS with code != 0") \
 	X(ARP_FORMAT,     "arp_format",     "ARP not Ethernet/IPv4 (htype, ptype, lengths)") \
 	X(ARP_OP,         "arp_op",         "ARP operation is not request")                  \
 	X(ARP_PROBE,      "arp_probe",      "ARP probe (sender IP 0.0.0.0, RFC 5227)")       \
 	X(ARP_GRATUITOUS, "arp_gratuitous", "gratuitous ARP (sender IP == target IP)")       \
-	X(ARP_TARGET,     "arp_target",     "ARP target in 0/8, 127/8, 224/4 or broadcast")
+	X(ARP_TARGET,     "arp_target",     "ARP target in 0/8, 127/8, 224/4 or broadcast")  \
+	X(IP6_SRC,        "ip6_src",        "IPv6 source unspecified, multicast or loopback") \
+	X(IP6_DST,        "ip6_dst",        "IPv6 destination unspecified, multicast or loopback") \
+	X(IP6_EXT_HEADER, "ip6_ext_header", "IPv6 extension header before ICMPv6")           \
+	X(NDP_HOP_LIMIT,  "ndp_hop_limit",  "neighbour solicitation with hop limit != 255")   \
+	X(NDP_FORMAT,     "ndp_format",     "neighbour solicitation too short or with malformed options") \
+	X(NDP_DAD,        "ndp_dad",        "duplicate-address probe (source ::, RFC 4862)")  \
+	X(NDP_TARGET,     "ndp_target",     "NS target multicast, unspecified or loopback")    \
+	X(NDP_DST,        "ndp_dst",        "NS sent neither to the target nor to its solicited-node group") \
+	X(NO_ROOM,        "no_room",        "no room in the frame buffer to build the reply")
 
 enum pong_reason {
 	PONG_R_NONE = 0,
@@ -73,7 +84,7 @@ struct pong_stat {
 /* Per-load configuration, written by the loader into .rodata before load. */
 struct pong_config {
 	__u8 mac[6];   /* the interface's MAC: source of every reply */
-	__u8 ttl;      /* IPv4 TTL of echo replies */
+	__u8 ttl;      /* IPv4 TTL and IPv6 hop limit of echo replies */
 	__u8 pad;
 };
 

@@ -10,7 +10,13 @@ import struct
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.layers.inet import ICMP, IP, TCP, UDP  # noqa: E402
 from scapy.layers.l2 import ARP, Dot1AD, Dot1Q, Ether  # noqa: E402
+from scapy.layers.inet6 import (ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS,  # noqa: E402
+                                 ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr, IPv6,
+                                 IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
+                                 in6_getnsma, in6_getnsmac)
 from scapy.packet import Raw  # noqa: E402
+from scapy.pton_ntop import inet_pton  # noqa: E402
+import socket  # noqa: E402
 
 IF_MAC = "02:00:00:00:00:01"      # the interface xdp-pong runs on
 PEER_MAC = "02:00:00:00:00:02"    # the requester
@@ -18,6 +24,8 @@ OTHER_MAC = "02:00:00:00:00:99"   # some third host
 BCAST = "ff:ff:ff:ff:ff:ff"
 CLIENT_IP = "198.51.100.2"
 ANY_IP = "203.0.113.7"            # an address nobody assigned
+CLIENT_IP6 = "2001:db8:77::2"
+ANY_IP6 = "2001:db8:99::7"        # an address nobody assigned
 
 
 def ones_sum(data: bytes) -> int:
@@ -58,6 +66,34 @@ def arp_request(target=ANY_IP, sender=CLIENT_IP, dst=BCAST, sha=PEER_MAC, arp_kw
     return l2(dst=dst, **l2kw) / ARP(**kw)
 
 
+def echo6(dst_ip=ANY_IP6, src_ip=CLIENT_IP6, payload=b"y" * 56, ident=0x4321, seq=1,
+          ip_kw=None, icmp_kw=None, ext=(), **l2kw):
+    """ICMPv6 echo request; ext is a list of scapy extension headers to put first."""
+    icmp = dict(id=ident, seq=seq)
+    icmp.update(icmp_kw or {})
+    pkt = l2(**l2kw) / IPv6(src=src_ip, dst=dst_ip, **(ip_kw or {}))
+    for hdr in ext:
+        pkt = pkt / hdr
+    return pkt / ICMPv6EchoRequest(**icmp) / Raw(payload)
+
+
+def solicited_node(addr):
+    """(IPv6 group, MAC) of addr's solicited-node multicast group."""
+    group = socket.inet_ntop(socket.AF_INET6, in6_getnsma(inet_pton(socket.AF_INET6, addr)))
+    return group, in6_getnsmac(inet_pton(socket.AF_INET6, group))
+
+
+def ns(target=ANY_IP6, src_ip=CLIENT_IP6, dst_ip=None, dst=None, slla=PEER_MAC, hlim=255,
+       ns_kw=None, opts=None, **l2kw):
+    """Neighbour solicitation, by default multicast to target's solicited-node group."""
+    group, gmac = solicited_node(target)
+    pkt = (l2(dst=dst or gmac, **l2kw) / IPv6(src=src_ip, dst=dst_ip or group, hlim=hlim) /
+           ICMPv6ND_NS(tgt=target, **(ns_kw or {})))
+    if opts is not None:
+        return pkt / opts
+    return pkt / ICMPv6NDOptSrcLLAddr(lladdr=slla) if slla else pkt
+
+
 def tags_of(pkt):
     """The (tpid, vid) tags of a scapy frame, outermost first."""
     tags, layer = [], pkt.payload
@@ -73,6 +109,3 @@ def l3_offset(frame: bytes) -> int:
         etype = struct.unpack_from("!H", frame, off + 2)[0]
         off += 4
     return off
-
-
-__all__ = ["ICMP", "IP", "TCP", "UDP", "ARP", "Dot1Q", "Dot1AD", "Ether", "Raw"]

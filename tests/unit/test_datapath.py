@@ -10,9 +10,13 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from pylib.frames import (ANY_IP, ARP, BCAST, CLIENT_IP, ICMP, IF_MAC, IP, OTHER_MAC,  # noqa: E402
-                          PEER_MAC, TCP, UDP, Ether, Raw, arp_request, checksum_ok, echo4,
-                          l2, l3_offset, ones_sum)
+from pylib.frames import (ANY_IP, ANY_IP6, ARP, BCAST, CLIENT_IP, CLIENT_IP6, ICMP,  # noqa: E402
+                          IF_MAC, IP, OTHER_MAC, PEER_MAC, TCP, UDP, Ether, ICMPv6ND_NA,
+                          ICMPv6NDOptDstLLAddr, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
+                          IPv6ExtHdrHopByHop, Raw, arp_request, checksum_ok, echo4, echo6, l2,
+                          l3_offset, ns, ones_sum, solicited_node, tags_of)
+from scapy.layers.inet6 import (ICMPv6EchoReply, ICMPv6ND_Redirect, ICMPv6ND_RA,  # noqa: E402
+                                ICMPv6ND_RS, ICMPv6MLReport2, ICMPv6NDOptSrcLLAddr)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TESTRUN = os.path.join(ROOT, "build", "pong-testrun")
@@ -54,6 +58,32 @@ def arp_reply(req):
     rep[ARP].hwdst, rep[ARP].pdst = req[ARP].hwsrc, req[ARP].psrc
     rep[ARP].hwsrc, rep[ARP].psrc = IF_MAC, req[ARP].pdst
     return rep
+
+
+def echo6_reply(req, ttl=64):
+    rep = Ether(bytes(req))
+    rep[Ether].dst, rep[Ether].src = req[Ether].src, IF_MAC
+    rep[IPv6].src, rep[IPv6].dst = req[IPv6].dst, req[IPv6].src
+    rep[IPv6].hlim = ttl
+    rep[IPv6].payload.type = 129
+    del rep[IPv6].payload.cksum
+    return rep
+
+
+def na_for(req, to_mac):
+    """The advertisement RFC 4861 asks for: R=0 S=1 O=1, TLLA = our MAC, hop limit 255."""
+    target = req[IPv6].payload.tgt
+    return (l2(dst=to_mac, src=IF_MAC, tags=tags_of(req)) /
+            IPv6(src=target, dst=req[IPv6].src, hlim=255, tc=0, fl=0) /
+            ICMPv6ND_NA(R=0, S=1, O=1, tgt=target) / ICMPv6NDOptDstLLAddr(lladdr=IF_MAC))
+
+
+def set_bytes(frame, at, data):
+    """Overwrite bytes at an offset from the L3 header."""
+    b = bytearray(frame)
+    off = l3_offset(b) + at
+    b[off:off + len(data)] = data
+    return bytes(b)
 
 
 def raw_ip(req_bytes, **patch):
@@ -160,6 +190,100 @@ def cases_arp():
         yield f"refuse arp: target {t}", bytes(arp_request(target=t)), refused("arp_target")
 
 
+def cases_ipv6():
+    q = [(0x8100, 100)]
+    qinq = [(0x88A8, 200), (0x8100, 100)]
+    for n in (0, 57, 1452):
+        r = echo6(payload=(bytes(range(256)) * 6)[:n])
+        yield f"echo6: payload {n} bytes", bytes(r), Reply("echo6", echo6_reply(r))
+    r = echo6(tags=q)
+    yield "echo6: 802.1Q tag kept", bytes(r), Reply("echo6", echo6_reply(r))
+    r = echo6(tags=qinq)
+    yield "echo6: QinQ tags kept", bytes(r), Reply("echo6", echo6_reply(r))
+    r = echo6(dst_ip="fe80::1", src_ip="fe80::2")
+    yield "echo6: link-local addresses", bytes(r), Reply("echo6", echo6_reply(r))
+    r = echo6(ip_kw={"tc": 0x28, "fl": 12345})
+    yield "echo6: traffic class and flow label kept", bytes(r), Reply("echo6", echo6_reply(r))
+    r = echo6(icmp_kw={"cksum": 0x1234})
+    yield "echo6: wrong checksum stays wrong", bytes(r), Reply("echo6", echo6_reply(r), csum_error=True)
+
+    yield "refuse echo6: destination MAC not ours", bytes(echo6(dst=OTHER_MAC)), refused("l2_dst")
+    yield "refuse echo6: destination MAC multicast", bytes(echo6(dst="33:33:00:00:00:01")), refused("l2_dst")
+    yield "refuse echo6: source MAC multicast", bytes(echo6(src="33:33:00:00:00:01")), refused("l2_src")
+    for dst in ("ff02::1", "ff0e::1234", "::", "::1"):
+        yield f"refuse echo6: destination {dst}", bytes(echo6(dst_ip=dst)), refused("ip6_dst")
+    for src in ("::", "ff02::1", "::1"):
+        yield f"refuse echo6: source {src}", bytes(echo6(src_ip=src)), refused("ip6_src")
+    yield "refuse echo6: payload length beyond frame", set_bytes(bytes(echo6()), 4, b"\x04\x00"), refused("ip_header")
+    yield "refuse echo6: IP version 4", set_bytes(bytes(echo6()), 0, b"\x40"), refused("ip_header")
+    yield "refuse echo6: payload length 4", set_bytes(bytes(echo6()), 4, b"\x00\x04"), refused("truncated")
+    yield "refuse echo6: code 1", bytes(echo6(icmp_kw={"code": 1})), refused("icmp_code")
+    yield "refuse echo6: hop-by-hop header first", bytes(echo6(ext=[IPv6ExtHdrHopByHop()])), refused("ip6_ext_header")
+    yield "refuse echo6: destination options first", bytes(echo6(ext=[IPv6ExtHdrDestOpt()])), refused("ip6_ext_header")
+    yield "refuse echo6: fragment header first", bytes(echo6(ext=[IPv6ExtHdrFragment()])), refused("ip6_ext_header")
+
+    r = ns()
+    yield "ndp: multicast NS -> NA to its source link-layer address", bytes(r), Reply("ndp", na_for(r, PEER_MAC))
+    r = ns(slla="02:00:00:00:00:55")
+    yield "ndp: NA goes to the SLLA option, not the frame source", bytes(r), \
+        Reply("ndp", na_for(r, "02:00:00:00:00:55"))
+    r = ns(dst_ip=ANY_IP6, dst=IF_MAC, slla=None)
+    yield "ndp: unicast NS without options (NUD) -> NA to frame source", bytes(r), Reply("ndp", na_for(r, PEER_MAC))
+    r = ns(src_ip="fe80::2")
+    yield "ndp: link-local solicitor", bytes(r), Reply("ndp", na_for(r, PEER_MAC))
+    r = ns(target="fe80::abcd")
+    yield "ndp: link-local target", bytes(r), Reply("ndp", na_for(r, PEER_MAC))
+    r = ns(tags=q)
+    yield "ndp: 802.1Q tag kept", bytes(r), Reply("ndp", na_for(r, PEER_MAC))
+    r = ns(tags=qinq)
+    yield "ndp: QinQ tags kept", bytes(r), Reply("ndp", na_for(r, PEER_MAC))
+    r = ns(opts=Raw(bytes([14, 1]) + b"\x01" * 6) / ICMPv6NDOptSrcLLAddr(lladdr=PEER_MAC))
+    yield "ndp: NS with a nonce option before SLLA", bytes(r), Reply("ndp", na_for(r, PEER_MAC))
+
+    group, gmac = solicited_node(ANY_IP6)
+    yield "refuse ndp: hop limit 64", bytes(ns(hlim=64)), refused("ndp_hop_limit")
+    yield "refuse ndp: code 1", bytes(ns(ns_kw={"code": 1})), refused("icmp_code")
+    short = bytes(ns(slla=None))[:-4]
+    yield "refuse ndp: ICMPv6 length 20", set_bytes(short, 4, b"\x00\x14"), refused("ndp_format")
+    for tgt in ("ff02::1", "::", "::1"):
+        yield f"refuse ndp: target {tgt}", bytes(ns(target=tgt, dst_ip="ff02::1:ff00:1", dst="33:33:ff:00:00:01")), \
+            refused("ndp_target")
+    yield "refuse ndp: DAD probe (source ::)", bytes(ns(src_ip="::", slla=None)), refused("ndp_dad")
+    yield "refuse ndp: source multicast", bytes(ns(src_ip="ff02::1")), refused("ip6_src")
+    yield "refuse ndp: destination all-nodes", bytes(ns(dst_ip="ff02::1", dst="33:33:00:00:00:01")), refused("ndp_dst")
+    yield "refuse ndp: destination another target's group", \
+        bytes(ns(dst_ip="ff02::1:ff00:8", dst="33:33:ff:00:00:08")), refused("ndp_dst")
+    yield "refuse ndp: destination another unicast address", \
+        bytes(ns(dst_ip="2001:db8:99::8", dst=IF_MAC)), refused("ndp_dst")
+    yield "refuse ndp: Ethernet destination another host", bytes(ns(dst=OTHER_MAC)), refused("l2_dst")
+    yield "refuse ndp: Ethernet destination another group", bytes(ns(dst="33:33:ff:00:00:08")), refused("l2_dst")
+    yield "refuse ndp: source MAC multicast", bytes(ns(src="33:33:00:00:00:02")), refused("l2_src")
+    yield "refuse ndp: SLLA multicast", bytes(ns(slla="01:00:5e:00:00:01")), refused("l2_src")
+    yield "refuse ndp: option length 0", bytes(ns(opts=Raw(bytes([1, 0]) + bytes(6)))), refused("ndp_format")
+    yield "refuse ndp: SLLA of length 2", bytes(ns(opts=Raw(bytes([1, 2]) + bytes(14)))), refused("ndp_format")
+    yield "refuse ndp: option beyond payload", \
+        set_bytes(bytes(ns(opts=Raw(bytes([14, 2]) + bytes(6)))), 4, b"\x00\x20"), refused("ndp_format")
+    yield "refuse ndp: hop-by-hop header first", \
+        bytes(l2(dst=gmac) / IPv6(src=CLIENT_IP6, dst=group, hlim=255) / IPv6ExtHdrHopByHop(nh=58) /
+              Raw(bytes(ns())[14 + 40:])), refused("ip6_ext_header")
+
+    pv6 = dict(src=CLIENT_IP6, dst=ANY_IP6)
+    yield "pass: neighbour advertisement", \
+        bytes(l2() / IPv6(hlim=255, **pv6) / ICMPv6ND_NA(tgt=CLIENT_IP6)), Pass()
+    yield "pass: router solicitation", \
+        bytes(l2(dst="33:33:00:00:00:02") / IPv6(src=CLIENT_IP6, dst="ff02::2", hlim=255) / ICMPv6ND_RS()), Pass()
+    yield "pass: router advertisement", \
+        bytes(l2(dst="33:33:00:00:00:01") / IPv6(src="fe80::1", dst="ff02::1", hlim=255) / ICMPv6ND_RA()), Pass()
+    yield "pass: redirect", bytes(l2() / IPv6(hlim=255, **pv6) / ICMPv6ND_Redirect()), Pass()
+    yield "pass: echo reply", bytes(l2() / IPv6(**pv6) / ICMPv6EchoReply()), Pass()
+    yield "pass: MLDv2 report behind hop-by-hop", \
+        bytes(l2(dst="33:33:00:00:00:16") / IPv6(src="fe80::2", dst="ff02::16", hlim=1) /
+              IPv6ExtHdrHopByHop() / ICMPv6MLReport2()), Pass()
+    yield "pass: UDP over IPv6", bytes(l2() / IPv6(**pv6) / UDP(dport=53)), Pass()
+    yield "pass: TCP over IPv6", bytes(l2() / IPv6(**pv6) / TCP(dport=80)), Pass()
+    yield "pass: IPv6 header cut short", bytes(echo6())[:14 + 30], Pass()
+
+
 def fix_etype(cases):
     """Raw ARP bodies above were built with Raw: set EtherType 0x0806 on them."""
     for name, frame, expect in cases:
@@ -197,22 +321,30 @@ def check_reply_bytes(out, want, req, csum_error):
     """Exact bytes, and checksums verified with our own routine."""
     problems = []
     off = l3_offset(want)
-    is_ip = want[off - 2:off] == b"\x08\x00"
-    if is_ip:
-        ihl = (want[off] & 0x0F) * 4
-        tot = int.from_bytes(want[off + 2:off + 4], "big")
-        icmp = slice(off + ihl, off + tot)
-        if not checksum_ok(out[off:off + ihl]):
-            problems.append("IPv4 header checksum invalid")
+    etype = want[off - 2:off]
+    if etype in (b"\x08\x00", b"\x86\xdd"):
+        if etype == b"\x08\x00":
+            ihl = (want[off] & 0x0F) * 4
+            tot = int.from_bytes(want[off + 2:off + 4], "big")
+            icmp = slice(off + ihl, off + tot)
+            pseudo = b""
+            if not checksum_ok(out[off:off + ihl]):
+                problems.append("IPv4 header checksum invalid")
+        else:
+            plen = int.from_bytes(want[off + 4:off + 6], "big")
+            icmp = slice(off + 40, off + 40 + plen)
+            # the pseudo-header: source, destination, upper-layer length, next header
+            pseudo = out[off + 8:off + 40] + plen.to_bytes(4, "big") + b"\0\0\0\x3a"
+            ihl = 40
         if csum_error:
             # the error of the request's checksum carries over unchanged
-            if checksum_ok(out[icmp]):
+            if checksum_ok(pseudo + out[icmp]):
                 problems.append("ICMP checksum was repaired")
-            if ones_sum(out[icmp]) != ones_sum(req[icmp]):
+            if ones_sum(pseudo + out[icmp]) != ones_sum(pseudo + req[icmp]):
                 problems.append("ICMP checksum error changed")
             cs = off + ihl + 2
             out = out[:cs] + want[cs:cs + 2] + out[cs + 2:]
-        elif not checksum_ok(out[icmp]):
+        elif not checksum_ok(pseudo + out[icmp]):
             problems.append("ICMP checksum invalid")
     if out != want:
         diff = next((i for i in range(min(len(out), len(want))) if out[i] != want[i]), min(len(out), len(want)))
@@ -226,6 +358,8 @@ def run(t):
         return
     run_table(t, cases_ipv4())
     run_table(t, fix_etype(cases_arp()))
-    req = echo4()
-    run_table(t, [("echo4: --ttl 17 sets the reply TTL", bytes(req), Reply("echo4", echo4_reply(req, ttl=17)))],
-              ttl=17)
+    run_table(t, cases_ipv6())
+    req, req6 = echo4(), echo6()
+    run_table(t, [("echo4: --ttl 17 sets the reply TTL", bytes(req), Reply("echo4", echo4_reply(req, ttl=17))),
+                  ("echo6: --ttl 17 sets the reply hop limit", bytes(req6),
+                   Reply("echo6", echo6_reply(req6, ttl=17)))], ttl=17)

@@ -26,4 +26,19 @@ static __always_inline __sum16 csum_replace2(__sum16 check, __be16 old, __be16 n
 	return (__sum16)~csum_fold(sum);
 }
 
+/*
+ * One's complement sum of n 16-bit words at p, unfolded (n is a constant and
+ * small enough that the 32-bit sum cannot overflow). For data on the stack.
+ */
+static __always_inline __u32 csum_words(const void *p, const int n)
+{
+	const __u16 *w = p;
+	__u32 sum = 0;
+
+#pragma unroll
+	for (int i = 0; i < n; i++)
+		sum += w[i];
+	return sum;
+}
+
 #endif

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* IPv6 header parsing, extension-header walk and address classes. */
+#ifndef PONG_LIB_IPV6_H
+#define PONG_LIB_IPV6_H
+
+#include <linux/types.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "../pong.h"
+#include "eth.h"
+
+#define IPV6_EXT_MAX 4          /* extension headers walked to find ICMPv6 */
+#define IPPROTO_MH   135        /* mobility header */
+
+static __always_inline int ipv6_is_multicast(const struct in6_addr *a)
+{
+	return a->in6_u.u6_addr8[0] == 0xff;
+}
+
+static __always_inline int ipv6_is_unspecified(const struct in6_addr *a)
+{
+	return (a->in6_u.u6_addr32[0] | a->in6_u.u6_addr32[1] |
+		a->in6_u.u6_addr32[2] | a->in6_u.u6_addr32[3]) == 0;
+}
+
+static __always_inline int ipv6_is_loopback(const struct in6_addr *a)
+{
+	return (a->in6_u.u6_addr32[0] | a->in6_u.u6_addr32[1] | a->in6_u.u6_addr32[2]) == 0 &&
+	       a->in6_u.u6_addr32[3] == bpf_htonl(1);
+}
+
+/* Neither unspecified, multicast nor loopback: an address we answer for or to. */
+static __always_inline int ipv6_is_unicast(const struct in6_addr *a)
+{
+	return !ipv6_is_unspecified(a) && !ipv6_is_multicast(a) && !ipv6_is_loopback(a);
+}
+
+static __always_inline int ipv6_equal(const struct in6_addr *a, const struct in6_addr *b)
+{
+	return a->in6_u.u6_addr32[0] == b->in6_u.u6_addr32[0] &&
+	       a->in6_u.u6_addr32[1] == b->in6_u.u6_addr32[1] &&
+	       a->in6_u.u6_addr32[2] == b->in6_u.u6_addr32[2] &&
+	       a->in6_u.u6_addr32[3] == b->in6_u.u6_addr32[3];
+}
+
+/* ff02::1:ffXX:XXXX, the solicited-node group of target (RFC 4291 2.7.1). */
+static __always_inline int ipv6_is_solicited_node_of(const struct in6_addr *group,
+						     const struct in6_addr *target)
+{
+	return group->in6_u.u6_addr32[0] == bpf_htonl(0xff020000) &&
+	       group->in6_u.u6_addr32[1] == 0 &&
+	       group->in6_u.u6_addr32[2] == bpf_htonl(1) &&
+	       group->in6_u.u6_addr8[12] == 0xff &&
+	       group->in6_u.u6_addr8[13] == target->in6_u.u6_addr8[13] &&
+	       group->in6_u.u6_addr8[14] == target->in6_u.u6_addr8[14] &&
+	       group->in6_u.u6_addr8[15] == target->in6_u.u6_addr8[15];
+}
+
+/*
+ * Walk the extension headers after the fixed header at the cursor. Returns
+ * the upper-layer protocol with the cursor on it, and in *ext whether any
+ * extension header came first; -1 if the chain is cut short or too long.
+ */
+static __always_inline int ipv6_upper_proto(struct cursor *c, struct ipv6hdr *ip6, int *ext)
+{
+	__u8 nexthdr = ip6->nexthdr;
+
+	c->pos = ip6 + 1;
+	*ext = 0;
+#pragma unroll
+	for (int i = 0; i < IPV6_EXT_MAX; i++) {
+		struct ipv6_opt_hdr *h = c->pos;
+		__u32 len;
+
+		switch (nexthdr) {
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+		case IPPROTO_MH:
+			if ((void *)(h + 1) > c->end)
+				return -1;
+			len = (h->hdrlen + 1) * 8;
+			break;
+		case IPPROTO_FRAGMENT:
+			if ((void *)(h + 1) > c->end)
+				return -1;
+			len = 8;
+			break;
+		case IPPROTO_AH:
+			if ((void *)(h + 1) > c->end)
+				return -1;
+			len = (h->hdrlen + 2) * 4;
+			break;
+		default:
+			return nexthdr;
+		}
+		*ext = 1;
+		nexthdr = h->nexthdr;
+		c->pos += len;
+	}
+	return -1;
+}
+
+#endif

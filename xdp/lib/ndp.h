@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Neighbour discovery (RFC 4861): classify a neighbour solicitation and
+ * answer it with a neighbour advertisement built in the same buffer.
+ */
+#ifndef PONG_LIB_NDP_H
+#define PONG_LIB_NDP_H
+
+#include <linux/bpf.h>
+#include <linux/types.h>
+#include <linux/in.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "../pong.h"
+#include "csum.h"
+#include "eth.h"
+#include "ipv6.h"
+
+#define NDISC_NS          135
+#define NDISC_NA          136
+#define ND_OPT_SLLA       1      /* source link-layer address */
+#define ND_OPT_TLLA       2      /* target link-layer address */
+#define ND_OPT_MAX        8      /* options walked in a solicitation */
+#define NA_FLAGS_S_O      bpf_htonl(0x60000000)   /* R=0 S=1 O=1 */
+#define L3_OFFSET_MAX     (ETH_HLEN + 4 * VLAN_MAX_DEPTH)
+
+struct nd_ns {
+	__u8 type;
+	__u8 code;
+	__sum16 cksum;
+	__be32 reserved;
+	struct in6_addr target;
+};
+
+struct nd_opt {
+	__u8 type;
+	__u8 len;        /* in units of 8 bytes */
+	__u8 data[6];    /* a link-layer address, for SLLA/TLLA on Ethernet */
+};
+
+/* The advertisement we send: header plus one TLLA option, 32 bytes. */
+struct nd_na {
+	__u8 type;
+	__u8 code;
+	__sum16 cksum;
+	__be32 flags;
+	struct in6_addr target;
+	struct nd_opt tlla;
+};
+
+/* What a solicitation leaves for its answer; the NA is written after the frame is resized. */
+struct ns_request {
+	struct in6_addr target;
+	struct in6_addr src;
+	__u8 reply_mac[ETH_ALEN];
+	__u32 l3_offset;
+};
+
+/* 33:33:ff:XX:XX:XX, the MAC of target's solicited-node group. */
+static __always_inline int mac_is_solicited_node_of(const __u8 *mac, const struct in6_addr *target)
+{
+	return mac[0] == 0x33 && mac[1] == 0x33 && mac[2] == 0xff &&
+	       mac[3] == target->in6_u.u6_addr8[13] && mac[4] == target->in6_u.u6_addr8[14] &&
+	       mac[5] == target->in6_u.u6_addr8[15];
+}
+
+/*
+ * 0 if the solicitation at the cursor (IPv6 payload length plen, already
+ * checked against the frame) is answered, with req filled; else the reason.
+ */
+static __always_inline int ndp_check_ns(struct cursor *c, struct ethhdr *eth, struct ipv6hdr *ip6,
+					__u32 plen, const volatile __u8 *our_mac, struct ns_request *req)
+{
+	struct nd_ns *ns = c->pos;
+	__u32 off = sizeof(*ns);
+
+	if (ip6->hop_limit != 255)
+		return PONG_R_NDP_HOP_LIMIT;
+	if ((void *)(ns + 1) > c->end || plen < sizeof(*ns))
+		return PONG_R_NDP_FORMAT;
+	if (ns->code != 0)
+		return PONG_R_ICMP_CODE;
+	if (ipv6_is_unspecified(&ip6->saddr))
+		return PONG_R_NDP_DAD;
+	if (!ipv6_is_unicast(&ip6->saddr))
+		return PONG_R_IP6_SRC;
+	if (!ipv6_is_unicast(&ns->target))
+		return PONG_R_NDP_TARGET;
+	if (!ipv6_equal(&ip6->daddr, &ns->target) &&
+	    !ipv6_is_solicited_node_of(&ip6->daddr, &ns->target))
+		return PONG_R_NDP_DST;
+	if (!mac_equal(eth->h_dest, our_mac) && !mac_is_solicited_node_of(eth->h_dest, &ns->target))
+		return PONG_R_L2_DST;
+
+	__builtin_memcpy(req->reply_mac, eth->h_source, ETH_ALEN);
+	/* a bounded loop (kernel >= 5.3): the verifier walks every iteration */
+	for (int i = 0; i < ND_OPT_MAX; i++) {
+		struct nd_opt *opt;
+
+		if (off >= plen)
+			break;
+		if (off > 2048)   /* bound for the verifier; real offsets are smaller */
+			return PONG_R_NDP_FORMAT;
+		opt = (void *)ns + off;
+		if ((void *)opt + 2 > c->end)
+			return PONG_R_NDP_FORMAT;
+		if (opt->len == 0 || off + opt->len * 8 > plen)
+			return PONG_R_NDP_FORMAT;
+		if (opt->type == ND_OPT_SLLA) {
+			if (opt->len != 1 || (void *)(opt + 1) > c->end)
+				return PONG_R_NDP_FORMAT;
+			if (mac_is_multicast(opt->data))
+				return PONG_R_L2_SRC;
+			__builtin_memcpy(req->reply_mac, opt->data, ETH_ALEN);
+		}
+		off += opt->len * 8;
+	}
+	if (off < plen)
+		return PONG_R_NDP_FORMAT;   /* more options than we walk */
+
+	req->target = ns->target;
+	req->src = ip6->saddr;
+	return 0;
+}
+
+/*
+ * Turn the frame into "target is at our MAC" for the solicitor: resize it to
+ * exactly the NA (IPv6 + 32 bytes), then write Ethernet, IPv6 and the NA.
+ * VLAN tags before l3_offset stay as they were. Returns 0 or a reason.
+ */
+static __always_inline int ndp_send_na(struct xdp_md *ctx, const struct ns_request *req,
+				       const volatile __u8 *our_mac)
+{
+	__u32 l3 = req->l3_offset;
+	int want = (int)(l3 + sizeof(struct ipv6hdr) + sizeof(struct nd_na));
+	int have = (int)(ctx->data_end - ctx->data);
+	struct nd_na na = {
+		.type = NDISC_NA,
+		.flags = NA_FLAGS_S_O,
+		.target = req->target,
+		.tlla = { .type = ND_OPT_TLLA, .len = 1 },
+	};
+	struct ethhdr *eth;
+	struct ipv6hdr *ip6;
+	void *data, *end;
+	__u32 sum;
+
+	if (want != have && bpf_xdp_adjust_tail(ctx, want - have))
+		return PONG_R_NO_ROOM;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (l3 > L3_OFFSET_MAX)
+		return PONG_R_NO_ROOM;
+	eth = data;
+	ip6 = data + l3;
+	if ((void *)(eth + 1) > end || (void *)(ip6 + 1) + sizeof(na) > end)
+		return PONG_R_NO_ROOM;
+
+	mac_copy(na.tlla.data, our_mac);
+	sum = csum_words(&req->target, 8) + csum_words(&req->src, 8) +
+	      bpf_htons(sizeof(na)) + bpf_htons(IPPROTO_ICMPV6) + csum_words(&na, sizeof(na) / 2);
+	na.cksum = (__sum16)~csum_fold(sum);
+
+	mac_copy(eth->h_dest, req->reply_mac);
+	mac_copy(eth->h_source, our_mac);
+	*(__be32 *)ip6 = bpf_htonl(0x60000000);   /* version 6, traffic class 0, flow 0 */
+	ip6->payload_len = bpf_htons(sizeof(na));
+	ip6->nexthdr = IPPROTO_ICMPV6;
+	ip6->hop_limit = 255;
+	ip6->saddr = req->target;
+	ip6->daddr = req->src;
+	__builtin_memcpy(ip6 + 1, &na, sizeof(na));
+	return 0;
+}
+
+#endif
