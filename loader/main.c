@@ -298,10 +298,11 @@ static const struct option stats_long[] = {
 static const struct subcommand commands[] = {
 	{ "attach", "IFACE... [--mode native|skb] [--ttl N] [--verbose]",
 	  "Attach xdp-pong to each interface (through libxdp); the command exits and the\n"
-	  "program stays attached, answering ICMP echo and ARP for every address that\n"
-	  "reaches the interface. All interfaces are attached, or none.\n\n"
+	  "program stays attached, answering ICMP/ICMPv6 echo, ARP and neighbour\n"
+	  "solicitations for every address that reaches the interface. All interfaces\n"
+	  "are attached, or none.\n\n"
 	  "  -m, --mode MODE   native (default; no silent fallback) or skb (generic XDP)\n"
-	  "  -t, --ttl N       TTL of echo replies, 1-255 (default 64)\n"
+	  "  -t, --ttl N       IPv4 TTL and IPv6 hop limit of echo replies, 1-255 (default 64)\n"
 	  "  -v, --verbose     show libbpf/libxdp messages\n"
 	  "  -h, --help        this help\n",
 	  ":m:t:vh", attach_long, cmd_attach },
@@ -332,7 +333,8 @@ static const struct subcommand commands[] = {
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: xdp-pong COMMAND [OPTIONS] [IFACE...]\n\n"
-		   "Answer ICMP echo and ARP for any address, at the NIC, with XDP.\n\n"
+		   "Answer ping (IPv4 and IPv6), ARP and neighbour discovery for any address,\n"
+		   "at the NIC, with XDP.\n\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].usage);

@@ -18,9 +18,10 @@ run() {   # show a command as a user would type it, then run it in the client
 
 "$LAB" up "$P"
 cat <<EOT
-Lab: client 198.51.100.2/24 (default via 198.51.100.1) --- bridge --- pong0
-pong0 has no address. Nothing in the lab has 198.51.100.1, .50, .60,
-.100-.104 or 203.0.113.9: xdp-pong answers for all of them.
+Lab: client 198.51.100.2/24 (default via 198.51.100.1) and 2001:db8:77::2/64
+(default via 2001:db8:77::1) --- bridge --- pong0. pong0 has no address.
+None of the addresses pinged below is assigned anywhere in the lab:
+xdp-pong answers for all of them.
 
 EOT
 printf '$ xdp-pong attach pong0\n'
@@ -34,6 +35,16 @@ run arping -c 2 -I cli0 198.51.100.60
 run fping -a -g 198.51.100.100 198.51.100.104
 echo; echo "# duplicate-address probe (sender 0.0.0.0): xdp-pong stays silent, the address is free"
 run arping -D -c 2 -w 3 -I cli0 198.51.100.70
+
+echo; echo "# IPv6: the client's neighbour solicitation is answered by xdp-pong"
+run ping -6 -c 3 -i 0.2 2001:db8:77::50
+run ping -6 -c 3 -i 0.2 2001:db8:99::9
+run ndisc6 -r 1 2001:db8:77::1234 cli0
+echo; echo "# a new address with duplicate-address detection: xdp-pong stays silent, DAD succeeds"
+printf '\n$ ip addr add 2001:db8:77::99/64 dev cli0; sleep 2; ip -6 addr show dev cli0 to 2001:db8:77::99\n'
+ip netns exec "$P-cli" ip addr add 2001:db8:77::99/64 dev cli0
+sleep 2
+ip netns exec "$P-cli" ip -6 addr show dev cli0 to 2001:db8:77::99/128
 
 printf '\n$ xdp-pong status\n'
 ip netns exec "$P-pong" "$XP" status
