@@ -16,9 +16,10 @@ BPF_CFLAGS := -g -O2 -target bpf -Wall -Wextra -Ixdp -I$(ARCH_INC)
 BPF_HDRS := xdp/pong.h $(wildcard xdp/lib/*.h)
 CLI_SRCS := $(wildcard loader/*.c)
 CLI_HDRS := $(wildcard loader/*.h) xdp/pong.h
+BENCH_BINS := $(BUILD)/pong-gen $(BUILD)/reflect.bpf.o
 
 .PHONY: all deps demo check unit integration bench clean
-all: $(BUILD)/xdp-pong $(BUILD)/pass.bpf.o $(BUILD)/pong-testrun
+all: $(BUILD)/xdp-pong $(BUILD)/pass.bpf.o $(BUILD)/pong-testrun $(BENCH_BINS)
 
 $(BUILD):
 	mkdir -p $@
@@ -35,6 +36,16 @@ $(BUILD)/xdp-pong: $(CLI_SRCS) $(CLI_HDRS) $(BUILD)/pong.skel.h
 # Unit-test driver: runs frames through the real program with BPF_PROG_TEST_RUN.
 $(BUILD)/pong-testrun: tests/unit/testrun.c xdp/pong.h $(BUILD)/pong.skel.h
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+# Benchmark tools: live-frames generator with its sink, and the XDP_TX ceiling.
+$(BUILD)/%.bpf.o: tests/bench/%.bpf.c tests/bench/bench.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -Itests/bench -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/pong-gen: tests/bench/pong-gen.c tests/bench/bench.h $(BUILD)/gen.skel.h $(BUILD)/sink.skel.h
+	$(CC) $(CFLAGS) -Itests/bench $< -o $@ $(LDLIBS)
 
 deps:
 	./scripts/deps.sh
@@ -55,3 +66,4 @@ integration: all
 
 clean:
 	rm -rf $(BUILD)
+.SECONDARY:
