@@ -19,7 +19,16 @@ static bool is_pong(const struct xdp_program *p)
 
 static void describe(char *buf, size_t len, const struct xdp_program *p)
 {
-	snprintf(buf, len, "'%s' (id %u)", xdp_program__name(p), xdp_program__id(p));
+	/*
+	 * libxdp lists a dispatcher's programs from its bpffs pins. Seen as a
+	 * single program, the dispatcher was attached where a bpffs was mounted
+	 * and this process cannot see it (e.g. under `ip netns exec`).
+	 */
+	if (strcmp(xdp_program__name(p), "xdp_dispatcher") == 0)
+		snprintf(buf, len, "libxdp's dispatcher (id %u), whose programs are listed in a bpffs "
+			 "not mounted here; run where it was attached", xdp_program__id(p));
+	else
+		snprintf(buf, len, "'%s' (id %u)", xdp_program__name(p), xdp_program__id(p));
 }
 
 /*
@@ -111,8 +120,9 @@ static int attach_one(const char *name, int ifindex, const __u8 mac[6],
 
 	skel = pong__open();
 	if (!skel) {
-		pong_err("%s: cannot open the embedded BPF object: %s", name, strerror(errno));
-		return -errno;
+		err = -errno;
+		pong_err("%s: cannot open the embedded BPF object: %s", name, strerror((int)-err));
+		return (int)err;
 	}
 	memcpy((void *)skel->rodata->pong_cfg.mac, mac, 6);
 	skel->rodata->pong_cfg.ttl = (__u8)o->ttl;
@@ -204,7 +214,8 @@ int pong_attach(char **names, int n, const struct attach_opts *o)
 		}
 		if (a.other[0] && !a.shared) {
 			/* libxdp never replaces a program attached without its dispatcher */
-			pong_err("%s: XDP program %s is attached; xdp-pong will not replace it", names[i], a.other);
+			pong_err("%s: another XDP program is attached, %s; xdp-pong will not replace it",
+				 names[i], a.other);
 			return 1;
 		}
 	}
@@ -215,10 +226,9 @@ int pong_attach(char **names, int n, const struct attach_opts *o)
 	}
 	if (done == n)
 		return 0;
-	while (done-- > 0) {
-		if (detach_one(names[done], ifindex[done]) == 0)
-			fprintf(stderr, "xdp-pong: %s: detached again, nothing was left attached\n", names[done]);
-	}
+	/* roll back quietly: the error above already says why nothing is attached */
+	while (done-- > 0)
+		detach_one(names[done], ifindex[done]);
 	return 1;
 }
 

@@ -289,6 +289,10 @@ static const struct option plain_long[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
+static const struct option help_long[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
 static const struct option stats_long[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
@@ -315,7 +319,7 @@ static const struct subcommand commands[] = {
 	  "Show interfaces running xdp-pong (or the named ones): mode, program id,\n"
 	  "reply TTL and the MAC replies are sent from.\n\n"
 	  "  -h, --help        this help\n",
-	  ":vh", plain_long, cmd_status },
+	  ":h", help_long, cmd_status },
 	{ "stats", "[IFACE...] [--json]",
 	  "Show packet and byte counters of xdp-pong on each interface running it\n"
 	  "(or the named ones): replies by kind, frames passed to the kernel, and\n"

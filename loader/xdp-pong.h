@@ -28,7 +28,7 @@ struct pong_attachment {
 	__u32 prog_id;
 	struct pong_config cfg;      /* as loaded (read back from .rodata) */
 	bool cfg_known;
-	char other[64];              /* some other XDP program there, if any: "'name' (id N)" */
+	char other[192];             /* some other XDP program there, if any: "'name' (id N)" */
 	bool shared;                 /* programs run under libxdp's dispatcher */
 };
 

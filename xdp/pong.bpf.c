@@ -15,6 +15,12 @@
 #include <xdp/xdp_helpers.h>
 
 #include "pong.h"
+
+/* A handler's answer: PONG_REPLY, PONG_NOT_OURS, or a refusal reason (> 0). */
+#define PONG_REPLY     0
+#define PONG_NOT_OURS  (-1)
+#define PONG_DROP      (-2)   /* a frame already resized that cannot be answered */
+
 #include "lib/csum.h"
 #include "lib/eth.h"
 #include "lib/ipv4.h"
@@ -49,9 +55,6 @@ struct {
 	__uint(XDP_PASS, 1);
 } XDP_RUN_CONFIG(xdp_pong);
 
-/* A handler's answer: PONG_REPLY, PONG_NOT_OURS, or a refusal reason (> 0). */
-#define PONG_REPLY     0
-#define PONG_NOT_OURS  (-1)
 
 static __always_inline void count(void *map, __u32 id, __u64 bytes)
 {
@@ -177,6 +180,8 @@ int xdp_pong(struct xdp_md *ctx)
 		count(&pong_counters, reply_counter, len);
 		return XDP_TX;
 	}
+	if (verdict == PONG_DROP)
+		return XDP_DROP;
 	if (verdict == PONG_NOT_OURS) {
 		count(&pong_counters, PONG_CNT_PASSED, len);
 		return XDP_PASS;

@@ -44,11 +44,12 @@ enum pong_counter {
  */
 #define PONG_REASONS(X)                                                              \
 	X(L2_DST,         "l2_dst",         "destination MAC neither ours nor (ARP) broadcast") \
-	X(L2_SRC,         "l2_src",         "source MAC is multicast or broadcast")          \
+	X(L2_SRC,         "l2_src",         "source MAC (or ARP/NDP sender MAC) multicast or broadcast") \
 	X(TRUNCATED,      "truncated",      "header cut short (frame or IP length)")         \
 	X(IP_HEADER,      "ip_header",      "IP version, header or total length invalid")    \
 	X(IP_FRAGMENT,    "ip_fragment",    "IPv4 fragment")                                 \
-	X(IP_SRC,         "ip_src",         "source in 0/8, 127/8, 224/4 or 240/4")          \
+	X(IP_OPTIONS,     "ip_options",     "IPv4 source route option, or malformed options") \
+	X(IP_SRC,         "ip_src",         "source (or ARP sender) in 0/8, 127/8, 224/4 or 240/4") \
 	X(IP_DST,         "ip_dst",         "destination in 0/8, 127/8, 224/4 or broadcast") \
 	X(ICMP_TYPE,      "icmp_type",      "ICMP type is not echo request")                 \
 	X(ICMP_CODE,      "icmp_code",      "ICMP/ICMPv6 echo request or NS with code != 0") \
@@ -62,6 +63,7 @@ enum pong_counter {
 	X(IP6_EXT_HEADER, "ip6_ext_header", "IPv6 extension header before ICMPv6")           \
 	X(NDP_HOP_LIMIT,  "ndp_hop_limit",  "neighbour solicitation with hop limit != 255")   \
 	X(NDP_FORMAT,     "ndp_format",     "neighbour solicitation too short or with malformed options") \
+	X(NDP_CHECKSUM,   "ndp_checksum",   "neighbour solicitation with a wrong checksum")   \
 	X(NDP_DAD,        "ndp_dad",        "duplicate-address probe (source ::, RFC 4862)")  \
 	X(NDP_TARGET,     "ndp_target",     "NS target multicast, unspecified or loopback")    \
 	X(NDP_DST,        "ndp_dst",        "NS sent neither to the target nor to its solicited-node group") \

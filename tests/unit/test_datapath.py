@@ -23,7 +23,11 @@ TESTRUN = os.path.join(ROOT, "build", "pong-testrun")
 
 
 class Reply:
-    """Expect XDP_TX, the given counter, and output equal to `frame`."""
+    """Expect XDP_TX, the given counter, and output equal to `frame`.
+
+    csum_error: the request's ICMP checksum (True) or IPv4 header checksum
+    ("ip") is wrong; the reply must carry exactly the same error.
+    """
     def __init__(self, counter, frame, csum_error=False):
         self.counter, self.frame, self.csum_error = counter, bytes(frame), csum_error
 
@@ -115,8 +119,12 @@ def cases_ipv4():
     yield "echo4: three tags -> passed", bytes(r), Pass()
     r = echo4(ip_kw={"options": [b"\x94\x04\x00\x00"]})  # Router Alert, IHL 6
     yield "echo4: IP options (IHL 6) echoed", bytes(r), Reply("echo4", echo4_reply(r))
-    r = echo4(ip_kw={"options": [b"\x01" * 40]})          # 40 bytes of NOP, IHL 15
-    yield "echo4: IP options (IHL 15) echoed", bytes(r), Reply("echo4", echo4_reply(r))
+    r = echo4(ip_kw={"options": [b"\x07\x27\x04" + bytes(36) + b"\x01"]})  # record route, IHL 15
+    yield "echo4: record-route option (IHL 15) echoed", bytes(r), Reply("echo4", echo4_reply(r))
+    r = echo4(ip_kw={"options": [b"\x01\x01\x94\x04\x00\x00\x00\x00"]})  # NOP NOP RA EOL
+    yield "echo4: NOPs, router alert and end-of-options echoed", bytes(r), Reply("echo4", echo4_reply(r))
+    r = echo4(ip_kw={"chksum": 0x1111})
+    yield "echo4: wrong IPv4 header checksum stays wrong", bytes(r), Reply("echo4", echo4_reply(r), csum_error="ip")
     r = Ether(bytes(echo4(payload=b"")) + b"\0" * 18)      # padded to 60 bytes
     yield "echo4: Ethernet padding kept", bytes(r), Reply("echo4", echo4_reply(r))
     r = echo4(icmp_kw={"chksum": 0x1234})
@@ -135,6 +143,12 @@ def cases_ipv4():
     yield "refuse echo4: ICMP header cut short", raw_ip(bytes(echo4(payload=b"")), tot_len=24), refused("truncated")
     yield "refuse echo4: frame cut inside the ICMP header (length beyond frame)", \
         bytes(echo4(payload=b""))[:14 + 20 + 4], refused("ip_header")
+    for name, opt in (("loose source route", b"\x83\x07\x04\xc6\x33\x64\x09\x01"),
+                      ("strict source route", b"\x89\x07\x04\xc6\x33\x64\x09\x01"),
+                      ("option length 1", b"\x07\x01\x00\x00"),
+                      ("option longer than the header", b"\x44\x10\x05\x00"),
+                      ("more than 8 options (40 NOPs)", b"\x01" * 40)):
+        yield f"refuse echo4: IP options, {name}", bytes(echo4(ip_kw={"options": [opt]})), refused("ip_options")
     yield "refuse echo4: fragment (MF)", bytes(echo4(ip_kw={"flags": "MF"})), refused("ip_fragment")
     yield "refuse echo4: fragment (offset)", bytes(echo4(ip_kw={"frag": 100})), refused("ip_fragment")
     for src in ("0.1.2.3", "127.0.0.1", "224.0.0.5", "239.255.255.250", "240.0.0.1", "255.255.255.255"):
@@ -174,6 +188,11 @@ def cases_arp():
     yield "refuse arp: destination MAC another host", bytes(arp_request(dst=OTHER_MAC)), refused("l2_dst")
     yield "refuse arp: destination MAC multicast", bytes(arp_request(dst="01:00:5e:00:00:01")), refused("l2_dst")
     yield "refuse arp: source MAC multicast", bytes(arp_request(src="03:00:00:00:00:01")), refused("l2_src")
+    yield "refuse arp: source MAC broadcast", bytes(arp_request(src=BCAST)), refused("l2_src")
+    yield "refuse arp: sender MAC multicast", bytes(arp_request(sha="01:00:5e:00:00:01")), refused("l2_src")
+    yield "refuse arp: sender MAC zero", bytes(arp_request(sha="00:00:00:00:00:00")), refused("l2_src")
+    for spa in ("127.0.0.1", "224.0.0.1", "240.0.0.1", "255.255.255.255", "0.0.0.1"):
+        yield f"refuse arp: sender IP {spa}", bytes(arp_request(sender=spa)), refused("ip_src")
     yield "refuse arp: truncated", bytes(arp_request())[:14 + 20], refused("truncated")
     yield "refuse arp: hardware type 6", bytes(arp_request(arp_kw={"hwtype": 6})), refused("arp_format")
     yield "refuse arp: protocol IPv6", bytes(arp_request(arp_kw={"ptype": 0x86DD})), refused("arp_format")
@@ -240,7 +259,18 @@ def cases_ipv6():
     r = ns(opts=Raw(bytes([14, 1]) + b"\x01" * 6) / ICMPv6NDOptSrcLLAddr(lladdr=PEER_MAC))
     yield "ndp: NS with a nonce option before SLLA", bytes(r), Reply("ndp", na_for(r, PEER_MAC))
 
+    nonce = Raw(bytes([14, 1]) + b"\x01" * 6)
+    r = ns(opts=nonce / nonce / nonce / nonce / nonce / nonce / nonce / ICMPv6NDOptSrcLLAddr(lladdr=PEER_MAC))
+    yield "ndp: NS with 8 options", bytes(r), Reply("ndp", na_for(r, PEER_MAC))
+
     group, gmac = solicited_node(ANY_IP6)
+    yield "refuse ndp: 9 options", bytes(ns(opts=nonce / nonce / nonce / nonce / nonce / nonce / nonce / nonce /
+                                            ICMPv6NDOptSrcLLAddr(lladdr=PEER_MAC))), refused("ndp_format")
+    yield "refuse ndp: longer than 256 bytes", \
+        bytes(ns(opts=Raw(bytes([14, 31]) + bytes(246)) / ICMPv6NDOptSrcLLAddr(lladdr=PEER_MAC))), refused("ndp_format")
+    bad = bytearray(bytes(ns()))
+    bad[14 + 40 + 8 + 3] ^= 0x10   # flip a bit of the target, checksum left as it was
+    yield "refuse ndp: wrong checksum", bytes(bad), refused("ndp_checksum")
     yield "refuse ndp: hop limit 64", bytes(ns(hlim=64)), refused("ndp_hop_limit")
     yield "refuse ndp: code 1", bytes(ns(ns_kw={"code": 1})), refused("icmp_code")
     short = bytes(ns(slla=None))[:-4]
@@ -282,6 +312,8 @@ def cases_ipv6():
     yield "pass: UDP over IPv6", bytes(l2() / IPv6(**pv6) / UDP(dport=53)), Pass()
     yield "pass: TCP over IPv6", bytes(l2() / IPv6(**pv6) / TCP(dport=80)), Pass()
     yield "pass: IPv6 header cut short", bytes(echo6())[:14 + 30], Pass()
+    later = bytes(l2() / IPv6(**pv6) / IPv6ExtHdrFragment(nh=58, offset=100) / Raw(b"\x80\x00" + bytes(30)))
+    yield "pass: later IPv6 fragment whose data looks like an echo request", later, Pass()
 
 
 def fix_etype(cases):
@@ -328,7 +360,7 @@ def check_reply_bytes(out, want, req, csum_error):
             tot = int.from_bytes(want[off + 2:off + 4], "big")
             icmp = slice(off + ihl, off + tot)
             pseudo = b""
-            if not checksum_ok(out[off:off + ihl]):
+            if csum_error != "ip" and not checksum_ok(out[off:off + ihl]):
                 problems.append("IPv4 header checksum invalid")
         else:
             plen = int.from_bytes(want[off + 4:off + 6], "big")
@@ -336,7 +368,13 @@ def check_reply_bytes(out, want, req, csum_error):
             # the pseudo-header: source, destination, upper-layer length, next header
             pseudo = out[off + 8:off + 40] + plen.to_bytes(4, "big") + b"\0\0\0\x3a"
             ihl = 40
-        if csum_error:
+        if csum_error == "ip":
+            if checksum_ok(out[off:off + ihl]):
+                problems.append("IPv4 header checksum was repaired")
+            if ones_sum(out[off:off + ihl]) != ones_sum(req[off:off + ihl]):
+                problems.append("IPv4 header checksum error changed")
+            out = out[:off + 10] + want[off + 10:off + 12] + out[off + 12:]
+        elif csum_error:
             # the error of the request's checksum carries over unchanged
             if checksum_ok(pseudo + out[icmp]):
                 problems.append("ICMP checksum was repaired")

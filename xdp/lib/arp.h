@@ -52,10 +52,15 @@ static __always_inline int arp_check_request(struct cursor *c, struct ethhdr *et
 		return PONG_R_ARP_FORMAT;
 	if (arp->op != bpf_htons(ARPOP_REQUEST))
 		return PONG_R_ARP_OP;
+	if (mac_is_multicast(arp->sha) || !(arp->sha[0] | arp->sha[1] | arp->sha[2] |
+					    arp->sha[3] | arp->sha[4] | arp->sha[5]))
+		return PONG_R_L2_SRC;
 	spa = arp_ip(arp->spa);
 	tpa = arp_ip(arp->tpa);
 	if (spa == 0)
 		return PONG_R_ARP_PROBE;
+	if (!ipv4_src_ok(spa))
+		return PONG_R_IP_SRC;
 	if (spa == tpa)
 		return PONG_R_ARP_GRATUITOUS;
 	if (!ipv4_dst_ok(tpa))

@@ -12,6 +12,11 @@
 
 #define IP_MF     0x2000
 #define IP_OFFSET 0x1fff
+#define IPOPT_END_  0
+#define IPOPT_NOP_  1
+#define IPOPT_LSRR_ 0x83
+#define IPOPT_SSRR_ 0x89
+#define IPV4_OPT_WALK 8     /* options walked; more (NOPs count) are refused */
 
 /* 0.0.0.0/8 "this network", 127.0.0.0/8 loopback, 224.0.0.0/4 multicast. */
 static __always_inline int ipv4_is_special(__be32 addr)
@@ -31,6 +36,37 @@ static __always_inline int ipv4_src_ok(__be32 addr)
 static __always_inline int ipv4_dst_ok(__be32 addr)
 {
 	return !ipv4_is_special(addr) && addr != 0xffffffff;
+}
+
+/*
+ * Options are echoed unchanged, except source routes: a reply would have to
+ * reverse the route (RFC 1122 3.2.2.6), and Linux drops such packets by
+ * default (accept_source_route=0), so they are refused, as are malformed
+ * options. opt points at the first option byte, len is their total length.
+ */
+static __always_inline int ipv4_check_options(__u8 *opt, __u32 len, void *end)
+{
+	__u32 off = 0;
+
+	for (int i = 0; i < IPV4_OPT_WALK; i++) {
+		__u8 *p = opt + (off & 0x3f), type;
+
+		if (off >= len)
+			return 0;
+		if ((void *)(p + 2) > end)
+			return PONG_R_IP_OPTIONS;
+		type = p[0];
+		if (type == IPOPT_END_)
+			return 0;
+		if (type == IPOPT_NOP_) {
+			off++;
+			continue;
+		}
+		if (type == IPOPT_LSRR_ || type == IPOPT_SSRR_ || p[1] < 2 || off + p[1] > len)
+			return PONG_R_IP_OPTIONS;
+		off += p[1];
+	}
+	return off >= len ? 0 : PONG_R_IP_OPTIONS;
 }
 
 /*
@@ -55,6 +91,12 @@ static __always_inline int parse_ipv4(struct cursor *c, struct iphdr **iphp)
 		return PONG_R_TRUNCATED;
 	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
 		return PONG_R_IP_FRAGMENT;
+	if (hlen > sizeof(*iph)) {
+		int r = ipv4_check_options((__u8 *)(iph + 1), hlen - sizeof(*iph), c->end);
+
+		if (r)
+			return r;
+	}
 	if (!ipv4_src_ok(iph->saddr))
 		return PONG_R_IP_SRC;
 	if (!ipv4_dst_ok(iph->daddr))

@@ -85,7 +85,8 @@ static __always_inline int ipv6_upper_proto(struct cursor *c, struct ipv6hdr *ip
 			len = (h->hdrlen + 1) * 8;
 			break;
 		case IPPROTO_FRAGMENT:
-			if ((void *)(h + 1) > c->end)
+			/* a later fragment carries data, not an upper-layer header */
+			if ((void *)h + 8 > c->end || (((__u8 *)h)[2] | (((__u8 *)h)[3] & 0xf8)))
 				return -1;
 			len = 8;
 			break;

@@ -24,6 +24,7 @@
 #define ND_OPT_MAX        8      /* options walked in a solicitation */
 #define NA_FLAGS_S_O      bpf_htonl(0x60000000)   /* R=0 S=1 O=1 */
 #define L3_OFFSET_MAX     (ETH_HLEN + 4 * VLAN_MAX_DEPTH)
+#define NS_MAX_LEN        256    /* longest solicitation we answer (24 + options) */
 
 struct nd_ns {
 	__u8 type;
@@ -66,6 +67,28 @@ static __always_inline int mac_is_solicited_node_of(const __u8 *mac, const struc
 }
 
 /*
+ * Verify the checksum of the solicitation at ns, plen bytes long (a multiple
+ * of 8, at most NS_MAX_LEN, within the frame), over the IPv6 pseudo-header.
+ * The answer is built afresh with a valid checksum, so a corrupted request
+ * must not get one (RFC 4861 7.1.1).
+ */
+static __always_inline int ndp_checksum_ok(struct ipv6hdr *ip6, struct nd_ns *ns, __u32 plen, void *end)
+{
+	__u32 sum = csum_words(&ip6->saddr, 16) + bpf_htons(plen) + bpf_htons(IPPROTO_ICMPV6);
+
+	for (__u32 off = 0; off < NS_MAX_LEN; off += 8) {
+		__u16 *w = (void *)ns + off;
+
+		if (off >= plen)
+			break;
+		if ((void *)(w + 4) > end)
+			return 0;
+		sum += (__u32)w[0] + w[1] + w[2] + w[3];
+	}
+	return csum_fold(sum) == 0xffff;
+}
+
+/*
  * 0 if the solicitation at the cursor (IPv6 payload length plen, already
  * checked against the frame) is answered, with req filled; else the reason.
  */
@@ -77,7 +100,7 @@ static __always_inline int ndp_check_ns(struct cursor *c, struct ethhdr *eth, st
 
 	if (ip6->hop_limit != 255)
 		return PONG_R_NDP_HOP_LIMIT;
-	if ((void *)(ns + 1) > c->end || plen < sizeof(*ns))
+	if ((void *)(ns + 1) > c->end || plen < sizeof(*ns) || plen > NS_MAX_LEN)
 		return PONG_R_NDP_FORMAT;
 	if (ns->code != 0)
 		return PONG_R_ICMP_CODE;
@@ -118,6 +141,8 @@ static __always_inline int ndp_check_ns(struct cursor *c, struct ethhdr *eth, st
 	}
 	if (off < plen)
 		return PONG_R_NDP_FORMAT;   /* more options than we walk */
+	if (!ndp_checksum_ok(ip6, ns, plen, c->end))
+		return PONG_R_NDP_CHECKSUM;
 
 	req->target = ns->target;
 	req->src = ip6->saddr;
@@ -146,16 +171,16 @@ static __always_inline int ndp_send_na(struct xdp_md *ctx, const struct ns_reque
 	void *data, *end;
 	__u32 sum;
 
-	if (want != have && bpf_xdp_adjust_tail(ctx, want - have))
-		return PONG_R_NO_ROOM;
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
 	if (l3 > L3_OFFSET_MAX)
 		return PONG_R_NO_ROOM;
+	if (want != have && bpf_xdp_adjust_tail(ctx, want - have))
+		return PONG_R_NO_ROOM;   /* the frame is unchanged when the helper fails */
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
 	eth = data;
 	ip6 = data + l3;
 	if ((void *)(eth + 1) > end || (void *)(ip6 + 1) + sizeof(na) > end)
-		return PONG_R_NO_ROOM;
+		return PONG_DROP;        /* cannot happen: the frame is exactly want bytes */
 
 	mac_copy(na.tlla.data, our_mac);
 	sum = csum_words(&req->target, 8) + csum_words(&req->src, 8) +
