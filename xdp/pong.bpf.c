@@ -66,7 +66,7 @@ static __always_inline void count(void *map, __u32 id, __u64 bytes)
 	}
 }
 
-static __always_inline int handle_arp(struct cursor *c, struct ethhdr *eth)
+static __always_inline int handle_arp(struct cursor *c, struct eth_hdr *eth)
 {
 	struct arp_eth_ipv4 *arp = 0;
 	int verdict = arp_check_request(c, eth, pong_cfg.mac, &arp);
@@ -76,7 +76,7 @@ static __always_inline int handle_arp(struct cursor *c, struct ethhdr *eth)
 	return verdict;
 }
 
-static __always_inline int handle_ipv4(struct cursor *c, struct ethhdr *eth)
+static __always_inline int handle_ipv4(struct cursor *c, struct eth_hdr *eth)
 {
 	struct iphdr *iph = c->pos;
 	struct icmphdr *icmp = 0;
@@ -106,7 +106,7 @@ static __always_inline int handle_ipv4(struct cursor *c, struct ethhdr *eth)
  * in IPv6 (other ICMPv6 types, TCP, UDP, ...) passes. *counter says which
  * reply a PONG_REPLY stands for; an NS also leaves its answer's fields in ns.
  */
-static __always_inline int handle_ipv6(struct cursor *c, struct ethhdr *eth,
+static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth,
 				       __u32 *counter, struct ns_request *ns)
 {
 	struct ipv6hdr *ip6 = c->pos;
@@ -155,8 +155,8 @@ int xdp_pong(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	__u64 len = data_end - data;
 	struct cursor c = { .pos = data, .end = data_end };
-	struct ethhdr *eth = 0;
-	struct ns_request ns = {};
+	struct eth_hdr *eth = 0;
+	struct ns_request ns;   /* filled by handle_ipv6() before any use */
 	int verdict = PONG_NOT_OURS;
 	__u32 reply_counter = 0;
 

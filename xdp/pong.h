@@ -85,9 +85,9 @@ struct pong_stat {
 
 /* Per-load configuration, written by the loader into .rodata before load. */
 struct pong_config {
-	__u8 mac[6];   /* the interface's MAC: source of every reply */
+	__u8 mac[6];   /* the interface's MAC: source of every reply (read as 16-bit words) */
 	__u8 ttl;      /* IPv4 TTL and IPv6 hop limit of echo replies */
 	__u8 pad;
-};
+} __attribute__((aligned(8)));
 
 #endif /* PONG_H */

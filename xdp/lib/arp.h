@@ -12,7 +12,10 @@
 #include "eth.h"
 #include "ipv4.h"
 
-/* The ARP header with its Ethernet/IPv4 body (RFC 826). IPs are unaligned. */
+/*
+ * The ARP header with its Ethernet/IPv4 body (RFC 826), 28 bytes. The IPv4
+ * addresses are only 2-byte aligned, so they are kept as two 16-bit words.
+ */
 struct arp_eth_ipv4 {
 	__be16 htype;
 	__be16 ptype;
@@ -20,21 +23,21 @@ struct arp_eth_ipv4 {
 	__u8 plen;
 	__be16 op;
 	__u8 sha[ETH_ALEN];
-	__u8 spa[4];
+	__u16 spa[2];
 	__u8 tha[ETH_ALEN];
-	__u8 tpa[4];
-} __attribute__((packed));
+	__u16 tpa[2];
+};
 
-static __always_inline __be32 arp_ip(const __u8 *p)
+static __always_inline __be32 arp_ip(const __u16 *p)
 {
 	__be32 v;
 
-	__builtin_memcpy(&v, p, 4);
+	__builtin_memcpy(&v, p, 4);   /* two 16-bit loads: p is 2-byte aligned */
 	return v;
 }
 
 /* 0 if the ARP frame at the cursor is a request we answer, else the refusal reason. */
-static __always_inline int arp_check_request(struct cursor *c, struct ethhdr *eth,
+static __always_inline int arp_check_request(struct cursor *c, struct eth_hdr *eth,
 					     const volatile __u8 *our_mac,
 					     struct arp_eth_ipv4 **arpp)
 {
@@ -52,8 +55,7 @@ static __always_inline int arp_check_request(struct cursor *c, struct ethhdr *et
 		return PONG_R_ARP_FORMAT;
 	if (arp->op != bpf_htons(ARPOP_REQUEST))
 		return PONG_R_ARP_OP;
-	if (mac_is_multicast(arp->sha) || !(arp->sha[0] | arp->sha[1] | arp->sha[2] |
-					    arp->sha[3] | arp->sha[4] | arp->sha[5]))
+	if (mac_is_multicast(arp->sha) || mac_is_zero(arp->sha))
 		return PONG_R_L2_SRC;
 	spa = arp_ip(arp->spa);
 	tpa = arp_ip(arp->tpa);
@@ -70,17 +72,18 @@ static __always_inline int arp_check_request(struct cursor *c, struct ethhdr *et
 }
 
 /* Request -> reply: "target IP is at our MAC", sent back to the requester. */
-static __always_inline void arp_reply(struct ethhdr *eth, struct arp_eth_ipv4 *arp,
+static __always_inline void arp_reply(struct eth_hdr *eth, struct arp_eth_ipv4 *arp,
 				      const volatile __u8 *our_mac)
 {
-	__u8 ip[4];
+	__u16 ip0 = arp->spa[0], ip1 = arp->spa[1];
 
 	arp->op = bpf_htons(ARPOP_REPLY);
-	__builtin_memcpy(arp->tha, arp->sha, ETH_ALEN);
+	mac_copy(arp->tha, arp->sha);
 	mac_copy(arp->sha, our_mac);
-	__builtin_memcpy(ip, arp->spa, 4);
-	__builtin_memcpy(arp->spa, arp->tpa, 4);
-	__builtin_memcpy(arp->tpa, ip, 4);
+	arp->spa[0] = arp->tpa[0];
+	arp->spa[1] = arp->tpa[1];
+	arp->tpa[0] = ip0;
+	arp->tpa[1] = ip1;
 	eth_reply(eth, our_mac);
 }
 

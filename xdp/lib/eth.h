@@ -10,6 +10,17 @@
 
 #define VLAN_MAX_DEPTH 2   /* 802.1Q, or 802.1ad outer + 802.1Q inner (QinQ) */
 
+/*
+ * The Ethernet header. Unlike <linux/if_ether.h>'s packed struct ethhdr it
+ * is 2-byte aligned, so the compiler reads and writes it in 16-bit words
+ * rather than byte by byte. MAC helpers below rely on that alignment.
+ */
+struct eth_hdr {
+	__u8 h_dest[ETH_ALEN];
+	__u8 h_source[ETH_ALEN];
+	__be16 h_proto;
+} __attribute__((aligned(2)));
+
 /* Where parsing stands: pos is the next unparsed byte. */
 struct cursor {
 	void *pos;
@@ -32,9 +43,9 @@ static __always_inline int proto_is_vlan(__be16 proto)
  * a frame with more tags than we handle. Tags are left in place: a reply built
  * in the same buffer carries them unchanged.
  */
-static __always_inline int parse_eth(struct cursor *c, struct ethhdr **ethp)
+static __always_inline int parse_eth(struct cursor *c, struct eth_hdr **ethp)
 {
-	struct ethhdr *eth = c->pos;
+	struct eth_hdr *eth = c->pos;
 	__be16 proto;
 
 	if ((void *)(eth + 1) > c->end)
@@ -64,25 +75,41 @@ static __always_inline int mac_is_multicast(const __u8 *mac)
 	return mac[0] & 1;   /* includes broadcast */
 }
 
+/* MACs are handled as three 16-bit words: every MAC we touch is 2-byte aligned. */
 static __always_inline int mac_is_broadcast(const __u8 *mac)
 {
-	return (mac[0] & mac[1] & mac[2] & mac[3] & mac[4] & mac[5]) == 0xff;
+	const __u16 *m = (const __u16 *)mac;
+
+	return (m[0] & m[1] & m[2]) == 0xffff;
+}
+
+static __always_inline int mac_is_zero(const __u8 *mac)
+{
+	const __u16 *m = (const __u16 *)mac;
+
+	return (m[0] | m[1] | m[2]) == 0;
 }
 
 static __always_inline int mac_equal(const __u8 *a, const volatile __u8 *b)
 {
-	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] &&
-	       a[3] == b[3] && a[4] == b[4] && a[5] == b[5];
+	const __u16 *x = (const __u16 *)a;
+	const volatile __u16 *y = (const volatile __u16 *)b;
+
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2])) == 0;
 }
 
 static __always_inline void mac_copy(__u8 *dst, const volatile __u8 *src)
 {
-	dst[0] = src[0]; dst[1] = src[1]; dst[2] = src[2];
-	dst[3] = src[3]; dst[4] = src[4]; dst[5] = src[5];
+	__u16 *d = (__u16 *)dst;
+	const volatile __u16 *s = (const volatile __u16 *)src;
+
+	d[0] = s[0];
+	d[1] = s[1];
+	d[2] = s[2];
 }
 
 /* Address the frame back to its sender, from our own MAC. */
-static __always_inline void eth_reply(struct ethhdr *eth, const volatile __u8 *our_mac)
+static __always_inline void eth_reply(struct eth_hdr *eth, const volatile __u8 *our_mac)
 {
 	mac_copy(eth->h_dest, eth->h_source);
 	mac_copy(eth->h_source, our_mac);

@@ -13,7 +13,7 @@
 #include "ipv6.h"
 
 /* 0 if the ICMPv6 echo request at icmp6 (payload length plen) is answered, else the reason. */
-static __always_inline int icmp6_check_echo(struct cursor *c, struct ethhdr *eth,
+static __always_inline int icmp6_check_echo(struct cursor *c, struct eth_hdr *eth,
 					    struct ipv6hdr *ip6, __u32 plen,
 					    const volatile __u8 *our_mac)
 {

@@ -54,7 +54,7 @@ struct nd_na {
 struct ns_request {
 	struct in6_addr target;
 	struct in6_addr src;
-	__u8 reply_mac[ETH_ALEN];
+	__u8 reply_mac[ETH_ALEN] __attribute__((aligned(2)));
 	__u32 l3_offset;
 };
 
@@ -92,7 +92,7 @@ static __always_inline int ndp_checksum_ok(struct ipv6hdr *ip6, struct nd_ns *ns
  * 0 if the solicitation at the cursor (IPv6 payload length plen, already
  * checked against the frame) is answered, with req filled; else the reason.
  */
-static __always_inline int ndp_check_ns(struct cursor *c, struct ethhdr *eth, struct ipv6hdr *ip6,
+static __always_inline int ndp_check_ns(struct cursor *c, struct eth_hdr *eth, struct ipv6hdr *ip6,
 					__u32 plen, const volatile __u8 *our_mac, struct ns_request *req)
 {
 	struct nd_ns *ns = c->pos;
@@ -116,7 +116,7 @@ static __always_inline int ndp_check_ns(struct cursor *c, struct ethhdr *eth, st
 	if (!mac_equal(eth->h_dest, our_mac) && !mac_is_solicited_node_of(eth->h_dest, &ns->target))
 		return PONG_R_L2_DST;
 
-	__builtin_memcpy(req->reply_mac, eth->h_source, ETH_ALEN);
+	mac_copy(req->reply_mac, eth->h_source);
 	/* a bounded loop (kernel >= 5.3): the verifier walks every iteration */
 	for (int i = 0; i < ND_OPT_MAX; i++) {
 		struct nd_opt *opt;
@@ -135,7 +135,7 @@ static __always_inline int ndp_check_ns(struct cursor *c, struct ethhdr *eth, st
 				return PONG_R_NDP_FORMAT;
 			if (mac_is_multicast(opt->data))
 				return PONG_R_L2_SRC;
-			__builtin_memcpy(req->reply_mac, opt->data, ETH_ALEN);
+			mac_copy(req->reply_mac, opt->data);
 		}
 		off += opt->len * 8;
 	}
@@ -166,7 +166,7 @@ static __always_inline int ndp_send_na(struct xdp_md *ctx, const struct ns_reque
 		.target = req->target,
 		.tlla = { .type = ND_OPT_TLLA, .len = 1 },
 	};
-	struct ethhdr *eth;
+	struct eth_hdr *eth;
 	struct ipv6hdr *ip6;
 	void *data, *end;
 	__u32 sum;
