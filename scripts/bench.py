@@ -141,7 +141,10 @@ class Bench:
 
     def throughput(self):
         results = {}
+        wanted = [k.strip() for k in self.args.kinds.split(",") if k.strip()]
         for kind, sink_kind, frame in self.kinds():
+            if wanted and kind not in wanted:
+                continue
             runs = {r: [] for r in RESPONDERS}
             for rnd in range(self.args.rounds):
                 order = RESPONDERS[rnd % 3:] + RESPONDERS[:rnd % 3]   # alternate who goes first
@@ -305,6 +308,7 @@ def main():
                     help="alternating rounds per kind (default 5, env BENCH_ROUNDS)")
     ap.add_argument("--latency-count", type=int, default=int(os.environ.get("BENCH_PINGS", 1000)),
                     help="pings per latency run (default 1000, env BENCH_PINGS)")
+    ap.add_argument("--kinds", default="", help="comma-separated subset of kinds, e.g. 'echo4 64B,ndp'")
     ap.add_argument("--json", default=os.path.join(BUILD, "bench.json"))
     ap.add_argument("--png", default=os.path.join(BUILD, "bench.png"))
     args = ap.parse_args()

@@ -160,14 +160,10 @@ static __always_inline int ndp_send_na(struct xdp_md *ctx, const struct ns_reque
 	__u32 l3 = req->l3_offset;
 	int want = (int)(l3 + sizeof(struct ipv6hdr) + sizeof(struct nd_na));
 	int have = (int)(ctx->data_end - ctx->data);
-	struct nd_na na = {
-		.type = NDISC_NA,
-		.flags = NA_FLAGS_S_O,
-		.target = req->target,
-		.tlla = { .type = ND_OPT_TLLA, .len = 1 },
-	};
+	const volatile __u16 *mac = (const volatile __u16 *)our_mac;
 	struct eth_hdr *eth;
 	struct ipv6hdr *ip6;
+	struct nd_na *na;
 	void *data, *end;
 	__u32 sum;
 
@@ -179,23 +175,37 @@ static __always_inline int ndp_send_na(struct xdp_md *ctx, const struct ns_reque
 	end = (void *)(long)ctx->data_end;
 	eth = data;
 	ip6 = data + l3;
-	if ((void *)(eth + 1) > end || (void *)(ip6 + 1) + sizeof(na) > end)
+	na = (void *)(ip6 + 1);
+	if ((void *)(eth + 1) > end || (void *)(na + 1) > end)
 		return PONG_DROP;        /* cannot happen: the frame is exactly want bytes */
-
-	mac_copy(na.tlla.data, our_mac);
-	sum = csum_words(&req->target, 8) + csum_words(&req->src, 8) +
-	      bpf_htons(sizeof(na)) + bpf_htons(IPPROTO_ICMPV6) + csum_words(&na, sizeof(na) / 2);
-	na.cksum = (__sum16)~csum_fold(sum);
 
 	mac_copy(eth->h_dest, req->reply_mac);
 	mac_copy(eth->h_source, our_mac);
 	*(__be32 *)ip6 = bpf_htonl(0x60000000);   /* version 6, traffic class 0, flow 0 */
-	ip6->payload_len = bpf_htons(sizeof(na));
+	ip6->payload_len = bpf_htons(sizeof(*na));
 	ip6->nexthdr = IPPROTO_ICMPV6;
 	ip6->hop_limit = 255;
 	ip6->saddr = req->target;
 	ip6->daddr = req->src;
-	__builtin_memcpy(ip6 + 1, &na, sizeof(na));
+
+	na->type = NDISC_NA;
+	na->code = 0;
+	na->flags = NA_FLAGS_S_O;
+	na->target = req->target;
+	na->tlla.type = ND_OPT_TLLA;
+	na->tlla.len = 1;
+	mac_copy(na->tlla.data, our_mac);
+
+	/*
+	 * Checksum from the values written (words in memory order): pseudo-header
+	 * (source = target, destination, length, next header), then the message:
+	 * type/code, flags, target, option type/length, MAC.
+	 */
+	sum = 2 * csum_words(&req->target, 8) + csum_words(&req->src, 8) +
+	      bpf_htons(sizeof(*na)) + bpf_htons(IPPROTO_ICMPV6) +
+	      bpf_htons(NDISC_NA << 8) + bpf_htons(0x6000) +
+	      bpf_htons(ND_OPT_TLLA << 8 | 1) + mac[0] + mac[1] + mac[2];
+	na->cksum = (__sum16)~csum_fold(sum);
 	return 0;
 }
 
