@@ -58,6 +58,10 @@ check: deps
 	$(MAKE) all
 	$(PYTHON) tests/run.py
 
+bench: deps
+	$(MAKE) all
+	$(PYTHON) scripts/bench.py $(BENCH_ARGS)
+
 unit: all
 	$(PYTHON) tests/run.py unit
 

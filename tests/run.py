@@ -13,7 +13,7 @@ from pylib.harness import Results  # noqa: E402
 
 SUITES = {
     "unit": ["unit.test_datapath"],
-    "integration": ["integration.test_cli", "integration.test_lab"],
+    "integration": ["integration.test_cli", "integration.test_lab", "integration.test_bench"],
 }
 
 
