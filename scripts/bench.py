@@ -14,7 +14,8 @@ alternating rounds, one of:
              it has NAPI, which an XDP program enables)
 
 Then RTT percentiles of `ping -c N -i 0.002` through xdp-pong and through the
-kernel on the same path. Prints a table; writes JSON and a PNG chart.
+kernel on the same path (up to 3 alternating rounds each, samples pooled).
+Prints a table; writes JSON and a PNG chart.
 """
 import argparse
 import json
@@ -143,8 +144,10 @@ class Bench:
     # ---- measurements ----
 
     def one_run(self, frame, count):
-        out = sh("ip", "netns", "exec", self.gen_ns, GEN, "--ifname", "gen0", "--frame", bytes(frame).hex(),
-                 "--count", str(count)).stdout
+        # Generator, responder and sink all run on the generator's CPU (veth
+        # NAPI runs where it was scheduled); pinning keeps the run on one CPU.
+        out = sh("ip", "netns", "exec", self.gen_ns, "taskset", "-c", str(self.args.cpu), GEN,
+                 "--ifname", "gen0", "--frame", bytes(frame).hex(), "--count", str(count)).stdout
         return json.loads(out)
 
     def throughput(self):
@@ -196,18 +199,23 @@ class Bench:
            "sec", "xdp")
         sh("ip", "-n", self.gen_ns, "addr", "add", f"{GEN_IP}/24", "dev", "gen0")
         out = {}
+        rounds = min(self.args.rounds, 3)
+        rtts = {"xdp-pong": [], "kernel": []}
         try:
-            for resp in ("xdp-pong", "kernel"):
-                self.responder(resp)
-                sh("ip", "-n", self.gen_ns, "neigh", "flush", "dev", "gen0")
-                res = sh("ip", "netns", "exec", self.gen_ns, "ping", "-n", "-c", str(self.args.latency_count),
-                         "-i", "0.002", "-W", "1", DUT_IP, check=False, timeout=600)
-                rtts = sorted(float(x) for x in re.findall(r"time=([\d.]+) ms", res.stdout))
-                out[resp] = {"sent": self.args.latency_count, "received": len(rtts),
-                             "p50_us": pct(rtts, 50) * 1000 if rtts else None,
-                             "p99_us": pct(rtts, 99) * 1000 if rtts else None}
+            for rnd in range(rounds):   # alternating, like the throughput rounds; samples pooled
+                for resp in (("xdp-pong", "kernel") if rnd % 2 == 0 else ("kernel", "xdp-pong")):
+                    self.responder(resp)
+                    sh("ip", "-n", self.gen_ns, "neigh", "flush", "dev", "gen0")
+                    res = sh("ip", "netns", "exec", self.gen_ns, "ping", "-n", "-c", str(self.args.latency_count),
+                             "-i", "0.002", "-W", "1", DUT_IP, check=False, timeout=600)
+                    rtts[resp] += [float(x) for x in re.findall(r"time=([\d.]+) ms", res.stdout)]
+            for resp, vals in rtts.items():
+                vals.sort()
+                out[resp] = {"sent": rounds * self.args.latency_count, "received": len(vals),
+                             "p50_us": pct(vals, 50) * 1000 if vals else None,
+                             "p99_us": pct(vals, 99) * 1000 if vals else None}
                 print(f"  latency {resp:9} p50 {fmt(out[resp]['p50_us'])} us  p99 {fmt(out[resp]['p99_us'])} us "
-                      f"({len(rtts)}/{self.args.latency_count} replies)", flush=True)
+                      f"({len(vals)}/{out[resp]['sent']} replies)", flush=True)
         finally:
             sh("ip", "-n", self.gen_ns, "addr", "flush", "dev", "gen0", check=False)
             sh("ip", "-n", self.gen_ns, "link", "set", "gen0", "xdpdrv", "off", check=False)
@@ -233,15 +241,18 @@ def summarise(runs):
             "replies_pps": statistics.median(pps), "replies_pps_min": min(pps), "replies_pps_max": max(pps),
             "loss_pct": 100.0 * (1 - sum(r["replies"] for r in rs) / sum(r["sent"] for r in rs)),
         }
-    pong = s["xdp-pong"]["replies_pps"]
-    pong_vs = {"vs_ceiling": pong / s["ceiling"]["replies_pps"] if s["ceiling"]["replies_pps"] else None,
-               "vs_kernel": pong / s["kernel"]["replies_pps"] if s["kernel"]["replies_pps"] else None}
-    s["xdp-pong"].update(pong_vs)
+    # Ratios are taken round by round (the runs of one round follow each other
+    # within seconds, so drifts of the machine cancel out), then the median.
+    def ratio(other):
+        rs = [p["replies_pps"] / o["replies_pps"] for p, o in zip(runs["xdp-pong"], runs[other]) if o["replies_pps"]]
+        return statistics.median(rs) if rs else None
+    s["xdp-pong"].update({"vs_ceiling": ratio("ceiling"), "vs_kernel": ratio("kernel")})
     return s
 
 
 def print_table(results, lat):
-    print("\nreplies/s: median of the rounds (min-max); offered = the generator's rate; "
+    print("\nreplies/s: median of the rounds (min-max); ratios: median of the per-round ratios; "
+          "offered = the generator's rate; "
           "ns/pkt = program run time per packet (kernel.bpf_stats_enabled, separate run)")
     print(f"{'kind':12} {'responder':9} {'offered':>10} {'replies/s':>10} {'(min-max)':>21} {'loss%':>7} "
           f"{'/ceiling':>8} {'/kernel':>8} {'ns/pkt':>7}")
@@ -323,6 +334,8 @@ def main():
                     help="alternating rounds per kind (default 5, env BENCH_ROUNDS)")
     ap.add_argument("--latency-count", type=int, default=int(os.environ.get("BENCH_PINGS", 1000)),
                     help="pings per latency run (default 1000, env BENCH_PINGS)")
+    ap.add_argument("--cpu", type=int, default=0,
+                    help="CPU the generator (and with it the whole path) runs on (default 0)")
     ap.add_argument("--kinds", default="", help="comma-separated subset of kinds, e.g. 'echo4 64B,ndp'")
     ap.add_argument("--json", default=os.path.join(BUILD, "bench.json"))
     ap.add_argument("--png", default=os.path.join(BUILD, "bench.png"))

@@ -36,7 +36,8 @@ def run(t):
             "ns_per_packet") is not None)
     lat = doc["latency"]
     t.check("bench latency: both responders answered pings",
-            lat["xdp-pong"]["received"] == 50 and lat["kernel"]["received"] == 50, str(lat))
+            lat["xdp-pong"]["received"] == lat["xdp-pong"]["sent"] == 50 and
+            lat["kernel"]["received"] == lat["kernel"]["sent"] == 50, str(lat))
     left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     t.check("bench removed its namespaces", not any(line.startswith("xpb") for line in left.splitlines()), left)
     stats = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()

@@ -35,7 +35,13 @@ static __always_inline int ipv6_is_loopback(const struct in6_addr *a)
 /* Neither unspecified, multicast nor loopback: an address we answer for or to. */
 static __always_inline int ipv6_is_unicast(const struct in6_addr *a)
 {
-	return !ipv6_is_unspecified(a) && !ipv6_is_multicast(a) && !ipv6_is_loopback(a);
+	__u32 last = a->in6_u.u6_addr32[3];
+
+	if (ipv6_is_multicast(a))
+		return 0;
+	/* ::/127 holds both :: and ::1; one test of the first 96 bits covers them */
+	return (a->in6_u.u6_addr32[0] | a->in6_u.u6_addr32[1] | a->in6_u.u6_addr32[2]) != 0 ||
+	       (last != 0 && last != bpf_htonl(1));
 }
 
 static __always_inline int ipv6_equal(const struct in6_addr *a, const struct in6_addr *b)
