@@ -295,11 +295,10 @@ def chart(results, lat, path):
     """Bar chart of replies/s per kind and responder, and RTT percentiles, with gnuplot."""
     dat = path + ".dat"
     with open(dat, "w") as f:
-        f.write("kind xdp-pong ceiling kernel\n")
         for kind, r in results.items():
             vals = " ".join(f"{r['summary'][x]['replies_pps'] / 1e6:.4f}" for x in RESPONDERS)
-            f.write(f"\"{kind}\" {vals}\n")
-        f.write("\n\nwhat xdp-pong kernel\n")
+            f.write(f"\"{kind.replace(' ', '-')}\" {vals}\n")
+        f.write("\n\n")
         for q in ("p50_us", "p99_us"):
             f.write(f"{q[:3]} {lat.get('xdp-pong', {}).get(q) or 0:.2f} {lat.get('kernel', {}).get(q) or 0:.2f}\n")
     script = f"""
@@ -309,14 +308,19 @@ set multiplot layout 1,2 title "xdp-pong benchmark (veth, medians of alternating
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
-set key top right
+set key outside bottom center horizontal
 set grid ytics
+set yrange [0:*]
+set xtics nomirror
+set termoption noenhanced
 set ylabel "replies/s (millions)"
 set title "Throughput"
+set xrange [-0.6:{len(results) - 0.4}]
 plot "{dat}" index 0 using 2:xtic(1) title "xdp-pong", "" index 0 using 3 title "XDP_TX ceiling", \
      "" index 0 using 4 title "kernel stack"
 set ylabel "RTT (microseconds)"
 set title "ping -i 0.002 RTT"
+set xrange [-0.6:1.6]
 plot "{dat}" index 1 using 2:xtic(1) title "xdp-pong", "" index 1 using 3 title "kernel stack"
 unset multiplot
 """
