@@ -18,7 +18,7 @@ CLI_SRCS := $(wildcard loader/*.c)
 CLI_HDRS := $(wildcard loader/*.h) xdp/pong.h
 BENCH_BINS := $(BUILD)/pong-gen $(BUILD)/reflect.bpf.o
 
-.PHONY: all deps demo check unit integration bench clean
+.PHONY: all deps demo check unit integration bench fuzz clean
 all: $(BUILD)/xdp-pong $(BUILD)/pass.bpf.o $(BUILD)/pong-testrun $(BENCH_BINS)
 
 $(BUILD):
@@ -61,6 +61,11 @@ check: deps
 bench: deps
 	$(MAKE) all
 	$(PYTHON) scripts/bench.py $(BENCH_ARGS)
+
+# Differential fuzzing, longer than make check's 200,000 frames: make fuzz N=2000000 [SEED=S]
+N ?= 2000000
+fuzz: all
+	$(PYTHON) tests/unit/test_fuzz.py --count $(N) $(if $(SEED),--seed $(SEED))
 
 unit: all
 	$(PYTHON) tests/run.py unit

@@ -12,7 +12,7 @@ sys.path.insert(0, HERE)
 from pylib.harness import Results  # noqa: E402
 
 SUITES = {
-    "unit": ["unit.test_datapath"],
+    "unit": ["unit.test_datapath", "unit.test_fuzz"],
     "integration": ["integration.test_cli", "integration.test_lab", "integration.test_bench"],
 }
 

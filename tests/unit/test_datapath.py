@@ -127,6 +127,8 @@ def cases_ipv4():
     yield "echo4: wrong IPv4 header checksum stays wrong", bytes(r), Reply("echo4", echo4_reply(r), csum_error="ip")
     r = Ether(bytes(echo4(payload=b"")) + b"\0" * 18)      # padded to 60 bytes
     yield "echo4: Ethernet padding kept", bytes(r), Reply("echo4", echo4_reply(r))
+    r = echo4(ident=0, seq=0, payload=b"")
+    yield "echo4: all-zero reply message gets checksum 0xffff", bytes(r), Reply("echo4", echo4_reply(r))
     r = echo4(icmp_kw={"chksum": 0x1234})
     yield "echo4: wrong ICMP checksum stays wrong", bytes(r), Reply("echo4", echo4_reply(r), csum_error=True)
     r = echo4(ip_kw={"tos": 0xB8, "id": 4321, "flags": "DF"})

@@ -41,6 +41,7 @@ static __always_inline void icmp4_echo_reply(struct iphdr *iph, struct icmphdr *
 {
 	__be32 addr = iph->saddr;
 	__be16 old_word, new_word;
+	__sum16 check;
 
 	iph->saddr = iph->daddr;
 	iph->daddr = addr;
@@ -53,7 +54,14 @@ static __always_inline void icmp4_echo_reply(struct iphdr *iph, struct icmphdr *
 	old_word = *(__be16 *)icmp;               /* type and code share a word */
 	icmp->type = ICMP_ECHOREPLY;
 	new_word = *(__be16 *)icmp;
-	icmp->checksum = csum_replace2(icmp->checksum, old_word, new_word);
+	check = csum_replace2(icmp->checksum, old_word, new_word);
+	/*
+	 * 0x0000 and 0xffff are both "zero" in one's complement, and equally
+	 * valid for any message with a non-zero byte. For an all-zero message
+	 * (id, sequence and payload zero) only 0xffff is, and that is exactly
+	 * when a valid request makes eqn. 3 yield 0x0000. So write 0xffff.
+	 */
+	icmp->checksum = check ? check : 0xffff;
 }
 
 #endif
