@@ -18,7 +18,7 @@ CLI_SRCS := $(wildcard loader/*.c)
 CLI_HDRS := $(wildcard loader/*.h) xdp/pong.h
 BENCH_BINS := $(BUILD)/pong-gen $(BUILD)/reflect.bpf.o
 
-.PHONY: all deps demo check unit integration bench fuzz clean
+.PHONY: all deps demo check unit integration bench fuzz soak clean
 all: $(BUILD)/xdp-pong $(BUILD)/pass.bpf.o $(BUILD)/pong-testrun $(BENCH_BINS)
 
 $(BUILD):
@@ -66,6 +66,10 @@ bench: deps
 N ?= 2000000
 fuzz: all
 	$(PYTHON) tests/unit/test_fuzz.py --count $(N) $(if $(SEED),--seed $(SEED))
+
+# The full soak and churn (make check runs 1,000,000 requests and 20 cycles)
+soak: all
+	SOAK_REQUESTS=10000000 CHURN_CYCLES=100 $(PYTHON) tests/run.py soak
 
 unit: all
 	$(PYTHON) tests/run.py unit

@@ -13,12 +13,14 @@ from pylib.harness import Results  # noqa: E402
 
 SUITES = {
     "unit": ["unit.test_datapath", "unit.test_fuzz"],
-    "integration": ["integration.test_cli", "integration.test_lab", "integration.test_bench"],
+    "integration": ["integration.test_cli", "integration.test_lab", "integration.test_bench",
+                    "integration.test_soak"],
+    "soak": ["integration.test_soak"],
 }
 
 
 def main(argv):
-    chosen = argv or list(SUITES)
+    chosen = argv or ["unit", "integration"]
     results = Results()
     if os.geteuid() != 0:
         results.check("running as root", False, "the tests load BPF programs and create namespaces")
