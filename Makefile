@@ -18,8 +18,8 @@ CLI_SRCS := $(wildcard loader/*.c)
 CLI_HDRS := $(wildcard loader/*.h) xdp/pong.h
 BENCH_BINS := $(BUILD)/pong-gen $(BUILD)/reflect.bpf.o
 
-.PHONY: all deps demo check unit integration bench fuzz soak clean
-all: $(BUILD)/xdp-pong $(BUILD)/pass.bpf.o $(BUILD)/pong-testrun $(BENCH_BINS)
+.PHONY: all deps demo check unit integration bench fuzz soak lint clean
+all: $(BUILD)/xdp-pong $(BUILD)/pass.bpf.o $(BUILD)/pong-testrun $(BENCH_BINS) $(BUILD)/asan/xdp-pong
 
 $(BUILD):
 	mkdir -p $@
@@ -32,6 +32,12 @@ $(BUILD)/pong.skel.h: $(BUILD)/pong.bpf.o
 
 $(BUILD)/xdp-pong: $(CLI_SRCS) $(CLI_HDRS) $(BUILD)/pong.skel.h
 	$(CC) $(CFLAGS) $(CLI_SRCS) -o $@ $(LDLIBS)
+
+# The CLI once more with AddressSanitizer and UndefinedBehaviorSanitizer, for make check.
+$(BUILD)/asan/xdp-pong: $(CLI_SRCS) $(CLI_HDRS) $(BUILD)/pong.skel.h
+	mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-fno-omit-frame-pointer $(CLI_SRCS) -o $@ $(LDLIBS)
 
 # Unit-test driver: runs frames through the real program with BPF_PROG_TEST_RUN.
 $(BUILD)/pong-testrun: tests/unit/testrun.c xdp/pong.h $(BUILD)/pong.skel.h
@@ -56,6 +62,7 @@ demo: deps
 
 check: deps
 	$(MAKE) all
+	$(MAKE) lint
 	$(PYTHON) tests/run.py
 
 bench: deps
@@ -70,6 +77,23 @@ fuzz: all
 # The full soak and churn (make check runs 1,000,000 requests and 20 cycles)
 soak: all
 	SOAK_REQUESTS=10000000 CHURN_CYCLES=100 $(PYTHON) tests/run.py soak
+
+# Static analysis, run by make check: cppcheck on all C, clang-tidy on userspace.
+CPPCHECK := cppcheck --enable=warning,style,performance,portability --error-exitcode=1 --quiet \
+	--inline-suppr --suppress=missingIncludeSystem --suppress=missingInclude
+TIDY_CHECKS := -*,clang-analyzer-*,bugprone-*,performance-*,portability-*,misc-*,\
+	-bugprone-easily-swappable-parameters,-bugprone-macro-parentheses,-misc-unused-parameters,\
+	-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,-clang-analyzer-valist.Uninitialized,\
+	-clang-analyzer-unix.Malloc
+USER_SRCS := $(CLI_SRCS) tests/unit/testrun.c tests/bench/pong-gen.c
+lint: $(BUILD)/pong.skel.h $(BUILD)/gen.skel.h $(BUILD)/sink.skel.h
+	$(CPPCHECK) -I xdp -I loader -I $(BUILD) -I tests/bench \
+		--include=/usr/include/bpf/libbpf_common.h $(USER_SRCS)
+	$(CPPCHECK) -I xdp -I tests/bench --include=/usr/include/bpf/bpf_helpers.h \
+		'-D__uint(n,v)=int(*n)[v]' '-D__type(n,v)=v *n' --suppress=arithOperationsOnVoidPointer \
+		xdp/*.bpf.c tests/bench/*.bpf.c
+	clang-tidy --quiet --warnings-as-errors='*' -checks='$(TIDY_CHECKS)' $(USER_SRCS) -- \
+		-isystem $(BUILD) -Ixdp -Iloader -Itests/bench
 
 unit: all
 	$(PYTHON) tests/run.py unit

@@ -127,7 +127,7 @@ static int attach_one(const char *name, int ifindex, const __u8 mac[6],
 	memcpy((void *)skel->rodata->pong_cfg.mac, mac, 6);
 	skel->rodata->pong_cfg.ttl = (__u8)o->ttl;
 
-	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = skel->obj, .prog_name = PONG_PROG_NAME);
+	LIBBPF_OPTS(xdp_program_opts, xopts, .obj = skel->obj, .prog_name = PONG_PROG_NAME);
 	prog = xdp_program__create(&xopts);
 	err = libxdp_get_error(prog);
 	if (err) {
@@ -188,14 +188,14 @@ int pong_attach(char **names, int n, const struct attach_opts *o)
 {
 	int ifindex[PONG_MAX_IFACES];
 	__u8 mac[PONG_MAX_IFACES][6];
-	int err, done;
+	int done;
 
 	if (pong_parse_ifaces(names, n, ifindex))
 		return 1;
 	for (int i = 0; i < n; i++) {
 		struct pong_attachment a;
+		int err = iface_mac(names[i], mac[i]);
 
-		err = iface_mac(names[i], mac[i]);
 		if (err == -EPFNOSUPPORT) {
 			pong_err("%s: not an Ethernet interface; xdp-pong answers on Ethernet only", names[i]);
 			return 1;

@@ -163,7 +163,7 @@ static int cmd_detach(int argc, char **argv)
  */
 static int collect(char **names, int n, struct pong_attachment *a, bool need_attached)
 {
-	int count = 0, err;
+	int count = 0;
 
 	if (n > 0) {
 		int ifindex[PONG_MAX_IFACES];
@@ -171,6 +171,8 @@ static int collect(char **names, int n, struct pong_attachment *a, bool need_att
 		if (pong_parse_ifaces(names, n, ifindex))
 			return -1;
 		for (int i = 0; i < n; i++) {
+			int err;
+
 			snprintf(a[i].name, sizeof(a[i].name), "%s", names[i]);
 			a[i].ifindex = ifindex[i];
 			err = pong_find(ifindex[i], &a[i], NULL);

@@ -33,13 +33,13 @@ static int prog_map_fd(int prog_fd, const char *suffix, struct bpf_map_info *min
 	for (__u32 i = 0; i < info.nr_map_ids && i < MAX_PROG_MAPS; i++) {
 		__u32 mlen = sizeof(*minfo);
 		int fd = bpf_map_get_fd_by_id(ids[i]);
-		size_t nlen;
 
 		if (fd < 0)
 			continue;
 		memset(minfo, 0, sizeof(*minfo));
 		if (bpf_obj_get_info_by_fd(fd, minfo, &mlen) == 0) {
-			nlen = strlen(minfo->name);
+			size_t nlen = strlen(minfo->name);
+
 			if (nlen >= slen && strcmp(minfo->name + nlen - slen, suffix) == 0)
 				return fd;
 		}
@@ -109,7 +109,7 @@ int pong_read_counters(int prog_fd, struct pong_counters *out)
 /* The config the program was loaded with: its .rodata holds just pong_cfg. */
 int pong_read_config(int prog_fd, struct pong_config *cfg)
 {
-	struct bpf_map_info minfo;
+	struct bpf_map_info minfo = { 0 };
 	__u32 key = 0;
 	int err = 0, fd = prog_map_fd(prog_fd, ".rodata", &minfo);
 

@@ -60,7 +60,7 @@ int pong_parse_ifaces(char **names, int n, int *ifindexes)
 		return -EINVAL;
 	}
 	for (int i = 0; i < n; i++) {
-		if (strlen(names[i]) >= IF_NAMESIZE || !(ifindexes[i] = if_nametoindex(names[i]))) {
+		if (strlen(names[i]) >= IF_NAMESIZE || !(ifindexes[i] = (int)if_nametoindex(names[i]))) {
 			pong_err("no such interface: %s", names[i]);
 			return -ENODEV;
 		}

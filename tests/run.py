@@ -13,8 +13,8 @@ from pylib.harness import Results  # noqa: E402
 
 SUITES = {
     "unit": ["unit.test_datapath", "unit.test_fuzz"],
-    "integration": ["integration.test_cli", "integration.test_lab", "integration.test_bench",
-                    "integration.test_soak"],
+    "integration": ["integration.test_cli", "integration.test_sanitizers", "integration.test_lab",
+                    "integration.test_bench", "integration.test_soak"],
     "soak": ["integration.test_soak"],
 }
 

@@ -16,7 +16,7 @@ struct {
 	__type(value, __u64);
 } sink_counts SEC(".maps");
 
-static __always_inline __u32 kind_of(void *data, void *end)
+static __always_inline __u32 kind_of(void *data, const void *end)
 {
 	struct ethhdr *eth = data;
 	__u8 *p;

@@ -67,6 +67,9 @@ BAD_INPUT = [
     (["detach", "a0"], 1, "xdp-pong is not attached"),
     (["stats", "a0"], 1, "xdp-pong is not attached"),
     (["stats", "nosuch0"], 1, "no such interface"),
+    (["attach"] + [f"x{i}" for i in range(65)], 1, "too many interfaces (65); at most 64"),
+    (["status", "--json"], 2, "unknown option"),
+    (["detach", "a0", "--ttl", "5"], 2, "unknown option"),
 ]
 
 

@@ -9,7 +9,7 @@ import os
 import subprocess
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-XDP_PONG = os.path.join(ROOT, "build", "xdp-pong")
+XDP_PONG = os.environ.get("XDP_PONG", os.path.join(ROOT, "build", "xdp-pong"))
 LAB = os.path.join(ROOT, "scripts", "lab.sh")
 
 

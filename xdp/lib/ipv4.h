@@ -44,12 +44,13 @@ static __always_inline int ipv4_dst_ok(__be32 addr)
  * default (accept_source_route=0), so they are refused, as are malformed
  * options. opt points at the first option byte, len is their total length.
  */
-static __always_inline int ipv4_check_options(__u8 *opt, __u32 len, void *end)
+static __always_inline int ipv4_check_options(const __u8 *opt, __u32 len, const void *end)
 {
 	__u32 off = 0;
 
 	for (int i = 0; i < IPV4_OPT_WALK; i++) {
-		__u8 *p = opt + (off & 0x3f), type;
+		const __u8 *p = opt + (off & 0x3f);
+		__u8 type;
 
 		if (off >= len)
 			return 0;
@@ -92,7 +93,7 @@ static __always_inline int parse_ipv4(struct cursor *c, struct iphdr **iphp)
 	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
 		return PONG_R_IP_FRAGMENT;
 	if (hlen > sizeof(*iph)) {
-		int r = ipv4_check_options((__u8 *)(iph + 1), hlen - sizeof(*iph), c->end);
+		int r = ipv4_check_options((const __u8 *)(iph + 1), hlen - sizeof(*iph), c->end);
 
 		if (r)
 			return r;

@@ -72,12 +72,13 @@ static __always_inline int mac_is_solicited_node_of(const __u8 *mac, const struc
  * The answer is built afresh with a valid checksum, so a corrupted request
  * must not get one (RFC 4861 7.1.1).
  */
-static __always_inline int ndp_checksum_ok(struct ipv6hdr *ip6, struct nd_ns *ns, __u32 plen, void *end)
+static __always_inline int ndp_checksum_ok(const struct ipv6hdr *ip6, const struct nd_ns *ns, __u32 plen,
+					   const void *end)
 {
 	__u32 sum = csum_words(&ip6->saddr, 16) + bpf_htons(plen) + bpf_htons(IPPROTO_ICMPV6);
 
 	for (__u32 off = 0; off < NS_MAX_LEN; off += 8) {
-		__u16 *w = (void *)ns + off;
+		const __u16 *w = (const void *)ns + off;
 
 		if (off >= plen)
 			break;
