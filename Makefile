@@ -11,7 +11,7 @@ ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -I$(BUILD) -Ixdp -Iloader
 LDLIBS   := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf -lelf -lz)
-BPF_CFLAGS := -g -O2 -target bpf -Wall -Wextra -Ixdp -I$(ARCH_INC)
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Wextra -Ixdp -I$(ARCH_INC)
 
 BPF_HDRS := xdp/pong.h $(wildcard xdp/lib/*.h)
 CLI_SRCS := $(wildcard loader/*.c)

@@ -6,7 +6,8 @@
  * Per frame, one of three outcomes, each counted:
  *   reply   XDP_TX, the frame rewritten in place into its answer;
  *   refused XDP_PASS untouched: a frame we would answer, but a safety rule
- *           said no (the reason is counted too);
+ *           or the operator's scope said no (the reason is counted too);
+ *           over a rate limit, XDP_DROP instead;
  *   passed  XDP_PASS untouched: not a frame xdp-pong answers.
  */
 #include <linux/bpf.h>
@@ -29,6 +30,7 @@
 #include "lib/ipv6.h"
 #include "lib/icmp6.h"
 #include "lib/ndp.h"
+#include "lib/policy.h"
 
 /* Set by the loader before load (libbpf-bootstrap style per-load config). */
 const volatile struct pong_config pong_cfg = {
@@ -71,9 +73,13 @@ static __always_inline int handle_arp(struct cursor *c, struct eth_hdr *eth)
 	struct arp_eth_ipv4 *arp = 0;
 	int verdict = arp_check_request(c, eth, pong_cfg.mac, &arp);
 
-	if (verdict == PONG_REPLY && arp)
-		arp_reply(eth, arp, pong_cfg.mac);
-	return verdict;
+	if (verdict || !arp)
+		return verdict;
+	verdict = admit_v4(arp_ip(arp->tpa), arp_ip(arp->spa));
+	if (verdict)
+		return verdict;
+	arp_reply(eth, arp, pong_cfg.mac);
+	return PONG_REPLY;
 }
 
 static __always_inline int handle_ipv4(struct cursor *c, struct eth_hdr *eth)
@@ -94,6 +100,9 @@ static __always_inline int handle_ipv4(struct cursor *c, struct eth_hdr *eth)
 		return verdict;
 	verdict = icmp4_check_echo(c, &icmp, bpf_ntohs(iph->tot_len) - iph->ihl * 4);
 	if (verdict || !icmp)
+		return verdict;
+	verdict = admit_v4(iph->daddr, iph->saddr);
+	if (verdict)
 		return verdict;
 
 	eth_reply(eth, pong_cfg.mac);
@@ -138,9 +147,13 @@ static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth,
 
 	if (*counter == PONG_CNT_NDP) {
 		ns->l3_offset = (void *)ip6 - (void *)eth;
-		return ndp_check_ns(c, eth, ip6, plen, pong_cfg.mac, ns);
+		verdict = ndp_check_ns(c, eth, ip6, plen, pong_cfg.mac, ns);
+		return verdict ? verdict : admit_v6(&ns->target, &ns->src);
 	}
 	verdict = icmp6_check_echo(c, eth, ip6, plen, pong_cfg.mac);
+	if (verdict)
+		return verdict;
+	verdict = admit_v6(&ip6->daddr, &ip6->saddr);
 	if (verdict)
 		return verdict;
 	eth_reply(eth, pong_cfg.mac);
@@ -188,7 +201,8 @@ int xdp_pong(struct xdp_md *ctx)
 	}
 	count(&pong_reasons, verdict, len);
 	count(&pong_counters, PONG_CNT_REFUSED, len);
-	return XDP_PASS;
+	/* over a limit: dropped, not passed, so a flood costs the kernel nothing */
+	return verdict == PONG_R_RATE_LIMITED ? XDP_DROP : XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -14,6 +14,11 @@
 #define PONG_PROG_NAME     "xdp_pong"
 #define PONG_COUNTERS_MAP  "pong_counters"
 #define PONG_REASONS_MAP   "pong_reasons"
+#define PONG_PREFIX4_MAP   "pong_prefix4"
+#define PONG_PREFIX6_MAP   "pong_prefix6"
+#define PONG_SETTINGS_MAP  ".bss"          /* the map of pong_settings, by suffix */
+#define PONG_PREFIX_MAX    1024            /* prefixes per family and interface */
+#define PONG_RL_SOURCES    65536           /* sources tracked by the per-source limit (LRU) */
 #define PONG_DEFAULT_TTL   64
 
 /*
@@ -67,7 +72,9 @@ enum pong_counter {
 	X(NDP_DAD,        "ndp_dad",        "duplicate-address probe (source ::, RFC 4862)")  \
 	X(NDP_TARGET,     "ndp_target",     "NS target multicast, unspecified or loopback")    \
 	X(NDP_DST,        "ndp_dst",        "NS sent neither to the target nor to its solicited-node group") \
-	X(NO_ROOM,        "no_room",        "no room in the frame buffer to build the reply")
+	X(NO_ROOM,        "no_room",        "no room in the frame buffer to build the reply") \
+	X(NOT_IN_PREFIX,  "not_in_prefix",  "address outside the interface's --prefix list")   \
+	X(RATE_LIMITED,   "rate_limited",   "over --rate-limit or --global-limit (dropped)")
 
 enum pong_reason {
 	PONG_R_NONE = 0,
@@ -89,5 +96,30 @@ struct pong_config {
 	__u8 ttl;      /* IPv4 TTL and IPv6 hop limit of echo replies */
 	__u8 pad;
 } __attribute__((aligned(8)));
+
+/*
+ * Run-time settings, in the program's .bss (writable while attached): the
+ * CLI rewrites the whole struct. Limits are GCRA token buckets holding one
+ * second of their rate; interval = 1e9 / pps, 0 = no limit.
+ */
+struct pong_settings {
+	__u32 scoped;               /* answer only addresses inside the prefix lists */
+	__u32 source_pps;           /* per-source limit (IPv4 /32, IPv6 /64), for display */
+	__u32 global_pps;           /* limit on all replies, for display */
+	__u32 pad;
+	__u64 source_interval_ns;
+	__u64 global_interval_ns;
+};
+
+/* Keys of the prefix lists (LPM tries): prefix length, then the address. */
+struct pong_lpm4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct pong_lpm6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
 
 #endif /* PONG_H */

@@ -42,6 +42,12 @@ def refused(reason):
     return Pass("refused", reason)
 
 
+class Drop:
+    """Expect XDP_DROP, counted as refused with reason."""
+    def __init__(self, reason):
+        self.reason = reason
+
+
 # ---- expected replies, built from the request with scapy ----
 
 def echo4_reply(req, ttl=64):
@@ -318,6 +324,54 @@ def cases_ipv6():
     yield "pass: later IPv6 fragment whose data looks like an echo request", later, Pass()
 
 
+def cases_scope():
+    """With --prefix 203.0.113.0/24 and 2001:db8:99::/48: only those are answered."""
+    r = echo4(dst_ip="203.0.113.200")
+    yield "scope: echo4 inside the prefix", bytes(r), Reply("echo4", echo4_reply(r))
+    yield "scope: echo4 outside the prefix", bytes(echo4(dst_ip="198.51.100.9")), refused("not_in_prefix")
+    r = arp_request(target="203.0.113.1")
+    yield "scope: ARP target inside", bytes(r), Reply("arp", arp_reply(r))
+    yield "scope: ARP target outside", bytes(arp_request(target="203.0.114.1")), refused("not_in_prefix")
+    r = echo6(dst_ip="2001:db8:99:ffff::1")
+    yield "scope: echo6 inside", bytes(r), Reply("echo6", echo6_reply(r))
+    yield "scope: echo6 outside", bytes(echo6(dst_ip="2001:db8:9a::1")), refused("not_in_prefix")
+    r = ns(target="2001:db8:99::42")
+    yield "scope: NS target inside", bytes(r), Reply("ndp", na_for(r, PEER_MAC))
+    yield "scope: NS target outside", bytes(ns(target="2001:db8:77::42")), refused("not_in_prefix")
+    yield "scope: a protocol rule still comes first", bytes(echo4(dst_ip="198.51.100.9", icmp_kw={"code": 3})), \
+        refused("icmp_code")
+
+
+def cases_source_limit():
+    """--source-pps 3: a source gets 3 replies in a burst, then drops; others are unaffected."""
+    for i in range(5):
+        r = echo4(seq=i)
+        yield f"rate: source A request {i + 1}", bytes(r), (Reply("echo4", echo4_reply(r)) if i < 3
+                                                            else Drop("rate_limited"))
+    r = echo4(src_ip="198.51.100.3")
+    yield "rate: source B still answered", bytes(r), Reply("echo4", echo4_reply(r))
+    r = arp_request(sender="198.51.100.3")
+    yield "rate: ARP counts against the same source", bytes(r), Reply("arp", arp_reply(r))
+    for i in range(2):
+        r = echo6(src_ip=f"2001:db8:77::{i + 10:x}")
+        yield f"rate: IPv6 /64 shares one bucket ({i + 1})", bytes(r), Reply("echo6", echo6_reply(r))
+    yield "rate: IPv6 /64 shares one bucket (3)", bytes(ns(src_ip="2001:db8:77::99")), \
+        Reply("ndp", na_for(ns(src_ip="2001:db8:77::99"), PEER_MAC))
+    yield "rate: IPv6 /64 shares one bucket (4)", bytes(echo6(src_ip="2001:db8:77::12")), Drop("rate_limited")
+    r = echo6(src_ip="2001:db8:78::1")
+    yield "rate: another /64 answered", bytes(r), Reply("echo6", echo6_reply(r))
+
+
+def cases_global_limit():
+    """--global-pps 2: two replies in a burst, whoever asks, then drops."""
+    for i, src in enumerate(("198.51.100.3", "198.51.100.4", "198.51.100.5")):
+        r = echo4(src_ip=src)
+        yield f"global: request {i + 1} from a new source", bytes(r), (Reply("echo4", echo4_reply(r)) if i < 2
+                                                                        else Drop("rate_limited"))
+    yield "global: a refused frame does not spend a token, and passes", bytes(echo4(dst_ip="127.0.0.1")), \
+        refused("ip_dst")
+
+
 def fix_etype(cases):
     """Raw ARP bodies above were built with Raw: set EtherType 0x0806 on them."""
     for name, frame, expect in cases:
@@ -326,9 +380,9 @@ def fix_etype(cases):
         yield name, frame, expect
 
 
-def run_table(t, cases, ttl=64):
+def run_table(t, cases, ttl=64, args=()):
     cases = list(cases)
-    proc = subprocess.run([TESTRUN, "--mac", IF_MAC, "--ttl", str(ttl)],
+    proc = subprocess.run([TESTRUN, "--mac", IF_MAC, "--ttl", str(ttl), *args],
                           input="".join(f.hex() + "\n" for _, f, _ in cases),
                           capture_output=True, text=True, check=False, timeout=120)
     lines = proc.stdout.splitlines()
@@ -338,6 +392,9 @@ def run_table(t, cases, ttl=64):
     for (name, frame, expect), line in zip(cases, lines):
         verdict, counter, reason, out = line.split(" ")
         out = bytes.fromhex(out) if out != "-" else b""
+        if isinstance(expect, Drop):
+            t.equal(name, (verdict, counter, reason), ("XDP_DROP", "refused", expect.reason))
+            continue
         if isinstance(expect, Pass):
             got = (verdict, counter, reason, out == frame)
             want = ("XDP_PASS", expect.counter, expect.reason, True)
@@ -399,6 +456,9 @@ def run(t):
     run_table(t, cases_ipv4())
     run_table(t, fix_etype(cases_arp()))
     run_table(t, cases_ipv6())
+    run_table(t, cases_scope(), args=("--prefix", "203.0.113.0/24", "--prefix", "2001:db8:99::/48"))
+    run_table(t, cases_source_limit(), args=("--source-pps", "3"))
+    run_table(t, cases_global_limit(), args=("--global-pps", "2"))
     req, req6 = echo4(), echo6()
     run_table(t, [("echo4: --ttl 17 sets the reply TTL", bytes(req), Reply("echo4", echo4_reply(req, ttl=17))),
                   ("echo6: --ttl 17 sets the reply hop limit", bytes(req6),

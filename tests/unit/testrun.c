@@ -4,7 +4,11 @@
  * BPF_PROG_TEST_RUN (the object is loaded from the same skeleton the CLI
  * embeds; nothing is attached).
  *
- *   pong-testrun --mac 02:00:00:00:00:01 [--ttl N]
+ *   pong-testrun --mac 02:00:00:00:00:01 [--ttl N] [--prefix CIDR]...
+ *                [--source-pps N] [--global-pps N]
+ *
+ * --prefix fills the prefix lists and turns scoping on; the --*-pps options
+ * set the rate limits (run-time settings, as `xdp-pong set` would).
  *
  * Reads one frame per line on stdin, as hex. For each frame prints one line:
  *   VERDICT COUNTER REASON OUTPUT_HEX
@@ -18,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -110,12 +115,43 @@ static const char *action(__u32 r)
 	}
 }
 
+/* Add one CIDR to the prefix lists; 0 or -1. */
+static int add_prefix(struct pong *skel, const char *cidr)
+{
+	char addr[64];
+	const char *slash = strchr(cidr, '/');
+	__u8 one = 1;
+	int len;
+
+	if (!slash || (size_t)(slash - cidr) >= sizeof(addr))
+		return -1;
+	memcpy(addr, cidr, (size_t)(slash - cidr));
+	addr[slash - cidr] = '\0';
+	len = atoi(slash + 1);
+	if (strchr(addr, ':')) {
+		struct pong_lpm6 k = { .prefixlen = (__u32)len };
+
+		if (inet_pton(AF_INET6, addr, k.addr) != 1)
+			return -1;
+		return bpf_map_update_elem(bpf_map__fd(skel->maps.pong_prefix6), &k, &one, 0);
+	} else {
+		struct pong_lpm4 k = { .prefixlen = (__u32)len };
+
+		if (inet_pton(AF_INET, addr, k.addr) != 1)
+			return -1;
+		return bpf_map_update_elem(bpf_map__fd(skel->maps.pong_prefix4), &k, &one, 0);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static char line[2 * MAX_FRAME + 4];
 	static __u8 in[MAX_FRAME], out[MAX_FRAME];
 	unsigned int mac[6] = { 2, 0, 0, 0, 0, 1 };
 	int ttl = PONG_DEFAULT_TTL;
+	const char *prefixes[16];
+	int nprefixes = 0;
+	__u32 source_pps = 0, global_pps = 0;
 	struct pong *skel;
 	int prog_fd, cnt_fd, rsn_fd;
 
@@ -128,7 +164,20 @@ int main(int argc, char **argv)
 			ttl = atoi(argv[i + 1]);
 			continue;
 		}
-		fprintf(stderr, "usage: pong-testrun [--mac MAC] [--ttl N] < frames.hex\n");
+		if (!strcmp(argv[i], "--prefix") && nprefixes < 16) {
+			prefixes[nprefixes++] = argv[i + 1];
+			continue;
+		}
+		if (!strcmp(argv[i], "--source-pps")) {
+			source_pps = (__u32)atoi(argv[i + 1]);
+			continue;
+		}
+		if (!strcmp(argv[i], "--global-pps")) {
+			global_pps = (__u32)atoi(argv[i + 1]);
+			continue;
+		}
+		fprintf(stderr, "usage: pong-testrun [--mac MAC] [--ttl N] [--prefix CIDR]... "
+			"[--source-pps N] [--global-pps N] < frames.hex\n");
 		return 2;
 	}
 
@@ -146,6 +195,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pong-testrun: loading the program failed: %s\n", strerror(errno));
 		return 1;
 	}
+	for (int i = 0; i < nprefixes; i++) {
+		if (add_prefix(skel, prefixes[i])) {
+			fprintf(stderr, "pong-testrun: bad prefix %s\n", prefixes[i]);
+			return 2;
+		}
+	}
+	skel->bss->pong_settings.scoped = nprefixes > 0;
+	skel->bss->pong_settings.source_pps = source_pps;
+	skel->bss->pong_settings.global_pps = global_pps;
+	skel->bss->pong_settings.source_interval_ns = source_pps ? 1000000000ull / source_pps : 0;
+	skel->bss->pong_settings.global_interval_ns = global_pps ? 1000000000ull / global_pps : 0;
 	prog_fd = bpf_program__fd(skel->progs.xdp_pong);
 	cnt_fd = bpf_map__fd(skel->maps.pong_counters);
 	rsn_fd = bpf_map__fd(skel->maps.pong_reasons);

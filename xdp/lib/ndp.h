@@ -158,7 +158,7 @@ static __always_inline int ndp_check_ns(struct cursor *c, struct eth_hdr *eth, s
 static __always_inline int ndp_send_na(struct xdp_md *ctx, const struct ns_request *req,
 				       const volatile __u8 *our_mac)
 {
-	__u32 l3 = req->l3_offset;
+	__u64 l3 = req->l3_offset & 0xff;     /* 64-bit bounds for the verifier */
 	int want = (int)(l3 + sizeof(struct ipv6hdr) + sizeof(struct nd_na));
 	int have = (int)(ctx->data_end - ctx->data);
 	const volatile __u16 *mac = (const volatile __u16 *)our_mac;
