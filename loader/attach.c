@@ -46,6 +46,8 @@ int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd)
 
 	a->attached = false;
 	a->cfg_known = false;
+	a->nprefixes = -1;
+	memset(&a->settings, 0, sizeof(a->settings));
 	a->other[0] = '\0';
 	a->shared = false;
 	if (prog_fd)
@@ -80,6 +82,8 @@ int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd)
 		fd = bpf_prog_get_fd_by_id(a->prog_id);
 		if (fd >= 0) {
 			a->cfg_known = pong_read_config(fd, &a->cfg) == 0;
+			if (pong_read_settings(fd, &a->settings) == 0)
+				a->nprefixes = pong_prefix_list(fd, NULL, 0);
 			if (prog_fd)
 				*prog_fd = fd;
 			else
@@ -126,6 +130,13 @@ static int attach_one(const char *name, int ifindex, const __u8 mac[6],
 	}
 	memcpy((void *)skel->rodata->pong_cfg.mac, mac, 6);
 	skel->rodata->pong_cfg.ttl = (__u8)o->ttl;
+	/*
+	 * Scoped from the first frame on: the prefix lists can only be filled
+	 * once the program is loaded (by the attach), and until then an empty
+	 * list refuses everything rather than answering everything.
+	 */
+	skel->bss->pong_settings.scoped = o->nprefixes > 0;
+	pong_settings_set_limits((struct pong_settings *)&skel->bss->pong_settings, o->source_pps, o->global_pps);
 
 	LIBBPF_OPTS(xdp_program_opts, xopts, .obj = skel->obj, .prog_name = PONG_PROG_NAME);
 	prog = xdp_program__create(&xopts);
@@ -145,6 +156,19 @@ static int attach_one(const char *name, int ifindex, const __u8 mac[6],
 		pong_err("%s: permission denied loading the XDP program (need CAP_BPF and CAP_NET_ADMIN)", name);
 	else if (err)
 		pong_err("%s: attach failed: %s", name, strerror((int)-err));
+	for (int i = 0; !err && i < o->nprefixes; i++) {
+		char cidr[64];
+
+		err = pong_prefix_add(xdp_program__fd(prog), &o->prefixes[i]);
+		if (err == -EEXIST) {
+			err = 0;       /* named twice: once is enough */
+		} else if (err) {
+			pong_format_cidr(&o->prefixes[i], cidr, sizeof(cidr));
+			pong_err("%s: cannot add prefix %s: %s", name, cidr,
+				 err == -ENOSPC ? "the prefix list is full" : strerror((int)-err));
+			xdp_program__detach(prog, ifindex, o->mode, 0);
+		}
+	}
 out:
 	xdp_program__close(prog);
 	pong__destroy(skel);

@@ -85,6 +85,29 @@ static int parse_opts(int argc, char **argv, int (*on_opt)(int opt, const char *
 	return optind;
 }
 
+/* ---- option values shared by several subcommands ---- */
+
+static int parse_cidr_arg(const char *arg, struct pong_cidr *c)
+{
+	int err = pong_parse_cidr(arg, c);
+
+	if (err == -ERANGE)
+		return usage_error("bad prefix '%s': bits set after the prefix length", arg);
+	if (err)
+		return usage_error("bad prefix '%s': want ADDRESS/LENGTH, e.g. 203.0.113.0/24 or 2001:db8::/32", arg);
+	return 0;
+}
+
+static int parse_pps_arg(const char *opt, const char *arg, __u32 *pps)
+{
+	if (pong_parse_pps(arg, pps)) {
+		fprintf(stderr, "xdp-pong %s: %s takes packets per second (0-100000000, or off), not '%s'"
+			" (see 'xdp-pong %s --help')\n", current->name, opt, arg, current->name);
+		return 2;
+	}
+	return 0;
+}
+
 /* ---- attach ---- */
 
 static struct attach_opts attach_opts;
@@ -110,6 +133,14 @@ static int attach_opt(int opt, const char *arg)
 			return usage_error("--ttl must be a whole number from 1 to 255, not '%s'", arg);
 		attach_opts.ttl = (int)v;
 		return 0;
+	case 'p':
+		if (attach_opts.nprefixes >= (int)(sizeof(attach_opts.prefixes) / sizeof(attach_opts.prefixes[0])))
+			return usage_error("%s", "too many --prefix options (at most 64; add more with 'xdp-pong prefix add')");
+		return parse_cidr_arg(arg, &attach_opts.prefixes[attach_opts.nprefixes++]);
+	case 'r':
+		return parse_pps_arg("--rate-limit", arg, &attach_opts.source_pps);
+	case 'g':
+		return parse_pps_arg("--global-limit", arg, &attach_opts.global_pps);
 	}
 	return 1;
 }
@@ -118,6 +149,7 @@ static int cmd_attach(int argc, char **argv)
 {
 	int first;
 
+	memset(&attach_opts, 0, sizeof(attach_opts));
 	attach_opts.mode = XDP_MODE_NATIVE;
 	attach_opts.ttl = PONG_DEFAULT_TTL;
 	first = parse_opts(argc, argv, attach_opt);
@@ -130,8 +162,12 @@ static int cmd_attach(int argc, char **argv)
 	if (pong_attach(argv + first, argc - first, &attach_opts))
 		return 1;
 	for (int i = first; i < argc; i++)
-		printf("xdp-pong attached to %s (%s mode, ttl %d)\n", argv[i],
-		       pong_mode_name(attach_opts.mode), attach_opts.ttl);
+		printf("xdp-pong attached to %s (%s mode, ttl %d, %s)\n", argv[i],
+		       pong_mode_name(attach_opts.mode), attach_opts.ttl,
+		       attach_opts.nprefixes ? "answering its prefix list" : "answering every address");
+	if (!attach_opts.nprefixes)
+		fprintf(stderr, "xdp-pong: warning: no --prefix: every address that reaches %s%s is answered, "
+			"other hosts' included\n", argv[first], argc - first > 1 ? " (and the others)" : "");
 	return 0;
 }
 
@@ -152,6 +188,174 @@ static int cmd_detach(int argc, char **argv)
 	for (int i = first; i < argc; i++)
 		printf("xdp-pong detached from %s\n", argv[i]);
 	return 0;
+}
+
+/* ---- prefix and set: policy of attached interfaces, at run time ---- */
+
+/* A new fd of xdp-pong's program on the named interface, or -1 after an error. */
+static int pong_prog_of(const char *name)
+{
+	struct pong_attachment a;
+	int ifindex, fd, err;
+
+	if (pong_parse_ifaces((char **)&name, 1, &ifindex))
+		return -1;
+	err = pong_find(ifindex, &a, &fd);
+	if (err) {
+		pong_err("%s: cannot query XDP programs: %s", name, strerror(-err));
+		return -1;
+	}
+	if (!a.attached) {
+		pong_err("%s: xdp-pong is not attached", name);
+		return -1;
+	}
+	return fd;
+}
+
+static int cmd_prefix(int argc, char **argv)
+{
+	struct pong_settings st;
+	struct pong_cidr c, list[PONG_PREFIX_MAX * 2];
+	char buf[64];
+	const char *verb, *ifname;
+	int first = parse_opts(argc, argv, NULL), n, fd, err = 0, rc = 1;
+
+	if (first < 0)
+		return first == -1 ? 0 : 2;
+	if (argc - first < 2)
+		return usage_error("%s", "want add|del|list IFACE [CIDR]");
+	verb = argv[first];
+	ifname = argv[first + 1];
+	if (strcmp(verb, "list") && strcmp(verb, "add") && strcmp(verb, "del"))
+		return usage_error("unknown action '%s': want add, del or list", verb);
+	if (!strcmp(verb, "list") ? argc - first != 2 : argc - first != 3)
+		return usage_error("%s", !strcmp(verb, "list") ? "list takes only IFACE" : "add and del take IFACE CIDR");
+	if (strcmp(verb, "list") && parse_cidr_arg(argv[first + 2], &c))
+		return 2;
+	if (pong_require_root())
+		return 1;
+	fd = pong_prog_of(ifname);
+	if (fd < 0)
+		return 1;
+	if (pong_read_settings(fd, &st)) {
+		pong_err("%s: cannot read xdp-pong's settings", ifname);
+		goto out;
+	}
+	if (!strcmp(verb, "list")) {
+		n = pong_prefix_list(fd, list, (int)(sizeof(list) / sizeof(list[0])));
+		if (n < 0) {
+			pong_err("%s: cannot read the prefix lists: %s", ifname, strerror(-n));
+			goto out;
+		}
+		if (n == 0)
+			printf("%s: no prefixes: every address is answered\n", ifname);
+		for (int i = 0; i < n; i++) {
+			pong_format_cidr(&list[i], buf, sizeof(buf));
+			printf("%s\n", buf);
+		}
+		rc = 0;
+		goto out;
+	}
+	pong_format_cidr(&c, buf, sizeof(buf));
+	if (!strcmp(verb, "add")) {
+		err = pong_prefix_add(fd, &c);
+		if (!err && !st.scoped) {
+			st.scoped = 1;
+			err = pong_write_settings(fd, &st);
+			if (!err)
+				printf("%s: now answering only addresses in its prefix list\n", ifname);
+		}
+	} else {
+		err = pong_prefix_del(fd, &c);
+		n = err ? 0 : pong_prefix_list(fd, NULL, 0);
+		if (!err && n == 0 && st.scoped) {
+			st.scoped = 0;
+			err = pong_write_settings(fd, &st);
+			if (!err)
+				fprintf(stderr, "xdp-pong: warning: %s: prefix list now empty: every address that "
+					"reaches it is answered again\n", ifname);
+		}
+	}
+	if (err == -EEXIST)
+		pong_err("%s: %s is already in the prefix list", ifname, buf);
+	else if (err == -ENOENT)
+		pong_err("%s: %s is not in the prefix list", ifname, buf);
+	else if (err == -ENOSPC)
+		pong_err("%s: the prefix list is full (%d per family)", ifname, PONG_PREFIX_MAX);
+	else if (err)
+		pong_err("%s: cannot change the prefix list: %s", ifname, strerror(-err));
+	rc = err ? 1 : 0;
+out:
+	close(fd);
+	return rc;
+}
+
+static struct {
+	bool source_set, global_set;
+	__u32 source_pps, global_pps;
+} set_opts;
+
+static int set_opt(int opt, const char *arg)
+{
+	if (opt == 'r') {
+		set_opts.source_set = true;
+		return parse_pps_arg("--rate-limit", arg, &set_opts.source_pps);
+	}
+	if (opt == 'g') {
+		set_opts.global_set = true;
+		return parse_pps_arg("--global-limit", arg, &set_opts.global_pps);
+	}
+	return 1;
+}
+
+static int cmd_set(int argc, char **argv)
+{
+	int first, fds[PONG_MAX_IFACES], n, failed = 0;
+
+	memset(&set_opts, 0, sizeof(set_opts));
+	first = parse_opts(argc, argv, set_opt);
+	if (first < 0)
+		return first == -1 ? 0 : 2;
+	if (first == argc)
+		return usage_error("%s", "no interface given");
+	if (!set_opts.source_set && !set_opts.global_set)
+		return usage_error("%s", "nothing to set: give --rate-limit and/or --global-limit");
+	if (pong_require_root())
+		return 1;
+	n = argc - first;
+	if (n > PONG_MAX_IFACES) {
+		pong_err("too many interfaces (%d); at most %d per call", n, PONG_MAX_IFACES);
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {       /* all found first: change all or none */
+		fds[i] = pong_prog_of(argv[first + i]);
+		if (fds[i] < 0) {
+			while (i-- > 0)
+				close(fds[i]);
+			return 1;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		struct pong_settings st;
+		int err = pong_read_settings(fds[i], &st);
+
+		if (!err)
+			pong_settings_set_limits(&st, set_opts.source_set ? set_opts.source_pps : st.source_pps,
+						 set_opts.global_set ? set_opts.global_pps : st.global_pps);
+		if (!err)
+			err = pong_write_settings(fds[i], &st);
+		if (err) {
+			pong_err("%s: cannot change the settings: %s", argv[first + i], strerror(-err));
+			failed = 1;
+		} else {
+			char limits[96];
+
+			pong_format_limits(&st, limits, sizeof(limits));
+			printf("%s: limits: %s\n", argv[first + i], limits);
+		}
+		close(fds[i]);
+	}
+	return failed;
 }
 
 /* ---- status and stats: which interfaces ---- */
@@ -282,6 +486,9 @@ static int cmd_stats(int argc, char **argv)
 static const struct option attach_long[] = {
 	{ "mode", required_argument, NULL, 'm' },
 	{ "ttl", required_argument, NULL, 't' },
+	{ "prefix", required_argument, NULL, 'p' },
+	{ "rate-limit", required_argument, NULL, 'r' },
+	{ "global-limit", required_argument, NULL, 'g' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -295,6 +502,12 @@ static const struct option help_long[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
+static const struct option set_long[] = {
+	{ "rate-limit", required_argument, NULL, 'r' },
+	{ "global-limit", required_argument, NULL, 'g' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
 static const struct option stats_long[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
@@ -302,24 +515,44 @@ static const struct option stats_long[] = {
 };
 
 static const struct subcommand commands[] = {
-	{ "attach", "IFACE... [--mode native|skb] [--ttl N] [--verbose]",
+	{ "attach", "IFACE... [--mode native|skb] [--ttl N] [--prefix CIDR]... [--rate-limit PPS[/source]]\n"
+	  "                  [--global-limit PPS] [--verbose]",
 	  "Attach xdp-pong to each interface (through libxdp); the command exits and the\n"
 	  "program stays attached, answering ICMP/ICMPv6 echo, ARP and neighbour\n"
-	  "solicitations for every address that reaches the interface. All interfaces\n"
-	  "are attached, or none.\n\n"
-	  "  -m, --mode MODE   native (default; no silent fallback) or skb (generic XDP)\n"
-	  "  -t, --ttl N       IPv4 TTL and IPv6 hop limit of echo replies, 1-255 (default 64)\n"
-	  "  -v, --verbose     show libbpf/libxdp messages\n"
-	  "  -h, --help        this help\n",
-	  ":m:t:vh", attach_long, cmd_attach },
+	  "solicitations for every address that reaches the interface, or only for those\n"
+	  "in its --prefix list. Each interface gets its own program, counters and\n"
+	  "settings. All interfaces are attached, or none.\n\n"
+	  "  -m, --mode MODE          native (default; no silent fallback) or skb (generic XDP)\n"
+	  "  -t, --ttl N              IPv4 TTL and IPv6 hop limit of echo replies, 1-255 (default 64)\n"
+	  "  -p, --prefix CIDR        answer only addresses inside CIDR (IPv4 or IPv6; repeatable);\n"
+	  "                           without it every address is answered, other hosts' included\n"
+	  "  -r, --rate-limit PPS     replies per second to each source (IPv4 /32, IPv6 /64);\n"
+	  "                           requests over it are dropped (default off)\n"
+	  "  -g, --global-limit PPS   replies per second in all (default off)\n"
+	  "  -v, --verbose            show libbpf/libxdp messages\n"
+	  "  -h, --help               this help\n",
+	  ":m:t:p:r:g:vh", attach_long, cmd_attach },
 	{ "detach", "IFACE... [--verbose]",
 	  "Remove xdp-pong from each interface; other XDP programs are left alone.\n\n"
 	  "  -v, --verbose     show libbpf/libxdp messages\n"
 	  "  -h, --help        this help\n",
 	  ":vh", plain_long, cmd_detach },
+	{ "prefix", "add|del|list IFACE [CIDR]",
+	  "Change or show the prefix list of an attached interface, at run time (no\n"
+	  "detach, counters kept). With a list, only echo destinations, ARP targets and\n"
+	  "NS targets inside it are answered; an empty list answers every address.\n\n"
+	  "  -h, --help        this help\n",
+	  ":h", help_long, cmd_prefix },
+	{ "set", "IFACE... [--rate-limit PPS[/source]|off] [--global-limit PPS|off]",
+	  "Change the rate limits of attached interfaces, at run time.\n\n"
+	  "  -r, --rate-limit PPS     replies per second to each source (IPv4 /32, IPv6 /64)\n"
+	  "  -g, --global-limit PPS   replies per second in all\n"
+	  "                           (0 or off: no limit; a bucket holds one second's worth)\n"
+	  "  -h, --help               this help\n",
+	  ":r:g:h", set_long, cmd_set },
 	{ "status", "[IFACE...]",
 	  "Show interfaces running xdp-pong (or the named ones): mode, program id,\n"
-	  "reply TTL and the MAC replies are sent from.\n\n"
+	  "reply TTL, the MAC replies are sent from, scope and rate limits.\n\n"
 	  "  -h, --help        this help\n",
 	  ":h", help_long, cmd_status },
 	{ "stats", "[IFACE...] [--json]",

@@ -37,10 +37,24 @@ static void print_mac(const __u8 *m)
 	printf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
+void pong_format_limits(const struct pong_settings *s, char *buf, size_t len)
+{
+	char src[32] = "off", all[32] = "off";
+
+	if (s->source_pps)
+		snprintf(src, sizeof(src), "%u pps", s->source_pps);
+	if (s->global_pps)
+		snprintf(all, sizeof(all), "%u pps", s->global_pps);
+	snprintf(buf, len, "per source %s, global %s", src, all);
+}
+
 void print_status_table(const struct pong_attachment *a, int n)
 {
-	printf("%-16s %7s  %-7s %8s  %-4s %s\n", "INTERFACE", "IFINDEX", "MODE", "PROG ID", "TTL", "MAC");
+	printf("%-16s %7s  %-7s %8s  %-4s %-17s  %-12s %s\n", "INTERFACE", "IFINDEX", "MODE", "PROG ID", "TTL",
+	       "MAC", "SCOPE", "LIMITS");
 	for (int i = 0; i < n; i++) {
+		char scope[32] = "?", limits[96] = "?";
+
 		if (!a[i].attached) {
 			printf("%-16s %7d  %-7s %8s  %-4s %s\n", a[i].name, a[i].ifindex, "-", "-", "-",
 			       a[i].other[0] ? "not attached (other XDP program there)" : "not attached");
@@ -51,9 +65,16 @@ void print_status_table(const struct pong_attachment *a, int n)
 			printf("%-4u ", a[i].cfg.ttl);
 			print_mac(a[i].cfg.mac);
 		} else {
-			printf("%-4s %s", "?", "?");
+			printf("%-4s %-17s", "?", "?");
 		}
-		putchar('\n');
+		if (a[i].nprefixes >= 0) {
+			if (a[i].settings.scoped)
+				snprintf(scope, sizeof(scope), "%d prefix%s", a[i].nprefixes, a[i].nprefixes == 1 ? "" : "es");
+			else
+				snprintf(scope, sizeof(scope), "all");
+			pong_format_limits(&a[i].settings, limits, sizeof(limits));
+		}
+		printf("  %-12s %s\n", scope, limits);
 	}
 }
 

@@ -17,8 +17,8 @@
 
 #define MAX_PROG_MAPS 16
 
-/* A new fd of the map of xdp-pong's program whose name ends with suffix. */
-static int prog_map_fd(int prog_fd, const char *suffix, struct bpf_map_info *minfo)
+/* A new fd of the map of xdp-pong's program whose name ends with suffix, or -errno. */
+int pong_prog_map_fd(int prog_fd, const char *suffix, struct bpf_map_info *minfo)
 {
 	__u32 ids[MAX_PROG_MAPS];
 	struct bpf_prog_info info = {
@@ -89,7 +89,7 @@ int pong_read_counters(int prog_fd, struct pong_counters *out)
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		struct bpf_map_info minfo;
-		int err, fd = prog_map_fd(prog_fd, maps[i].map, &minfo);
+		int err, fd = pong_prog_map_fd(prog_fd, maps[i].map, &minfo);
 
 		if (fd < 0)
 			return fd;
@@ -106,17 +106,25 @@ int pong_read_counters(int prog_fd, struct pong_counters *out)
 	return 0;
 }
 
-/* The config the program was loaded with: its .rodata holds just pong_cfg. */
+/*
+ * The config the program was loaded with. pong_cfg is the only variable in
+ * .rodata and comes first (8-byte aligned); the compiler may append constants
+ * of its own after it.
+ */
 int pong_read_config(int prog_fd, struct pong_config *cfg)
 {
 	struct bpf_map_info minfo = { 0 };
+	__u8 value[256];
 	__u32 key = 0;
-	int err = 0, fd = prog_map_fd(prog_fd, ".rodata", &minfo);
+	int err = 0, fd = pong_prog_map_fd(prog_fd, ".rodata", &minfo);
 
 	if (fd < 0)
 		return fd;
-	if (minfo.value_size != sizeof(*cfg) || bpf_map_lookup_elem(fd, &key, cfg))
+	if (minfo.value_size < sizeof(*cfg) || minfo.value_size > sizeof(value) ||
+	    bpf_map_lookup_elem(fd, &key, value))
 		err = -EPROTO;
+	else
+		memcpy(cfg, value, sizeof(*cfg));
 	close(fd);
 	return err;
 }

@@ -4,8 +4,10 @@
 #define XDP_PONG_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <net/if.h>
 #include <linux/types.h>
+#include <bpf/bpf.h>
 #include <xdp/libxdp.h>
 #include "pong.h"
 
@@ -19,6 +21,13 @@ void pong_setup_logging(void);
 int pong_require_root(void);
 int pong_parse_ifaces(char **names, int n, int *ifindexes);
 
+/* An IPv4 or IPv6 prefix, as given to --prefix and `prefix add|del`. */
+struct pong_cidr {
+	int family;                /* AF_INET or AF_INET6 */
+	__u8 addr[16];
+	int len;
+};
+
 /* An interface and what xdp-pong finds attached to it. */
 struct pong_attachment {
 	char name[IF_NAMESIZE];
@@ -28,6 +37,8 @@ struct pong_attachment {
 	__u32 prog_id;
 	struct pong_config cfg;      /* as loaded (read back from .rodata) */
 	bool cfg_known;
+	struct pong_settings settings;   /* scope and limits, as they are now */
+	int nprefixes;               /* entries in the prefix lists, -1 if unknown */
 	char other[192];             /* some other XDP program there, if any: "'name' (id N)" */
 	bool shared;                 /* programs run under libxdp's dispatcher */
 };
@@ -36,6 +47,9 @@ struct pong_attachment {
 struct attach_opts {
 	enum xdp_attach_mode mode;
 	int ttl;
+	struct pong_cidr prefixes[64];
+	int nprefixes;
+	__u32 source_pps, global_pps;
 };
 int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd);
 int pong_attach(char **ifnames, int n, const struct attach_opts *opts);
@@ -48,6 +62,18 @@ struct pong_counters {
 };
 int pong_read_counters(int prog_fd, struct pong_counters *out);
 int pong_read_config(int prog_fd, struct pong_config *cfg);
+int pong_prog_map_fd(int prog_fd, const char *suffix, struct bpf_map_info *minfo);
+
+/* policy.c: address scope (prefix lists) and rate limits */
+int pong_parse_cidr(const char *s, struct pong_cidr *out);
+void pong_format_cidr(const struct pong_cidr *c, char *buf, size_t len);
+int pong_parse_pps(const char *s, __u32 *pps);
+int pong_read_settings(int prog_fd, struct pong_settings *s);
+int pong_write_settings(int prog_fd, const struct pong_settings *s);
+void pong_settings_set_limits(struct pong_settings *s, __u32 source_pps, __u32 global_pps);
+int pong_prefix_add(int prog_fd, const struct pong_cidr *c);
+int pong_prefix_del(int prog_fd, const struct pong_cidr *c);
+int pong_prefix_list(int prog_fd, struct pong_cidr *out, int max);
 
 /* output.c */
 extern const char *const pong_counter_names[PONG_CNT__MAX];
@@ -55,6 +81,7 @@ extern const char *const pong_reason_names[PONG_R__MAX];
 extern const char *const pong_reason_texts[PONG_R__MAX];
 const char *pong_mode_name(enum xdp_attach_mode mode);
 void print_status_table(const struct pong_attachment *a, int n);
+void pong_format_limits(const struct pong_settings *s, char *buf, size_t len);
 void print_stats_table(const struct pong_attachment *a, const struct pong_counters *c, int n);
 void print_stats_json(const struct pong_attachment *a, const struct pong_counters *c, int n);
 
