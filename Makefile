@@ -11,6 +11,7 @@ ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -I$(BUILD) -Ixdp -Iloader
 LDLIBS   := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf -lelf -lz)
+CLI_LIBS := $(LDLIBS) $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Wextra -Ixdp -I$(ARCH_INC)
 
 BPF_HDRS := xdp/pong.h $(wildcard xdp/lib/*.h)
@@ -31,13 +32,13 @@ $(BUILD)/pong.skel.h: $(BUILD)/pong.bpf.o
 	$(BPFTOOL) gen skeleton $< name pong > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/xdp-pong: $(CLI_SRCS) $(CLI_HDRS) $(BUILD)/pong.skel.h
-	$(CC) $(CFLAGS) $(CLI_SRCS) -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $(CLI_SRCS) -o $@ $(CLI_LIBS)
 
 # The CLI once more with AddressSanitizer and UndefinedBehaviorSanitizer, for make check.
 $(BUILD)/asan/xdp-pong: $(CLI_SRCS) $(CLI_HDRS) $(BUILD)/pong.skel.h
 	mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-		-fno-omit-frame-pointer $(CLI_SRCS) -o $@ $(LDLIBS)
+		-fno-omit-frame-pointer $(CLI_SRCS) -o $@ $(CLI_LIBS)
 
 # Unit-test driver: runs frames through the real program with BPF_PROG_TEST_RUN.
 $(BUILD)/pong-testrun: tests/unit/testrun.c xdp/pong.h $(BUILD)/pong.skel.h

@@ -358,57 +358,7 @@ static int cmd_set(int argc, char **argv)
 	return failed;
 }
 
-/* ---- status and stats: which interfaces ---- */
-
-/*
- * Fill a[] for the named interfaces, or with every interface that carries
- * xdp-pong when none is named. With need_attached, a named interface without
- * xdp-pong is an error. Returns the count, or -1 after printing an error.
- */
-static int collect(char **names, int n, struct pong_attachment *a, bool need_attached)
-{
-	int count = 0;
-
-	if (n > 0) {
-		int ifindex[PONG_MAX_IFACES];
-
-		if (pong_parse_ifaces(names, n, ifindex))
-			return -1;
-		for (int i = 0; i < n; i++) {
-			int err;
-
-			snprintf(a[i].name, sizeof(a[i].name), "%s", names[i]);
-			a[i].ifindex = ifindex[i];
-			err = pong_find(ifindex[i], &a[i], NULL);
-			if (err) {
-				pong_err("%s: cannot query XDP programs: %s", names[i], strerror(-err));
-				return -1;
-			}
-			if (need_attached && !a[i].attached) {
-				pong_err("%s: xdp-pong is not attached", names[i]);
-				return -1;
-			}
-		}
-		return n;
-	}
-
-	struct if_nameindex *all = if_nameindex(), *it;
-
-	if (!all) {
-		pong_err("cannot list interfaces: %s", strerror(errno));
-		return -1;
-	}
-	for (it = all; it->if_index && count < PONG_MAX_IFACES; it++) {
-		struct pong_attachment *cur = &a[count];
-
-		snprintf(cur->name, sizeof(cur->name), "%s", it->if_name);
-		cur->ifindex = (int)it->if_index;
-		if (pong_find(cur->ifindex, cur, NULL) == 0 && cur->attached)
-			count++;
-	}
-	if_freenameindex(all);
-	return count;
-}
+/* ---- status, stats and metrics ---- */
 
 static int cmd_status(int argc, char **argv)
 {
@@ -419,7 +369,7 @@ static int cmd_status(int argc, char **argv)
 		return first == -1 ? 0 : 2;
 	if (pong_require_root())
 		return 1;
-	n = collect(argv + first, argc - first, a, false);
+	n = pong_collect(argv + first, argc - first, a, false);
 	if (n < 0)
 		return 1;
 	if (n == 0) {
@@ -430,13 +380,38 @@ static int cmd_status(int argc, char **argv)
 	return 0;
 }
 
-static bool stats_json;
+static struct {
+	bool json, prometheus;
+	const char *textfile;
+	double interval;
+	long count;
+} stats_opts;
 
 static int stats_opt(int opt, const char *arg)
 {
-	(void)arg;
-	if (opt == 'j') {
-		stats_json = true;
+	char *end;
+
+	switch (opt) {
+	case 'j':
+		stats_opts.json = true;
+		return 0;
+	case 'P':
+		stats_opts.prometheus = true;
+		return 0;
+	case 'T':
+		stats_opts.textfile = arg;
+		return 0;
+	case 'i':
+		errno = 0;
+		stats_opts.interval = strtod(arg, &end);
+		if (errno || end == arg || *end || !(stats_opts.interval >= 0.1 && stats_opts.interval <= 3600))
+			return usage_error("--interval takes seconds, from 0.1 to 3600, not '%s'", arg);
+		return 0;
+	case 'c':
+		errno = 0;
+		stats_opts.count = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || stats_opts.count < 1)
+			return usage_error("--count takes a whole number of at least 1, not '%s'", arg);
 		return 0;
 	}
 	return 1;
@@ -446,39 +421,69 @@ static int cmd_stats(int argc, char **argv)
 {
 	static struct pong_attachment a[PONG_MAX_IFACES];
 	static struct pong_counters c[PONG_MAX_IFACES];
-	int first = parse_opts(argc, argv, stats_opt), n;
+	int first, n, formats;
 
+	memset(&stats_opts, 0, sizeof(stats_opts));
+	first = parse_opts(argc, argv, stats_opt);
 	if (first < 0)
 		return first == -1 ? 0 : 2;
+	formats = stats_opts.json + stats_opts.prometheus + (stats_opts.textfile != NULL);
+	if (formats > 1)
+		return usage_error("%s", "choose one of --json, --prometheus and --textfile");
+	if (stats_opts.count && !stats_opts.interval)
+		return usage_error("%s", "--count goes with --interval");
+	if (stats_opts.interval && (stats_opts.prometheus || stats_opts.textfile))
+		return usage_error("%s", "--interval shows rates; Prometheus computes its own from the counters");
 	if (pong_require_root())
 		return 1;
-	n = collect(argv + first, argc - first, a, true);
+	n = pong_collect(argv + first, argc - first, a, true);
 	if (n < 0)
 		return 1;
-	for (int i = 0; i < n; i++) {
-		int fd, err = pong_find(a[i].ifindex, &a[i], &fd);
-
-		if (!err && !a[i].attached)
-			err = -ENOENT;   /* detached since collect() */
-		if (!err)
-			err = pong_read_counters(fd, &c[i]);
-		if (fd >= 0)
-			close(fd);
-		if (err) {
-			pong_err("%s: cannot read xdp-pong's counters: %s", a[i].name,
-				 err == -EPROTO ? "the attached program is from another xdp-pong version"
-						: strerror(-err));
-			return 1;
-		}
-	}
-	if (stats_json) {
+	if (stats_opts.interval)
+		return pong_stats_live(a, n, argc - first > 0, stats_opts.interval, stats_opts.count, stats_opts.json);
+	n = pong_snapshot(a, c, n, argc - first > 0);
+	if (n < 0)
+		return 1;
+	if (stats_opts.textfile)
+		return pong_write_textfile(stats_opts.textfile, a, c, n) ? 1 : 0;
+	if (stats_opts.prometheus)
+		print_prometheus(stdout, a, c, n);
+	else if (stats_opts.json)
 		print_stats_json(a, c, n);
-	} else if (n == 0) {
+	else if (n == 0)
 		printf("xdp-pong is not attached to any interface\n");
-	} else {
+	else
 		print_stats_table(a, c, n);
-	}
 	return 0;
+}
+
+static const char *metrics_listen;
+
+static int metrics_opt(int opt, const char *arg)
+{
+	if (opt == 'l') {
+		metrics_listen = arg;
+		return 0;
+	}
+	return 1;
+}
+
+static int cmd_metrics(int argc, char **argv)
+{
+	int first;
+
+	metrics_listen = NULL;
+	first = parse_opts(argc, argv, metrics_opt);
+	if (first < 0)
+		return first == -1 ? 0 : 2;
+	if (first != argc)
+		return usage_error("unexpected argument '%s': metrics serves every interface running xdp-pong",
+				   argv[first]);
+	if (!metrics_listen)
+		return usage_error("%s", "--listen ADDR:PORT is required");
+	if (pong_require_root())
+		return 1;
+	return pong_metrics_serve(metrics_listen);
 }
 
 /* ---- the table ---- */
@@ -508,8 +513,17 @@ static const struct option set_long[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
+static const struct option metrics_long[] = {
+	{ "listen", required_argument, NULL, 'l' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
 static const struct option stats_long[] = {
 	{ "json", no_argument, NULL, 'j' },
+	{ "prometheus", no_argument, NULL, 'P' },
+	{ "textfile", required_argument, NULL, 'T' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "count", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -555,16 +569,28 @@ static const struct subcommand commands[] = {
 	  "reply TTL, the MAC replies are sent from, scope and rate limits.\n\n"
 	  "  -h, --help        this help\n",
 	  ":h", help_long, cmd_status },
-	{ "stats", "[IFACE...] [--json]",
+	{ "stats", "[IFACE...] [--json | --prometheus | --textfile PATH] [--interval SECS [--count N]]",
 	  "Show packet and byte counters of xdp-pong on each interface running it\n"
 	  "(or the named ones): replies by kind, frames passed to the kernel, and\n"
 	  "frames refused with the reason why.\n\n"
-	  "  -j, --json        machine-readable output:\n"
-	  "                    {\"interfaces\":[{\"name\",\"ifindex\",\"mode\",\"prog_id\",\n"
-	  "                     \"counters\":{NAME:{\"packets\",\"bytes\"}},\n"
-	  "                     \"refused_by_reason\":{REASON:{\"packets\",\"bytes\"}}}]}\n"
-	  "  -h, --help        this help\n",
-	  ":jh", stats_long, cmd_stats },
+	  "  -j, --json            machine-readable output:\n"
+	  "                        {\"interfaces\":[{\"name\",\"ifindex\",\"mode\",\"prog_id\",\n"
+	  "                         \"counters\":{NAME:{\"packets\",\"bytes\"}},\n"
+	  "                         \"refused_by_reason\":{REASON:{\"packets\",\"bytes\"}}}]}\n"
+	  "  -P, --prometheus      Prometheus text exposition (xdp_pong_*_total counters)\n"
+	  "  -T, --textfile PATH   write that to PATH atomically (node_exporter's textfile collector)\n"
+	  "  -i, --interval SECS   live: packets/s and bits/s per counter every SECS, measured over\n"
+	  "                        the real elapsed time, until Ctrl-C (with --json: one object a line)\n"
+	  "  -c, --count N         with --interval: stop after N samples\n"
+	  "  -h, --help            this help\n",
+	  ":jPT:i:c:h", stats_long, cmd_stats },
+	{ "metrics", "--listen ADDR:PORT",
+	  "Serve the counters of every interface running xdp-pong at http://ADDR:PORT/metrics\n"
+	  "for Prometheus to scrape, until Ctrl-C or SIGTERM. ADDR is an IPv4 address, an\n"
+	  "IPv6 address in brackets, or empty for all: 127.0.0.1:9101, [::1]:9101, :9101.\n\n"
+	  "  -l, --listen ADDR:PORT   where to listen\n"
+	  "  -h, --help               this help\n",
+	  ":l:h", metrics_long, cmd_metrics },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -138,3 +138,79 @@ void print_stats_json(const struct pong_attachment *a, const struct pong_counter
 	}
 	printf("]}\n");
 }
+
+/* A Prometheus label value: backslash, double quote and newline escaped. */
+static void prom_label(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void prom_family(FILE *f, const char *name, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+}
+
+static void prom_sample(FILE *f, const char *name, const char *iface, const char *label,
+			const char *value, uint64_t v)
+{
+	fprintf(f, "%s{interface=\"", name);
+	prom_label(f, iface);
+	if (label) {
+		fprintf(f, "\",%s=\"", label);
+		prom_label(f, value);
+	}
+	fprintf(f, "\"} %" PRIu64 "\n", v);
+}
+
+/*
+ * Prometheus text exposition format 0.0.4: replies by kind, frames passed,
+ * requests refused by reason; packets and bytes of each.
+ */
+void print_prometheus(FILE *f, const struct pong_attachment *a, const struct pong_counters *c, int n)
+{
+	static const int replies[] = { PONG_CNT_ECHO4, PONG_CNT_ARP, PONG_CNT_ECHO6, PONG_CNT_NDP };
+	static const struct {
+		const char *name, *help;
+		int bytes;
+	} families[] = {
+		{ "xdp_pong_replies_total", "Requests answered, by kind.", 0 },
+		{ "xdp_pong_reply_bytes_total", "Bytes of the requests answered, by kind.", 1 },
+		{ "xdp_pong_passed_total", "Frames passed to the kernel untouched: not a kind xdp-pong answers.", 0 },
+		{ "xdp_pong_passed_bytes_total", "Bytes of the frames passed to the kernel.", 1 },
+		{ "xdp_pong_refused_total", "Requests not answered, by reason.", 0 },
+		{ "xdp_pong_refused_bytes_total", "Bytes of the requests not answered, by reason.", 1 },
+	};
+
+	for (size_t fam = 0; fam < sizeof(families) / sizeof(families[0]); fam++) {
+		int bytes = families[fam].bytes;
+
+		prom_family(f, families[fam].name, families[fam].help);
+		for (int i = 0; i < n; i++) {
+			const struct pong_counters *ci = &c[i];
+
+			if (fam < 2) {
+				for (size_t k = 0; k < sizeof(replies) / sizeof(replies[0]); k++) {
+					const struct pong_stat *s = &ci->counter[replies[k]];
+
+					prom_sample(f, families[fam].name, a[i].name, "kind", pong_counter_names[replies[k]],
+						    bytes ? s->bytes : s->packets);
+				}
+			} else if (fam < 4) {
+				const struct pong_stat *s = &ci->counter[PONG_CNT_PASSED];
+
+				prom_sample(f, families[fam].name, a[i].name, NULL, NULL, bytes ? s->bytes : s->packets);
+			} else {
+				for (int r = 1; r < PONG_R__MAX; r++)
+					prom_sample(f, families[fam].name, a[i].name, "reason", pong_reason_names[r],
+						    bytes ? ci->reason[r].bytes : ci->reason[r].packets);
+			}
+		}
+	}
+}

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <stdio.h>
 #include <bpf/libbpf.h>
 #include "xdp-pong.h"
 
@@ -127,4 +128,101 @@ int pong_read_config(int prog_fd, struct pong_config *cfg)
 		memcpy(cfg, value, sizeof(*cfg));
 	close(fd);
 	return err;
+}
+
+/*
+ * Fill a[] for the named interfaces, or with every interface that carries
+ * xdp-pong when none is named. With need_attached, a named interface without
+ * xdp-pong is an error. Returns the count, or -1 after printing an error.
+ */
+int pong_collect(char **names, int n, struct pong_attachment *a, bool need_attached)
+{
+	int count = 0;
+
+	if (n > 0) {
+		int ifindex[PONG_MAX_IFACES];
+
+		if (pong_parse_ifaces(names, n, ifindex))
+			return -1;
+		for (int i = 0; i < n; i++) {
+			int err;
+
+			snprintf(a[i].name, sizeof(a[i].name), "%s", names[i]);
+			a[i].ifindex = ifindex[i];
+			err = pong_find(ifindex[i], &a[i], NULL);
+			if (err) {
+				pong_err("%s: cannot query XDP programs: %s", names[i], strerror(-err));
+				return -1;
+			}
+			if (need_attached && !a[i].attached) {
+				pong_err("%s: xdp-pong is not attached", names[i]);
+				return -1;
+			}
+		}
+		return n;
+	}
+
+	struct if_nameindex *all = if_nameindex(), *it;
+
+	if (!all) {
+		pong_err("cannot list interfaces: %s", strerror(errno));
+		return -1;
+	}
+	for (it = all; it->if_index && count < PONG_MAX_IFACES; it++) {
+		struct pong_attachment *cur = &a[count];
+
+		snprintf(cur->name, sizeof(cur->name), "%s", it->if_name);
+		cur->ifindex = (int)it->if_index;
+		if (pong_find(cur->ifindex, cur, NULL) == 0 && cur->attached)
+			count++;
+	}
+	if_freenameindex(all);
+	return count;
+}
+
+
+/*
+ * Read the counters of each attachment in a[] (re-finding the program, which
+ * may have changed). strict: any problem is an error (-1). Otherwise an
+ * interface that disappeared or was detached meanwhile is reported on stderr
+ * in one line and dropped from a[]/c[]. Returns how many remain.
+ */
+int pong_snapshot(struct pong_attachment *a, struct pong_counters *c, int n, bool strict)
+{
+	int kept = 0;
+
+	for (int i = 0; i < n; i++) {
+		char name[IF_NAMESIZE];
+		int fd = -1, err = 0;
+
+		if (!if_indextoname((unsigned)a[i].ifindex, name))
+			err = -ENODEV;
+		if (!err)
+			err = pong_find(a[i].ifindex, &a[i], &fd);
+		if (!err && !a[i].attached)
+			err = -ENOENT;
+		if (!err)
+			err = pong_read_counters(fd, &c[i]);
+		if (fd >= 0)
+			close(fd);
+		if (err == -ENODEV) {
+			pong_err("%s: the interface is gone", a[i].name);
+		} else if (err == -ENOENT) {
+			pong_err("%s: xdp-pong is no longer attached", a[i].name);
+		} else if (err) {
+			pong_err("%s: cannot read xdp-pong's counters: %s", a[i].name,
+				 err == -EPROTO ? "the attached program is from another xdp-pong version"
+						: strerror(-err));
+		}
+		if (err && strict)
+			return -1;
+		if (!err) {
+			if (kept != i) {
+				a[kept] = a[i];
+				c[kept] = c[i];
+			}
+			kept++;
+		}
+	}
+	return kept;
 }

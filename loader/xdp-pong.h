@@ -4,6 +4,7 @@
 #define XDP_PONG_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <net/if.h>
 #include <linux/types.h>
@@ -63,6 +64,15 @@ struct pong_counters {
 int pong_read_counters(int prog_fd, struct pong_counters *out);
 int pong_read_config(int prog_fd, struct pong_config *cfg);
 int pong_prog_map_fd(int prog_fd, const char *suffix, struct bpf_map_info *minfo);
+int pong_collect(char **names, int n, struct pong_attachment *a, bool need_attached);
+int pong_snapshot(struct pong_attachment *a, struct pong_counters *c, int n, bool strict);
+
+/* live.c: stats --interval */
+int pong_stats_live(struct pong_attachment *a, int n, bool named, double interval, long count, bool json);
+
+/* metrics.c: Prometheus exposition over HTTP */
+int pong_metrics_serve(const char *listen_addr);
+int pong_write_textfile(const char *path, const struct pong_attachment *a, const struct pong_counters *c, int n);
 
 /* policy.c: address scope (prefix lists) and rate limits */
 int pong_parse_cidr(const char *s, struct pong_cidr *out);
@@ -84,5 +94,6 @@ void print_status_table(const struct pong_attachment *a, int n);
 void pong_format_limits(const struct pong_settings *s, char *buf, size_t len);
 void print_stats_table(const struct pong_attachment *a, const struct pong_counters *c, int n);
 void print_stats_json(const struct pong_attachment *a, const struct pong_counters *c, int n);
+void print_prometheus(FILE *f, const struct pong_attachment *a, const struct pong_counters *c, int n);
 
 #endif

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Prometheus exposition: `metrics --listen` serves /metrics over HTTP with
+ * libmicrohttpd; `stats --textfile` writes the same text for node_exporter's
+ * textfile collector, atomically (temporary file, then rename).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+#include "xdp-pong.h"
+
+/* Counters of every interface running xdp-pong, as exposition text (malloc'd). */
+static char *render(size_t *len)
+{
+	static struct pong_attachment a[PONG_MAX_IFACES];
+	static struct pong_counters c[PONG_MAX_IFACES];
+	char *buf = NULL;
+	FILE *f;
+	int n = pong_collect(NULL, 0, a, false);
+
+	if (n > 0)
+		n = pong_snapshot(a, c, n, false);
+	f = open_memstream(&buf, len);
+	if (!f)
+		return NULL;
+	print_prometheus(f, a, c, n < 0 ? 0 : n);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int pong_write_textfile(const char *path, const struct pong_attachment *a, const struct pong_counters *c, int n)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp)) {
+		pong_err("%s: path too long", path);
+		return -ENAMETOOLONG;
+	}
+	f = fopen(tmp, "w");
+	if (!f) {
+		pong_err("cannot write %s: %s", tmp, strerror(errno));
+		return -errno;
+	}
+	print_prometheus(f, a, c, n);
+	if (fflush(f) || fsync(fileno(f)) || fclose(f)) {
+		int err = errno;
+
+		unlink(tmp);
+		pong_err("cannot write %s: %s", tmp, strerror(err));
+		return -err;
+	}
+	if (rename(tmp, path)) {
+		int err = errno;
+
+		unlink(tmp);
+		pong_err("cannot rename %s to %s: %s", tmp, path, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+static enum MHD_Result respond(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+			       const char *version, const char *upload_data, size_t *upload_size, void **state)
+{
+	static const char not_found[] = "not found: try /metrics\n";
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	unsigned int status = MHD_HTTP_OK;
+	char *body = NULL;
+	size_t len = 0;
+
+	(void)cls; (void)version; (void)upload_data; (void)upload_size; (void)state;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		status = MHD_HTTP_METHOD_NOT_ALLOWED;
+	} else if (strcmp(url, "/metrics")) {
+		status = MHD_HTTP_NOT_FOUND;
+	} else {
+		body = render(&len);
+		if (!body)
+			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+	if (body)
+		resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	else
+		resp = MHD_create_response_from_buffer(strlen(not_found), (void *)not_found, MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				body ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain");
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* "127.0.0.1:9101", "[::1]:9101" or ":9101" (all addresses). */
+static int parse_listen(const char *s, struct sockaddr_storage *ss)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long port;
+	size_t hlen;
+
+	if (!colon)
+		return -EINVAL;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || end == colon + 1 || *end || port < 1 || port > 65535)
+		return -EINVAL;
+	hlen = (size_t)(colon - s);
+	if (hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		host[hlen - 1] = '\0';
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		return inet_pton(AF_INET6, host + 1, &sin6->sin6_addr) == 1 ? 0 : -EINVAL;
+	}
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	if (hlen == 0) {
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		return 0;
+	}
+	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+int pong_metrics_serve(const char *listen_addr)
+{
+	struct sockaddr_storage ss;
+	struct MHD_Daemon *d;
+	sigset_t set;
+	int sig, port;
+
+	if (parse_listen(listen_addr, &ss)) {
+		fprintf(stderr, "xdp-pong metrics: --listen wants ADDR:PORT (127.0.0.1:9101, [::1]:9101, :9101), "
+			"not '%s'\n", listen_addr);
+		return 2;
+	}
+	port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+					      : ((struct sockaddr_in *)&ss)->sin_port);
+	/* block the signals before MHD starts its thread, so only sigwait() sees them */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+			     (uint16_t)port, NULL, NULL, respond, NULL,
+			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_END);
+	if (!d) {
+		pong_err("cannot listen on %s: %s", listen_addr, strerror(errno ? errno : EADDRINUSE));
+		return 1;
+	}
+	fprintf(stderr, "xdp-pong: serving metrics at http://%s/metrics\n", listen_addr);
+	sigwait(&set, &sig);
+	MHD_stop_daemon(d);
+	return 0;
+}
