@@ -19,7 +19,7 @@ CLI_SRCS := $(wildcard loader/*.c)
 CLI_HDRS := $(wildcard loader/*.h) xdp/pong.h
 BENCH_BINS := $(BUILD)/pong-gen $(BUILD)/reflect.bpf.o
 
-.PHONY: all deps demo check unit integration bench fuzz soak lint clean
+.PHONY: all deps demo check unit integration bench fuzz soak lint install clean
 all: $(BUILD)/xdp-pong $(BUILD)/pass.bpf.o $(BUILD)/pong-testrun $(BENCH_BINS) $(BUILD)/asan/xdp-pong
 
 $(BUILD):
@@ -53,6 +53,18 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 
 $(BUILD)/pong-gen: tests/bench/pong-gen.c tests/bench/bench.h $(BUILD)/gen.skel.h $(BUILD)/sink.skel.h
 	$(CC) $(CFLAGS) -Itests/bench $< -o $@ $(LDLIBS)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man page, the systemd template unit.
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+install: $(BUILD)/xdp-pong
+	install -D -m 0755 $(BUILD)/xdp-pong $(DESTDIR)$(SBINDIR)/xdp-pong
+	install -D -m 0644 loader/xdp-pong.8 $(DESTDIR)$(MANDIR)/man8/xdp-pong.8
+	mkdir -p $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' loader/xdp-pong@.service > $(DESTDIR)$(UNITDIR)/xdp-pong@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/xdp-pong@.service
 
 deps:
 	./scripts/deps.sh

@@ -6,7 +6,7 @@ set -eu
 PKGS="make gcc clang pkg-config libc6-dev linux-libc-dev libmicrohttpd-dev
 libbpf-dev libxdp-dev xdp-tools bpftool
 iproute2 iputils-ping iputils-arping fping ndisc6 ethtool tcpdump
-python3 python3-scapy gnuplot-nox prometheus systemd cppcheck clang-tidy"
+python3 python3-scapy gnuplot-nox prometheus systemd man-db cppcheck clang-tidy"
 
 missing=""
 for p in $PKGS; do

@@ -69,6 +69,25 @@ BAD_INPUT = [
     (["stats", "nosuch0"], 1, "no such interface"),
     (["attach"] + [f"x{i}" for i in range(65)], 1, "too many interfaces (65); at most 64"),
     (["status", "--json"], 2, "unknown option"),
+    (["attach", "a0", "--prefix", "10.0.0.0/33"], 2, "bad prefix '10.0.0.0/33'"),
+    (["attach", "a0", "--prefix", "10.1.2.3/8"], 2, "bits set after the prefix length"),
+    (["attach", "a0", "--prefix", "fe80::zz/64"], 2, "bad prefix"),
+    (["attach", "a0", "--rate-limit", "fast"], 2, "--rate-limit takes packets per second"),
+    (["attach", "a0", "--global-limit", "-5"], 2, "--global-limit takes packets per second"),
+    (["prefix"], 2, "want add|del|list IFACE [CIDR]"),
+    (["prefix", "move", "a0"], 2, "unknown action 'move'"),
+    (["prefix", "add", "a0"], 2, "add and del take IFACE CIDR"),
+    (["prefix", "add", "a0", "10.0.0.0/8"], 1, "a0: xdp-pong is not attached"),
+    (["prefix", "list", "nosuch0"], 1, "no such interface: nosuch0"),
+    (["set", "a0"], 2, "nothing to set"),
+    (["set", "a0", "--rate-limit", "10"], 1, "a0: xdp-pong is not attached"),
+    (["stats", "--count", "3"], 2, "--count goes with --interval"),
+    (["stats", "--interval", "0"], 2, "--interval takes seconds"),
+    (["stats", "--json", "--prometheus"], 2, "choose one of"),
+    (["stats", "--interval", "1", "--prometheus"], 2, "Prometheus computes its own"),
+    (["metrics"], 2, "--listen ADDR:PORT is required"),
+    (["metrics", "--listen", "localhost"], 2, "--listen wants ADDR:PORT"),
+    (["metrics", "--listen", "127.0.0.1:0"], 2, "--listen wants ADDR:PORT"),
     (["detach", "a0", "--ttl", "5"], 2, "unknown option"),
 ]
 
@@ -83,7 +102,7 @@ def expect_error(t, name, res, code, text):
 def run(t):
     res = sh([XDP_PONG, "--help"])
     t.check("xdp-pong --help", res.returncode == 0 and "Commands:" in res.stdout, res.stderr)
-    for sub in ("attach", "detach", "status", "stats"):
+    for sub in ("attach", "detach", "prefix", "set", "status", "stats", "metrics"):
         res = sh([XDP_PONG, sub, "--help"])
         t.check(f"xdp-pong {sub} --help", res.returncode == 0 and res.stdout.startswith(f"Usage: xdp-pong {sub}"),
                 res.stdout + res.stderr)
@@ -96,7 +115,8 @@ def run(t):
         for dev in ("a0", "br9", "lo"):
             t.equal(f"nothing attached to {dev} after the bad calls", ns.xdp_prog(dev), None)
 
-        for args in (["attach", "a0"], ["detach", "a0"], ["stats"], ["status"]):
+        for args in (["attach", "a0"], ["detach", "a0"], ["stats"], ["status"], ["prefix", "list", "a0"],
+                     ["set", "a0", "--global-limit", "5"], ["metrics", "--listen", ":9"]):
             expect_error(t, "not root: xdp-pong " + " ".join(args), ns.pong(*args, user="nobody"), 1,
                          "must be run as root")
 

@@ -1,0 +1,244 @@
+"""Operations, with real clients through the bridge lab: address scoping and
+run-time prefix changes, per-source and global rate limits, live stats,
+Prometheus output (promtool, textfile, HTTP, and a real Prometheus server
+scraping it), several interfaces and an interface that disappears.
+"""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from pylib.lab import XDP_PONG, Lab, delta, sh  # noqa: E402
+
+ECHO4 = ("counters", "echo4")
+LIMITED = ("refused_by_reason", "rate_limited")
+OUTSIDE = ("refused_by_reason", "not_in_prefix")
+
+
+def ping(lab, addr, count=3, interval="0.2", src=None, wait="1"):
+    args = ["ping", "-n", "-c", str(count), "-i", interval, "-W", wait]
+    if src:
+        args += ["-I", src]
+    res = lab.client(*args, addr, timeout=120)
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", res.stdout)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def scoping(t, lab):
+    res = lab.pong_cli("attach", "pong0", "--prefix", "198.51.100.0/25", "--prefix", "2001:db8:77::/64")
+    t.check("attach with --prefix: no warning", res.returncode == 0 and "warning" not in res.stderr, res.stderr)
+    listed = lab.pong_cli("prefix", "list", "pong0").stdout.split()
+    t.equal("prefix list shows both prefixes", listed, ["198.51.100.0/25", "2001:db8:77::/64"])
+    t.equal("scope: an address inside is answered", ping(lab, "198.51.100.50"), (3, 3))
+    before = lab.stats()
+    t.equal("scope: an address outside is not", ping(lab, "198.51.100.200", count=2)[1], 0)
+    t.check("scope: counted under not_in_prefix", delta(before, lab.stats(), OUTSIDE)[0] >= 1)
+    t.equal("scope: routed to an address outside is not answered", ping(lab, "203.0.113.9", count=2)[1], 0)
+
+    before = lab.stats()
+    res = lab.pong_cli("prefix", "add", "pong0", "198.51.100.128/25")
+    t.check("prefix add at run time", res.returncode == 0, res.stderr)
+    lab.client("ip", "neigh", "flush", "dev", "cli0")
+    t.equal("prefix add: the new range answers", ping(lab, "198.51.100.200"), (3, 3))
+    after = lab.stats()
+    t.check("prefix add: counters kept (not reset by the change)",
+            after["counters"]["echo4"]["packets"] >= before["counters"]["echo4"]["packets"] + 3 and
+            after["prog_id"] == before["prog_id"], f"{before['counters']['echo4']} -> {after['counters']['echo4']}")
+    for cidr in ("198.51.100.0/25", "198.51.100.128/25"):
+        lab.pong_cli("prefix", "del", "pong0", cidr)
+    res = lab.pong_cli("prefix", "del", "pong0", "2001:db8:77::/64")
+    t.check("prefix del of the last one warns that every address is answered again",
+            res.returncode == 0 and "every address" in res.stderr, res.stderr)
+    lab.client("ip", "neigh", "flush", "dev", "cli0")
+    t.equal("empty list: routed addresses answered again", ping(lab, "203.0.113.9"), (3, 3))
+    res = lab.pong_cli("detach", "pong0")
+    t.check("detach after scoping", res.returncode == 0, res.stderr)
+
+
+def rate_limits(t, lab):
+    res = lab.pong_cli("attach", "pong0", "--rate-limit", "50")
+    t.check("attach --rate-limit 50", res.returncode == 0, res.stderr)
+    pong_mac = lab.mac(lab.pong, "pong0")
+    lab.client("ip", "addr", "add", "198.51.100.3/24", "dev", "cli0")
+    for addr in ("198.51.100.50", "198.51.100.51"):   # no ARP during the flood
+        lab.client("ip", "neigh", "replace", addr, "lladdr", pong_mac, "dev", "cli0", "nud", "permanent")
+    before = lab.stats()
+    t0 = time.time()
+    flood = subprocess.Popen(["ip", "netns", "exec", lab.cli, "ping", "-n", "-q", "-c", "600", "-i", "0.002",
+                              "-W", "1", "-I", "198.51.100.2", "198.51.100.50"], stdout=subprocess.PIPE, text=True)
+    polite = ping(lab, "198.51.100.51", count=8, interval="0.15", src="198.51.100.3")
+    out, _ = flood.communicate(timeout=120)
+    elapsed = time.time() - t0
+    after = lab.stats()
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", out)
+    sent, got = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    t.equal("rate limit: a second source keeps getting every answer", polite, (8, 8))
+    t.check(f"rate limit: the flooding source is cut to the limit ({got} of {sent} in {elapsed:.1f}s)",
+            sent == 600 and 50 <= got <= 50 * (elapsed + 1) + 10, out)
+    t.equal("rate limit: every request of the flood answered or dropped as rate_limited",
+            delta(before, after, LIMITED)[0] + got, sent)
+
+    res = lab.pong_cli("set", "pong0", "--rate-limit", "off", "--global-limit", "20")
+    t.check("set --rate-limit off --global-limit 20", res.returncode == 0 and "global 20 pps" in res.stdout,
+            res.stdout + res.stderr)
+    t0 = time.time()
+    a = subprocess.Popen(["ip", "netns", "exec", lab.cli, "ping", "-n", "-q", "-c", "150", "-i", "0.01", "-W", "1",
+                          "-I", "198.51.100.2", "198.51.100.50"], stdout=subprocess.PIPE, text=True)
+    b_sent, b_got = ping(lab, "198.51.100.51", count=150, interval="0.01", src="198.51.100.3")
+    out, _ = a.communicate(timeout=120)
+    elapsed = time.time() - t0
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", out)
+    a_got = int(m.group(2)) if m else -1
+    t.check(f"global limit: all sources together cut to it ({a_got}+{b_got} in {elapsed:.1f}s)",
+            0 < a_got + b_got <= 20 * (elapsed + 1) + 5)
+    status = lab.pong_cli("status", "pong0").stdout
+    t.check("status shows the limits", "per source off, global 20 pps" in status, status)
+    lab.pong_cli("set", "pong0", "--global-limit", "off")
+    t.equal("limits off: every answer again", ping(lab, "198.51.100.50", count=5, interval="0.05"), (5, 5))
+    lab.pong_cli("detach", "pong0")
+
+
+def live_stats(t, lab):
+    lab.pong_cli("attach", "pong0")
+    pinger = subprocess.Popen(["ip", "netns", "exec", lab.cli, "ping", "-n", "-q", "-c", "60", "-i", "0.05",
+                               "198.51.100.50"], stdout=subprocess.DEVNULL)
+    res = lab.ns(lab.pong, XDP_PONG, "stats", "pong0", "--interval", "0.5", "--count", "3", "--json")
+    pinger.wait(timeout=60)
+    lines = [json.loads(line) for line in res.stdout.splitlines() if line.strip()]
+    t.equal("stats --interval 0.5 --count 3: three samples, then exit 0", (res.returncode, len(lines)), (0, 3))
+    rates = [s["interfaces"][0]["rates"]["echo4"]["pps"] for s in lines]
+    t.check(f"stats --interval: echo4 rate near the ping rate of 20/s ({rates})",
+            all(12 <= r <= 28 for r in rates[1:]), str(rates))
+    t.check("stats --interval: elapsed time measured", all(0.45 <= s["elapsed"] <= 0.8 for s in lines),
+            str([s["elapsed"] for s in lines]))
+    proc = subprocess.Popen(["ip", "netns", "exec", lab.pong, XDP_PONG, "stats", "--interval", "0.3"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=10)
+    t.check("stats --interval: Ctrl-C exits cleanly (status 0, no error)",
+            proc.returncode == 0 and not err and "PACKETS/S" in out, f"{proc.returncode} {err}")
+
+
+def prometheus(t, lab):
+    ping(lab, "198.51.100.50")
+    res = lab.pong_cli("stats", "--prometheus")
+    t.check("stats --prometheus", res.returncode == 0 and "xdp_pong_replies_total{" in res.stdout, res.stderr)
+    check = subprocess.run(["promtool", "check", "metrics"], input=res.stdout, capture_output=True, text=True)
+    t.check("promtool check metrics accepts it", check.returncode == 0, check.stdout + check.stderr)
+    echo4 = lab.stats()["counters"]["echo4"]["packets"]
+    t.check("prometheus: the echo4 sample equals stats --json",
+            f'xdp_pong_replies_total{{interface="pong0",kind="echo4"}} {echo4}' in res.stdout)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "xdp_pong.prom")
+        res = lab.pong_cli("stats", "--textfile", path)
+        t.check("stats --textfile writes the file", res.returncode == 0 and os.path.exists(path), res.stderr)
+        t.check("stats --textfile: same content as --prometheus",
+                open(path).read() == lab.pong_cli("stats", "--prometheus").stdout)
+        t.equal("stats --textfile: no temporary file left", os.listdir(tmp), ["xdp_pong.prom"])
+        res = lab.pong_cli("stats", "--textfile", os.path.join(tmp, "nodir", "x.prom"))
+        t.check("stats --textfile into a missing directory: one-line error",
+                res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1, res.stderr)
+
+        port, prom_port = free_port(), free_port()
+        server = subprocess.Popen(["ip", "netns", "exec", lab.pong, XDP_PONG, "metrics", "--listen",
+                                   f"127.0.0.1:{port}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cfg = os.path.join(tmp, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write(f"global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: xdp-pong\n"
+                    f"    static_configs:\n      - targets: ['127.0.0.1:{port}']\n")
+        prom = subprocess.Popen(["ip", "netns", "exec", lab.pong, "prometheus", f"--config.file={cfg}",
+                                 f"--storage.tsdb.path={tmp}/data", f"--web.listen-address=127.0.0.1:{prom_port}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            body = http_get(lab, f"http://127.0.0.1:{port}/metrics")
+            t.check("metrics --listen serves /metrics", body is not None and "xdp_pong_replies_total" in body)
+            t.equal("metrics --listen: other paths are 404", http_status(lab, f"http://127.0.0.1:{port}/other"), 404)
+            value = None
+            query = "xdp_pong_replies_total%7Bkind%3D%22echo4%22%7D"
+            for _ in range(60):
+                doc = http_get(lab, f"http://127.0.0.1:{prom_port}/api/v1/query?query={query}")
+                try:
+                    result = json.loads(doc)["data"]["result"] if doc else []
+                    value = int(float(result[0]["value"][1])) if result else None
+                except (ValueError, KeyError, IndexError):
+                    value = None
+                if value is not None:
+                    break
+                time.sleep(0.5)
+            t.equal("a real Prometheus scraped xdp-pong metrics: its query API returns the echo4 replies",
+                    value, lab.stats()["counters"]["echo4"]["packets"])
+        finally:
+            prom.terminate()
+            prom.wait(timeout=30)
+            server.send_signal(signal.SIGTERM)
+            server.communicate(timeout=10)
+        t.equal("metrics --listen exits 0 on SIGTERM", server.returncode, 0)
+    lab.pong_cli("detach", "pong0")
+
+
+def http_get(lab, url):
+    res = lab.ns(lab.pong, "/usr/bin/python3", "-c",
+                 f"import urllib.request; print(urllib.request.urlopen({url!r}, timeout=5).read().decode())")
+    return res.stdout if res.returncode == 0 else None
+
+
+def http_status(lab, url):
+    res = lab.ns(lab.pong, "/usr/bin/python3", "-c",
+                 "import urllib.request, urllib.error\n"
+                 f"try:\n  print(urllib.request.urlopen({url!r}, timeout=5).status)\n"
+                 "except urllib.error.HTTPError as e:\n  print(e.code)")
+    return int(res.stdout.strip()) if res.stdout.strip().isdigit() else None
+
+
+def several_interfaces(t, lab):
+    # a second responder port on the same bridge, in the responder's namespace
+    for cmd in (["ip", "-n", lab.sw, "link", "add", "swq", "type", "veth", "peer", "name", "pong1", "netns",
+                 lab.pong],
+                ["ip", "-n", lab.sw, "link", "set", "swq", "master", "br0"],
+                ["ip", "-n", lab.sw, "link", "set", "swq", "up"],
+                ["ip", "-n", lab.pong, "link", "set", "pong1", "up"]):
+        sh(cmd)
+    res = lab.pong_cli("attach", "pong0", "pong1", "--mode", "skb", "--ttl", "33")
+    t.check("attach two interfaces in one call", res.returncode == 0, res.stderr)
+    res = lab.pong_cli("prefix", "add", "pong1", "192.0.2.0/24")
+    t.check("each interface has its own settings: prefix on pong1 only", res.returncode == 0, res.stderr)
+    status = lab.pong_cli("status").stdout
+    t.check("status: pong0 all addresses, pong1 scoped",
+            re.search(r"^pong0 .* all ", status, re.M) and re.search(r"^pong1 .* 1 prefix ", status, re.M), status)
+    res = lab.pong_cli("detach", "pong1")
+    t.check("detach one", res.returncode == 0, res.stderr)
+    t.check("the other stays attached", re.search(r"^pong0 ", lab.pong_cli("status").stdout, re.M) is not None)
+    lab.pong_cli("attach", "pong1", "--mode", "skb")
+    sh(["ip", "-n", lab.pong, "link", "del", "pong1"])
+    res = lab.pong_cli("stats", "pong1")
+    t.check("stats of a vanished interface: one plain line", res.returncode == 1 and
+            res.stderr.strip() == "xdp-pong: no such interface: pong1", res.stderr)
+    res = lab.pong_cli("stats", "--json")
+    names = [i["name"] for i in json.loads(res.stdout)["interfaces"]] if res.returncode == 0 else None
+    t.equal("stats without names lists the interfaces still there", names, ["pong0"])
+    lab.pong_cli("detach", "pong0")
+
+
+def run(t):
+    with Lab("o") as lab:
+        scoping(t, lab)
+        rate_limits(t, lab)
+        live_stats(t, lab)
+        prometheus(t, lab)
+        several_interfaces(t, lab)
