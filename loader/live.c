@@ -68,11 +68,12 @@ static void print_rates(const struct pong_attachment *a, const struct pong_count
 		for (int k = 0; k < PONG_CNT__MAX; k++) {
 			double pps = (double)(now[i].counter[k].packets - prev[i].counter[k].packets) / elapsed;
 			double bps = 8.0 * (double)(now[i].counter[k].bytes - prev[i].counter[k].bytes) / elapsed;
-			char bits[32];
 
 			if (json) {
 				printf("%s\"%s\":{\"pps\":%.3f,\"bps\":%.3f}", k ? "," : "", pong_counter_names[k], pps, bps);
 			} else {
+				char bits[32];
+
 				human_bits(bps, bits, sizeof(bits));
 				printf("  %-10s %14.1f %16s\n", pong_counter_names[k], pps, bits);
 			}
@@ -95,7 +96,7 @@ int pong_stats_live(struct pong_attachment *a, int n, bool named, double interva
 {
 	static struct pong_counters prev[PONG_MAX_IFACES], cur[PONG_MAX_IFACES];
 	struct sigaction sa = { .sa_handler = on_signal };
-	double t_prev, t_cur, next;
+	double t_prev, next;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -111,6 +112,7 @@ int pong_stats_live(struct pong_attachment *a, int n, bool named, double interva
 	next = t_prev + interval;
 	for (long i = 0; !stop && (!count || i < count); i++) {
 		struct pong_attachment snap[PONG_MAX_IFACES];
+		double t_cur;
 		int m;
 
 		sleep_until(next);

@@ -218,6 +218,7 @@ static int cmd_prefix(int argc, char **argv)
 	struct pong_cidr c, list[PONG_PREFIX_MAX * 2];
 	char buf[64];
 	const char *verb, *ifname;
+	bool is_list;
 	int first = parse_opts(argc, argv, NULL), n, fd, err = 0, rc = 1;
 
 	if (first < 0)
@@ -226,11 +227,12 @@ static int cmd_prefix(int argc, char **argv)
 		return usage_error("%s", "want add|del|list IFACE [CIDR]");
 	verb = argv[first];
 	ifname = argv[first + 1];
-	if (strcmp(verb, "list") && strcmp(verb, "add") && strcmp(verb, "del"))
+	is_list = strcmp(verb, "list") == 0;
+	if (!is_list && strcmp(verb, "add") != 0 && strcmp(verb, "del") != 0)
 		return usage_error("unknown action '%s': want add, del or list", verb);
-	if (!strcmp(verb, "list") ? argc - first != 2 : argc - first != 3)
-		return usage_error("%s", !strcmp(verb, "list") ? "list takes only IFACE" : "add and del take IFACE CIDR");
-	if (strcmp(verb, "list") && parse_cidr_arg(argv[first + 2], &c))
+	if (is_list ? argc - first != 2 : argc - first != 3)
+		return usage_error("%s", is_list ? "list takes only IFACE" : "add and del take IFACE CIDR");
+	if (!is_list && parse_cidr_arg(argv[first + 2], &c))
 		return 2;
 	if (pong_require_root())
 		return 1;
@@ -241,7 +243,7 @@ static int cmd_prefix(int argc, char **argv)
 		pong_err("%s: cannot read xdp-pong's settings", ifname);
 		goto out;
 	}
-	if (!strcmp(verb, "list")) {
+	if (is_list) {
 		n = pong_prefix_list(fd, list, (int)(sizeof(list) / sizeof(list[0])));
 		if (n < 0) {
 			pong_err("%s: cannot read the prefix lists: %s", ifname, strerror(-n));
@@ -339,11 +341,11 @@ static int cmd_set(int argc, char **argv)
 		struct pong_settings st;
 		int err = pong_read_settings(fds[i], &st);
 
-		if (!err)
+		if (!err) {
 			pong_settings_set_limits(&st, set_opts.source_set ? set_opts.source_pps : st.source_pps,
 						 set_opts.global_set ? set_opts.global_pps : st.global_pps);
-		if (!err)
 			err = pong_write_settings(fds[i], &st);
+		}
 		if (err) {
 			pong_err("%s: cannot change the settings: %s", argv[first + i], strerror(-err));
 			failed = 1;

@@ -81,9 +81,9 @@ static enum MHD_Result respond(void *cls, struct MHD_Connection *conn, const cha
 	size_t len = 0;
 
 	(void)cls; (void)version; (void)upload_data; (void)upload_size; (void)state;
-	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 		status = MHD_HTTP_METHOD_NOT_ALLOWED;
-	} else if (strcmp(url, "/metrics")) {
+	} else if (strcmp(url, "/metrics") != 0) {
 		status = MHD_HTTP_NOT_FOUND;
 	} else {
 		body = render(&len);

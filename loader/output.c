@@ -162,7 +162,7 @@ static void prom_sample(FILE *f, const char *name, const char *iface, const char
 {
 	fprintf(f, "%s{interface=\"", name);
 	prom_label(f, iface);
-	if (label) {
+	if (label && value) {
 		fprintf(f, "\",%s=\"", label);
 		prom_label(f, value);
 	}

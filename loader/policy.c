@@ -75,7 +75,7 @@ int pong_parse_pps(const char *s, __u32 *pps)
 	}
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || end == s || (*end && strcmp(end, "/source")) || v > 100000000ul || s[0] == '-')
+	if (errno || end == s || (*end && strcmp(end, "/source") != 0) || v > 100000000ul || s[0] == '-')
 		return -EINVAL;
 	*pps = (__u32)v;
 	return 0;

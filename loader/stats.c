@@ -89,7 +89,7 @@ int pong_read_counters(int prog_fd, struct pong_counters *out)
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		struct bpf_map_info minfo;
+		struct bpf_map_info minfo = { 0 };
 		int err, fd = pong_prog_map_fd(prog_fd, maps[i].map, &minfo);
 
 		if (fd < 0)
