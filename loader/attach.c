@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <net/if_arp.h>
+#include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "xdp-pong.h"
@@ -31,38 +32,26 @@ static void describe(char *buf, size_t len, const struct xdp_program *p)
 		snprintf(buf, len, "'%s' (id %u)", xdp_program__name(p), xdp_program__id(p));
 }
 
-/*
- * What runs on ifindex: fills a (attached, mode, program id, config, and any
- * other program). With prog_fd, also returns a new fd of xdp-pong's program.
- * Works without bpffs: with a single program per interface (libxdp's legacy
- * mode, the only one on kernels that refuse freplace) nothing is pinned.
- * Returns 0, or a negative errno when the interface cannot be queried.
- */
-int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd)
+/* Fill a from xdp-pong's program fd: config, settings, prefix count. */
+static void fill_found(struct pong_attachment *a, int fd)
+{
+	a->cfg_known = pong_read_config(fd, &a->cfg) == 0;
+	if (pong_read_settings(fd, &a->settings) == 0)
+		a->nprefixes = pong_prefix_list(fd, NULL, 0);
+}
+
+/* Under libxdp's dispatcher: the component programs, from libxdp (and its bpffs pins). */
+static int find_in_dispatcher(int ifindex, struct pong_attachment *a)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 	struct xdp_program *p, *found = NULL;
 	long err = libxdp_get_error(mp);
 
-	a->attached = false;
-	a->cfg_known = false;
-	a->nprefixes = -1;
-	memset(&a->settings, 0, sizeof(a->settings));
-	a->other[0] = '\0';
-	a->shared = false;
-	if (prog_fd)
-		*prog_fd = -1;
-	if (err == -ENOENT)
-		return 0;
 	if (err)
 		return (int)err;
-
 	if (xdp_multiprog__is_legacy(mp)) {
-		p = xdp_multiprog__main_prog(mp);
-		if (is_pong(p))
-			found = p;
-		else if (p)
-			describe(a->other, sizeof(a->other), p);
+		/* the pins are not visible here: libxdp sees the dispatcher alone */
+		describe(a->other, sizeof(a->other), xdp_multiprog__main_prog(mp));
 	} else {
 		a->shared = true;
 		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
@@ -72,28 +61,83 @@ int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd)
 				describe(a->other, sizeof(a->other), p);
 		}
 	}
-
 	if (found) {
-		int fd;
-
 		a->attached = true;
-		a->mode = xdp_multiprog__attach_mode(mp);
 		a->prog_id = xdp_program__id(found);
-		fd = bpf_prog_get_fd_by_id(a->prog_id);
-		if (fd >= 0) {
-			a->cfg_known = pong_read_config(fd, &a->cfg) == 0;
-			if (pong_read_settings(fd, &a->settings) == 0)
-				a->nprefixes = pong_prefix_list(fd, NULL, 0);
-			if (prog_fd)
-				*prog_fd = fd;
-			else
-				close(fd);
-		} else if (prog_fd) {
-			err = -errno;
-		}
 	}
 	xdp_multiprog__close(mp);
-	return (int)err;
+	return 0;
+}
+
+/*
+ * What runs on ifindex: fills a (attached, mode, program id, config,
+ * settings, and any other program). With prog_fd, also returns a new fd of
+ * xdp-pong's program (-1 if none). Works without bpffs, and opens nothing it
+ * does not close: the program comes from netlink (bpf_xdp_query), and libxdp
+ * is asked only when a dispatcher runs there (its component list lives in
+ * bpffs). Returns 0, or a negative errno when the interface cannot be queried.
+ */
+int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	a->attached = false;
+	a->cfg_known = false;
+	a->nprefixes = -1;
+	memset(&a->settings, 0, sizeof(a->settings));
+	a->other[0] = '\0';
+	a->shared = false;
+	if (prog_fd)
+		*prog_fd = -1;
+
+	err = bpf_xdp_query(ifindex, 0, &q);
+	if (err)
+		return err;
+	switch (q.attach_mode) {
+	case XDP_ATTACHED_NONE:
+		return 0;
+	case XDP_ATTACHED_SKB:
+		a->mode = XDP_MODE_SKB;
+		break;
+	case XDP_ATTACHED_HW:
+		a->mode = XDP_MODE_HW;
+		break;
+	default:   /* driver, or several at once: the driver's program is the one that sees frames first */
+		a->mode = q.drv_prog_id ? XDP_MODE_NATIVE : q.skb_prog_id ? XDP_MODE_SKB : XDP_MODE_HW;
+	}
+	a->prog_id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	fd = bpf_prog_get_fd_by_id(a->prog_id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	if (strcmp(info.name, "xdp_dispatcher") == 0) {
+		close(fd);
+		err = find_in_dispatcher(ifindex, a);
+		if (err || !a->attached)
+			return err;
+		fd = bpf_prog_get_fd_by_id(a->prog_id);
+		if (fd < 0)
+			return -errno;
+	} else if (strcmp(info.name, PONG_PROG_NAME) == 0) {
+		a->attached = true;
+	} else {
+		snprintf(a->other, sizeof(a->other), "'%s' (id %u)", info.name, a->prog_id);
+		close(fd);
+		return 0;
+	}
+	fill_found(a, fd);
+	if (prog_fd)
+		*prog_fd = fd;
+	else
+		close(fd);
+	return 0;
 }
 
 static int iface_mac(const char *name, __u8 mac[6])
@@ -177,31 +221,37 @@ out:
 
 static int detach_one(const char *name, int ifindex)
 {
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
-	struct xdp_program *p, *found = NULL;
-	long err = libxdp_get_error(mp);
+	struct pong_attachment a;
+	int fd, err = pong_find(ifindex, &a, &fd);
 
 	if (err) {
-		pong_err("%s: cannot query XDP programs: %s", name, strerror((int)-err));
-		return (int)err;
+		pong_err("%s: cannot query XDP programs: %s", name, strerror(-err));
+		return err;
 	}
-	if (xdp_multiprog__is_legacy(mp)) {
-		p = xdp_multiprog__main_prog(mp);
-		found = is_pong(p) ? p : NULL;
-	} else {
-		for (p = xdp_multiprog__next_prog(NULL, mp); p && !found; p = xdp_multiprog__next_prog(p, mp))
-			found = is_pong(p) ? p : NULL;
-	}
-	if (!found) {
+	if (!a.attached) {
 		pong_err("%s: xdp-pong is not attached", name);
-		err = -ENOENT;
-	} else {
-		err = xdp_program__detach(found, ifindex, xdp_multiprog__attach_mode(mp), 0);
-		if (err)
-			pong_err("%s: detach failed: %s", name, strerror((int)-err));
+		return -ENOENT;
 	}
-	xdp_multiprog__close(mp);
-	return (int)err;
+	if (a.shared) {
+		/* under libxdp's dispatcher: libxdp removes our component only */
+		struct xdp_program *p = xdp_program__from_fd(fd);
+
+		err = libxdp_get_error(p);
+		if (!err)
+			err = xdp_program__detach(p, ifindex, a.mode, 0);
+		xdp_program__close(p);
+	} else {
+		/* alone on the interface: detach it only if it is still this very program */
+		__u32 flags = a.mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE :
+			      a.mode == XDP_MODE_HW ? XDP_FLAGS_HW_MODE : XDP_FLAGS_DRV_MODE;
+		LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = fd);
+
+		err = bpf_xdp_detach(ifindex, flags | XDP_FLAGS_REPLACE, &opts);
+	}
+	if (err)
+		pong_err("%s: detach failed: %s", name, strerror((int)-err));
+	close(fd);
+	return err;
 }
 
 /*
