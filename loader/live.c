@@ -60,7 +60,9 @@ static void print_rates(const struct pong_attachment *a, const struct pong_count
 		printf("{\"elapsed\":%.6f,\"interfaces\":[", elapsed);
 	for (int i = 0; i < n; i++) {
 		if (json) {
-			printf("%s{\"name\":\"%s\",\"rates\":{", i ? "," : "", a[i].name);
+			printf("%s{\"name\":", i ? "," : "");
+			print_json_string(a[i].name);
+			printf(",\"rates\":{");
 		} else {
 			printf("%s%s: %.3f s\n", i ? "" : "\n", a[i].name, elapsed);
 			printf("  %-10s %14s %16s\n", "COUNTER", "PACKETS/S", "BITS/S");
@@ -102,7 +104,7 @@ int pong_stats_live(struct pong_attachment *a, int n, bool named, double interva
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (n == 0) {
-		printf("xdp-pong is not attached to any interface\n");
+		printf(json ? "{\"elapsed\":0,\"interfaces\":[]}\n" : "xdp-pong is not attached to any interface\n");
 		return 0;
 	}
 	n = pong_snapshot(a, prev, n, named);
@@ -124,19 +126,23 @@ int pong_stats_live(struct pong_attachment *a, int n, bool named, double interva
 		t_cur = now_s();
 		if (m < 0)
 			return 1;
-		if (m < n) {
-			/* an interface went away: keep prev[] in step with the survivors */
-			int k = 0;
-
-			for (int j = 0; j < n && k < m; j++) {
-				if (a[j].ifindex == snap[k].ifindex)
-					prev[k++] = prev[j];
+		/* keep prev[] in step with the interfaces still there */
+		for (int j = 0, k = 0; j < n && k < m; j++) {
+			if (a[j].ifindex != snap[k].ifindex)
+				continue;
+			prev[k] = prev[j];
+			if (snap[k].prog_id != a[j].prog_id) {
+				/* attached again meanwhile: the new program counts from zero */
+				fprintf(stderr, "xdp-pong: %s: xdp-pong was attached again; its counters restarted\n",
+					snap[k].name);
+				memset(&prev[k], 0, sizeof(prev[k]));
 			}
-			memcpy(a, snap, sizeof(*a) * (size_t)m);
-			n = m;
-			if (n == 0)
-				return 0;
+			k++;
 		}
+		memcpy(a, snap, sizeof(*a) * (size_t)m);
+		n = m;
+		if (n == 0)
+			return 0;
 		print_rates(a, cur, prev, n, t_cur - t_prev, json);
 		memcpy(prev, cur, sizeof(*cur) * (size_t)n);
 		t_prev = t_cur;

@@ -218,39 +218,42 @@ static int cmd_prefix(int argc, char **argv)
 	struct pong_cidr c, list[PONG_PREFIX_MAX * 2];
 	char buf[64];
 	const char *verb, *ifname;
-	bool is_list;
-	int first = parse_opts(argc, argv, NULL), n, fd, err = 0, rc = 1;
+	bool takes_cidr;
+	int first = parse_opts(argc, argv, NULL), n, fd, lock, err = 0, rc = 1;
 
 	if (first < 0)
 		return first == -1 ? 0 : 2;
 	if (argc - first < 2)
-		return usage_error("%s", "want add|del|list IFACE [CIDR]");
+		return usage_error("%s", "want add|del|list|clear IFACE [CIDR]");
 	verb = argv[first];
 	ifname = argv[first + 1];
-	is_list = strcmp(verb, "list") == 0;
-	if (!is_list && strcmp(verb, "add") != 0 && strcmp(verb, "del") != 0)
-		return usage_error("unknown action '%s': want add, del or list", verb);
-	if (is_list ? argc - first != 2 : argc - first != 3)
-		return usage_error("%s", is_list ? "list takes only IFACE" : "add and del take IFACE CIDR");
-	if (!is_list && parse_cidr_arg(argv[first + 2], &c))
+	takes_cidr = strcmp(verb, "add") == 0 || strcmp(verb, "del") == 0;
+	if (!takes_cidr && strcmp(verb, "list") != 0 && strcmp(verb, "clear") != 0)
+		return usage_error("unknown action '%s': want add, del, list or clear", verb);
+	if (argc - first != (takes_cidr ? 3 : 2))
+		return usage_error("%s", takes_cidr ? "add and del take IFACE CIDR" : "list and clear take only IFACE");
+	if (takes_cidr && parse_cidr_arg(argv[first + 2], &c))
 		return 2;
 	if (pong_require_root())
 		return 1;
+	lock = pong_lock();    /* prefix and set rewrite shared settings: one at a time */
 	fd = pong_prog_of(ifname);
 	if (fd < 0)
-		return 1;
+		goto unlock;
 	if (pong_read_settings(fd, &st)) {
 		pong_err("%s: cannot read xdp-pong's settings", ifname);
 		goto out;
 	}
-	if (is_list) {
-		n = pong_prefix_list(fd, list, (int)(sizeof(list) / sizeof(list[0])));
-		if (n < 0) {
-			pong_err("%s: cannot read the prefix lists: %s", ifname, strerror(-n));
-			goto out;
-		}
-		if (n == 0)
-			printf("%s: no prefixes: every address is answered\n", ifname);
+	n = pong_prefix_list(fd, list, (int)(sizeof(list) / sizeof(list[0])));
+	if (n < 0) {
+		pong_err("%s: cannot read the prefix lists: %s", ifname, strerror(-n));
+		goto out;
+	}
+	if (!strcmp(verb, "list")) {
+		if (!st.scoped)
+			printf("%s: no prefix list: every address is answered\n", ifname);
+		else if (n == 0)
+			printf("%s: empty prefix list: nothing is answered\n", ifname);
 		for (int i = 0; i < n; i++) {
 			pong_format_cidr(&list[i], buf, sizeof(buf));
 			printf("%s\n", buf);
@@ -258,8 +261,18 @@ static int cmd_prefix(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	pong_format_cidr(&c, buf, sizeof(buf));
-	if (!strcmp(verb, "add")) {
+	if (!strcmp(verb, "clear")) {
+		for (int i = 0; i < n && !err; i++)
+			err = pong_prefix_del(fd, &list[i]);
+		if (!err) {
+			st.scoped = 0;
+			err = pong_write_settings(fd, &st);
+		}
+		if (!err)
+			fprintf(stderr, "xdp-pong: warning: %s: no prefix list: every address that reaches it is "
+				"answered, other hosts' included\n", ifname);
+	} else if (!strcmp(verb, "add")) {
+		pong_format_cidr(&c, buf, sizeof(buf));
 		err = pong_prefix_add(fd, &c);
 		if (!err && !st.scoped) {
 			st.scoped = 1;
@@ -268,15 +281,12 @@ static int cmd_prefix(int argc, char **argv)
 				printf("%s: now answering only addresses in its prefix list\n", ifname);
 		}
 	} else {
+		pong_format_cidr(&c, buf, sizeof(buf));
 		err = pong_prefix_del(fd, &c);
-		n = err ? 0 : pong_prefix_list(fd, NULL, 0);
-		if (!err && n == 0 && st.scoped) {
-			st.scoped = 0;
-			err = pong_write_settings(fd, &st);
-			if (!err)
-				fprintf(stderr, "xdp-pong: warning: %s: prefix list now empty: every address that "
-					"reaches it is answered again\n", ifname);
-		}
+		/* an empty list still scopes: fail closed; `prefix clear` answers everything again */
+		if (!err && n == 1 && st.scoped)
+			printf("%s: prefix list now empty: nothing is answered ('xdp-pong prefix clear %s' "
+			       "answers every address)\n", ifname, ifname);
 	}
 	if (err == -EEXIST)
 		pong_err("%s: %s is already in the prefix list", ifname, buf);
@@ -289,6 +299,8 @@ static int cmd_prefix(int argc, char **argv)
 	rc = err ? 1 : 0;
 out:
 	close(fd);
+unlock:
+	pong_unlock(lock);
 	return rc;
 }
 
@@ -312,7 +324,7 @@ static int set_opt(int opt, const char *arg)
 
 static int cmd_set(int argc, char **argv)
 {
-	int first, fds[PONG_MAX_IFACES], n, failed = 0;
+	int first, fds[PONG_MAX_IFACES], n, lock, failed = 0;
 
 	memset(&set_opts, 0, sizeof(set_opts));
 	first = parse_opts(argc, argv, set_opt);
@@ -329,11 +341,13 @@ static int cmd_set(int argc, char **argv)
 		pong_err("too many interfaces (%d); at most %d per call", n, PONG_MAX_IFACES);
 		return 1;
 	}
+	lock = pong_lock();
 	for (int i = 0; i < n; i++) {       /* all found first: change all or none */
 		fds[i] = pong_prog_of(argv[first + i]);
 		if (fds[i] < 0) {
 			while (i-- > 0)
 				close(fds[i]);
+			pong_unlock(lock);
 			return 1;
 		}
 	}
@@ -357,6 +371,7 @@ static int cmd_set(int argc, char **argv)
 		}
 		close(fds[i]);
 	}
+	pong_unlock(lock);
 	return failed;
 }
 
@@ -553,10 +568,11 @@ static const struct subcommand commands[] = {
 	  "  -v, --verbose     show libbpf/libxdp messages\n"
 	  "  -h, --help        this help\n",
 	  ":vh", plain_long, cmd_detach },
-	{ "prefix", "add|del|list IFACE [CIDR]",
+	{ "prefix", "add|del|list|clear IFACE [CIDR]",
 	  "Change or show the prefix list of an attached interface, at run time (no\n"
-	  "detach, counters kept). With a list, only echo destinations, ARP targets and\n"
-	  "NS targets inside it are answered; an empty list answers every address.\n\n"
+	  "detach, counters kept). Once it has a list, only echo destinations, ARP\n"
+	  "targets and NS targets inside it are answered; deleting the last prefix\n"
+	  "answers nothing. 'clear' removes the list: every address is answered again.\n\n"
 	  "  -h, --help        this help\n",
 	  ":h", help_long, cmd_prefix },
 	{ "set", "IFACE... [--rate-limit PPS[/source]|off] [--global-limit PPS|off]",

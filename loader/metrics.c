@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <microhttpd.h>
 #include "xdp-pong.h"
 
@@ -25,6 +26,8 @@ static char *render(size_t *len)
 	FILE *f;
 	int n = pong_collect(NULL, 0, a, false);
 
+	if (n < 0)
+		return NULL;     /* cannot even list the interfaces: a 500, not empty metrics */
 	if (n > 0)
 		n = pong_snapshot(a, c, n, false);
 	f = open_memstream(&buf, len);
@@ -41,33 +44,46 @@ static char *render(size_t *len)
 int pong_write_textfile(const char *path, const struct pong_attachment *a, const struct pong_counters *c, int n)
 {
 	char tmp[4096];
-	FILE *f;
+	FILE *f = NULL;
+	int fd, err = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp)) {
+	/* a fresh, unguessable name next to PATH (same filesystem: rename is atomic) */
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
 		pong_err("%s: path too long", path);
 		return -ENAMETOOLONG;
 	}
-	f = fopen(tmp, "w");
-	if (!f) {
-		pong_err("cannot write %s: %s", tmp, strerror(errno));
-		return -errno;
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		err = -errno;
+		pong_err("cannot write next to %s: %s", path, strerror(-err));
+		return err;
+	}
+	if (fchmod(fd, 0644) || !(f = fdopen(fd, "w"))) {
+		err = -errno;
+		close(fd);
+		goto fail;
 	}
 	print_prometheus(f, a, c, n);
-	if (fflush(f) || fsync(fileno(f)) || fclose(f)) {
-		int err = errno;
-
-		unlink(tmp);
-		pong_err("cannot write %s: %s", tmp, strerror(err));
-		return -err;
+	if (fflush(f) || fsync(fileno(f))) {
+		err = -errno;
+		fclose(f);
+		goto fail;
+	}
+	if (fclose(f)) {
+		err = -errno;
+		goto fail;
 	}
 	if (rename(tmp, path)) {
-		int err = errno;
-
+		err = -errno;
 		unlink(tmp);
-		pong_err("cannot rename %s to %s: %s", tmp, path, strerror(err));
-		return -err;
+		pong_err("cannot rename %s to %s: %s", tmp, path, strerror(-err));
+		return err;
 	}
 	return 0;
+fail:
+	unlink(tmp);
+	pong_err("cannot write %s: %s", tmp, strerror(-err));
+	return err;
 }
 
 static enum MHD_Result respond(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -105,7 +121,7 @@ static enum MHD_Result respond(void *cls, struct MHD_Connection *conn, const cha
 	return ret;
 }
 
-/* "127.0.0.1:9101", "[::1]:9101" or ":9101" (all addresses). */
+/* "127.0.0.1:9101", "[::1]:9101" or ":9101" (all addresses, IPv4 and IPv6). */
 static int parse_listen(const char *s, struct sockaddr_storage *ss)
 {
 	char host[INET6_ADDRSTRLEN + 2];
@@ -134,14 +150,18 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss)
 		sin6->sin6_port = htons((uint16_t)port);
 		return inet_pton(AF_INET6, host + 1, &sin6->sin6_addr) == 1 ? 0 : -EINVAL;
 	}
+	if (hlen == 0) {
+		struct sockaddr_in6 *any = (struct sockaddr_in6 *)ss;
+
+		any->sin6_family = AF_INET6;     /* with MHD_USE_DUAL_STACK: IPv4 too */
+		any->sin6_port = htons((uint16_t)port);
+		any->sin6_addr = in6addr_any;
+		return 0;
+	}
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons((uint16_t)port);
-	if (hlen == 0) {
-		sin->sin_addr.s_addr = htonl(INADDR_ANY);
-		return 0;
-	}
 	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
@@ -150,7 +170,7 @@ int pong_metrics_serve(const char *listen_addr)
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d;
 	sigset_t set;
-	int sig, port;
+	int sig, port, any;
 
 	if (parse_listen(listen_addr, &ss)) {
 		fprintf(stderr, "xdp-pong metrics: --listen wants ADDR:PORT (127.0.0.1:9101, [::1]:9101, :9101), "
@@ -159,14 +179,24 @@ int pong_metrics_serve(const char *listen_addr)
 	}
 	port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 					      : ((struct sockaddr_in *)&ss)->sin_port);
+	any = ss.ss_family == AF_INET6 &&
+	      IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr) && listen_addr[0] == ':';
 	/* block the signals before MHD starts its thread, so only sigwait() sees them */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+	/*
+	 * One internal thread (the handler uses static buffers), epoll or poll
+	 * rather than select, and idle connections closed after 10 s, so that
+	 * idle clients cannot starve a scrape.
+	 */
+	d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD |
+			     (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (any ? MHD_USE_DUAL_STACK : 0),
 			     (uint16_t)port, NULL, NULL, respond, NULL,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_END);
+			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+			     MHD_OPTION_END);
 	if (!d) {
 		pong_err("cannot listen on %s: %s", listen_addr, strerror(errno ? errno : EADDRINUSE));
 		return 1;

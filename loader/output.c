@@ -99,7 +99,7 @@ void print_stats_table(const struct pong_attachment *a, const struct pong_counte
 	}
 }
 
-static void json_string(const char *s)
+void print_json_string(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
@@ -126,7 +126,7 @@ void print_stats_json(const struct pong_attachment *a, const struct pong_counter
 	printf("{\"interfaces\":[");
 	for (int i = 0; i < n; i++) {
 		printf("%s{\"name\":", i ? "," : "");
-		json_string(a[i].name);
+		print_json_string(a[i].name);
 		printf(",\"ifindex\":%d,\"mode\":\"%s\",\"prog_id\":%u,\"counters\":{",
 		       a[i].ifindex, pong_mode_name(a[i].mode), a[i].prog_id);
 		for (int k = 0; k < PONG_CNT__MAX; k++)

@@ -4,7 +4,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <bpf/libbpf.h>
 #include "xdp-pong.h"
 
@@ -72,4 +74,26 @@ int pong_parse_ifaces(char **names, int n, int *ifindexes)
 		}
 	}
 	return 0;
+}
+
+/*
+ * Serialise the commands that rewrite a program's settings (prefix, set):
+ * each reads, changes and writes the whole settings value. Returns an fd to
+ * pass to pong_unlock(), or -1 (then without a lock: /run not writable).
+ */
+int pong_lock(void)
+{
+	int fd = open("/run/xdp-pong.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd >= 0 && flock(fd, LOCK_EX)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+void pong_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);   /* closing releases the lock */
 }

@@ -21,6 +21,8 @@ void pong_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pong_setup_logging(void);
 int pong_require_root(void);
 int pong_parse_ifaces(char **names, int n, int *ifindexes);
+int pong_lock(void);
+void pong_unlock(int fd);
 
 /* An IPv4 or IPv6 prefix, as given to --prefix and `prefix add|del`. */
 struct pong_cidr {
@@ -94,6 +96,7 @@ void print_status_table(const struct pong_attachment *a, int n);
 void pong_format_limits(const struct pong_settings *s, char *buf, size_t len);
 void print_stats_table(const struct pong_attachment *a, const struct pong_counters *c, int n);
 void print_stats_json(const struct pong_attachment *a, const struct pong_counters *c, int n);
+void print_json_string(const char *s);
 void print_prometheus(FILE *f, const struct pong_attachment *a, const struct pong_counters *c, int n);
 
 #endif

@@ -4,6 +4,7 @@ stderr, a non-zero exit, and leaves nothing attached.
 Runs in its own namespace holding a veth pair (native XDP), a bridge (no
 native XDP) and loopback (not Ethernet).
 """
+import json
 import os
 import sys
 
@@ -74,8 +75,9 @@ BAD_INPUT = [
     (["attach", "a0", "--prefix", "fe80::zz/64"], 2, "bad prefix"),
     (["attach", "a0", "--rate-limit", "fast"], 2, "--rate-limit takes packets per second"),
     (["attach", "a0", "--global-limit", "-5"], 2, "--global-limit takes packets per second"),
-    (["prefix"], 2, "want add|del|list IFACE [CIDR]"),
-    (["prefix", "move", "a0"], 2, "unknown action 'move'"),
+    (["prefix"], 2, "want add|del|list|clear IFACE [CIDR]"),
+    (["prefix", "move", "a0"], 2, "unknown action 'move': want add, del, list or clear"),
+    (["prefix", "clear", "a0", "10.0.0.0/8"], 2, "list and clear take only IFACE"),
     (["prefix", "add", "a0"], 2, "add and del take IFACE CIDR"),
     (["prefix", "add", "a0", "10.0.0.0/8"], 1, "a0: xdp-pong is not attached"),
     (["prefix", "list", "nosuch0"], 1, "no such interface: nosuch0"),
@@ -163,6 +165,21 @@ def run(t):
                 res.stderr)
         res = ns.pong("detach", "d0")
         t.check("detach without bpffs", res.returncode == 0 and ns.xdp_prog("d0") is None, res.stderr)
+
+        # odd interface names stay valid JSON
+        odd = 'q"x\\y'
+        res = sh(["ip", "-n", ns.name, "link", "add", odd, "type", "veth", "peer", "name", "oddpeer"])
+        if t.check("an interface named q\"x\\y exists", res.returncode == 0, res.stderr):
+            sh(["ip", "-n", ns.name, "link", "set", odd, "up"])
+            ns.pong("attach", odd, "--mode", "skb")
+            for args in (["stats", odd, "--json"], ["stats", odd, "--json", "--interval", "0.2", "--count", "1"]):
+                res = ns.pong(*args)
+                try:
+                    name = json.loads(res.stdout.splitlines()[-1])["interfaces"][0]["name"]
+                except (ValueError, IndexError, KeyError):
+                    name = None
+                t.equal(f"{' '.join(args[2:])}: the name survives JSON", name, odd)
+            ns.pong("detach", odd)
 
         # a foreign XDP program is never replaced nor removed
         sh(["ip", "-n", ns.name, "link", "set", "dev", "a0", "xdpdrv", "obj", PASS_OBJ, "sec", "xdp"])

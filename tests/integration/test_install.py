@@ -19,12 +19,13 @@ def make_install(**var):
                           capture_output=True, text=True, timeout=300)
 
 
-def unit_commands(unit_text, key, iface):
-    """The command lines of key= in a unit, with %I/%i expanded, '-' prefix noted."""
+def unit_commands(unit_text, key, iface, runtime):
+    """The command lines of key= in a unit, specifiers expanded (%t = runtime), '-' prefix noted."""
     out = []
     for line in unit_text.splitlines():
         if line.startswith(key + "="):
-            cmd = line[len(key) + 1:].replace("%I", iface).replace("%i", iface).replace("$XDP_PONG_OPTS", "")
+            cmd = (line[len(key) + 1:].replace("%I", iface).replace("%i", iface).replace("%t", runtime)
+                   .replace("$XDP_PONG_OPTS", ""))
             ignore = cmd.startswith("-")
             out.append((ignore, shlex.split(cmd.lstrip("-"))))
     return out
@@ -69,7 +70,8 @@ def run(t):
         missing = [c for c in commands if f"xdp-pong {c}" not in page]
         t.check(f"the man page covers every command of --help ({', '.join(commands)})", not missing, str(missing))
 
-        # the unit's commands, as systemd runs them, on a veth in a namespace
+        # the unit's commands, as systemd runs them (its runtime directory in tmp)
+        runtime = os.path.join(tmp, "run")
         ns = f"xpinst{os.getpid() % 100000}"
         sh(["ip", "netns", "del", ns])
         sh(["ip", "netns", "add", ns])
@@ -77,24 +79,44 @@ def run(t):
             sh(["ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth1"])
             sh(["ip", "-n", ns, "link", "set", "eth0", "up"])
 
-            def run_key(key):
+            def step(key):
+                """Run key='s commands; returns their exit codes (systemd stops at the first failure)."""
                 codes = []
-                for ignore, cmd in unit_commands(text, key, "eth0"):
+                for ignore, cmd in unit_commands(text, key, "eth0", runtime):
                     r = sh(["ip", "netns", "exec", ns, *cmd])
-                    codes.append(0 if ignore else r.returncode)
+                    codes.append(r.returncode)
+                    if r.returncode and not ignore:
+                        break
                 return codes
 
-            def attached():
-                return "prog/xdp" in sh(["ip", "-n", ns, "-d", "link", "show", "eth0"]).stdout
+            def start():
+                os.makedirs(os.path.join(runtime, "xdp-pong-eth0"), exist_ok=True)   # RuntimeDirectory=
+                codes = step("ExecStart")
+                return codes + (step("ExecStartPost") if codes == [0] else [])
 
-            t.equal("unit start (ExecStart) succeeds", run_key("ExecStart"), [0])
-            t.check("unit start attached xdp-pong to eth0", attached())
-            t.equal("unit stop (ExecStop, ExecStopPost) succeeds", run_key("ExecStop") + run_key("ExecStopPost"),
-                    [0, 0])
-            t.check("unit stop detached it", not attached())
-            # a start that fails halfway through: ExecStopPost still leaves nothing attached
-            sh(["ip", "netns", "exec", ns, binary, "attach", "eth0"])
-            t.equal("after a failure, ExecStopPost (errors ignored) runs", run_key("ExecStopPost"), [0])
-            t.check("after a failure, nothing stays attached", not attached())
+            def stop(run_exec_stop=True):
+                codes = (step("ExecStop") if run_exec_stop else []) + step("ExecStopPost")
+                sh(["rm", "-rf", os.path.join(runtime, "xdp-pong-eth0")])          # removed at stop
+                return codes
+
+            def prog():
+                out = sh(["ip", "-n", ns, "-d", "link", "show", "eth0"]).stdout
+                return out.split("prog/xdp id ")[1].split()[0] if "prog/xdp id " in out else None
+
+            t.equal("unit start: ExecStart and ExecStartPost succeed", start(), [0, 0])
+            t.check("unit start attached xdp-pong to eth0", prog() is not None)
+            t.equal("unit stop: ExecStop and ExecStopPost succeed", stop(), [0, 0])
+            t.equal("unit stop detached it", prog(), None)
+
+            start()
+            t.equal("after a failure (ExecStop never ran), ExecStopPost succeeds", stop(run_exec_stop=False), [0])
+            t.equal("after a failure, nothing this unit attached stays attached", prog(), None)
+
+            sh(["ip", "netns", "exec", ns, binary, "attach", "eth0"])   # attached by hand, not by the unit
+            by_hand = prog()
+            codes = start()
+            t.check("unit start on an interface already running xdp-pong fails", codes and codes[0] != 0, codes)
+            stop(run_exec_stop=False)
+            t.equal("the failed start's ExecStopPost leaves the hand-attached xdp-pong alone", prog(), by_hand)
         finally:
             sh(["ip", "netns", "del", ns])

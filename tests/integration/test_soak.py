@@ -113,7 +113,8 @@ def leftovers():
     progs = sh(["bpftool", "-j", "prog", "show"]).stdout
     maps = sh(["bpftool", "-j", "map", "show"]).stdout
     names = [p.get("name", "") for p in json.loads(progs or "[]")] + [m.get("name", "") for m in json.loads(maps or "[]")]
-    ours = [n for n in names if n in ("xdp_pong", "pong_counters", "pong_reasons", "pong.rodata")]
+    ours = [n for n in names if n in ("xdp_pong", "pong_counters", "pong_reasons", "pong.rodata", "pong.bss",
+                                      "pong_prefix4", "pong_prefix6", "pong_rl_source", "pong_rl_global")]
     pins = []
     if os.path.isdir("/sys/fs/bpf"):
         for dirpath, dirs, files in os.walk("/sys/fs/bpf"):

@@ -360,16 +360,20 @@ def cases_source_limit():
     yield "rate: IPv6 /64 shares one bucket (4)", bytes(echo6(src_ip="2001:db8:77::12")), Drop("rate_limited")
     r = echo6(src_ip="2001:db8:78::1")
     yield "rate: another /64 answered", bytes(r), Reply("echo6", echo6_reply(r))
+    for host in range(1, 5):   # link-local hosts all share fe80::/64: each is its own source
+        r = ns(src_ip=f"fe80::{host}")
+        yield f"rate: link-local fe80::{host} has its own bucket", bytes(r), Reply("ndp", na_for(r, PEER_MAC))
 
 
 def cases_global_limit():
     """--global-pps 2: two replies in a burst, whoever asks, then drops."""
-    for i, src in enumerate(("198.51.100.3", "198.51.100.4", "198.51.100.5")):
-        r = echo4(src_ip=src)
-        yield f"global: request {i + 1} from a new source", bytes(r), (Reply("echo4", echo4_reply(r)) if i < 2
-                                                                        else Drop("rate_limited"))
-    yield "global: a refused frame does not spend a token, and passes", bytes(echo4(dst_ip="127.0.0.1")), \
-        refused("ip_dst")
+    r = echo4(src_ip="198.51.100.3")
+    yield "global: request 1 answered", bytes(r), Reply("echo4", echo4_reply(r))
+    yield "global: a refused frame passes and spends no token", bytes(echo4(dst_ip="127.0.0.1")), refused("ip_dst")
+    r = echo4(src_ip="198.51.100.4")
+    yield "global: request 2, from another source, answered", bytes(r), Reply("echo4", echo4_reply(r))
+    yield "global: request 3, from a third source, dropped", bytes(echo4(src_ip="198.51.100.5")), \
+        Drop("rate_limited")
 
 
 def fix_etype(cases):

@@ -5,7 +5,8 @@
  *   scope   the answered address (echo destination, ARP/NS target) must lie
  *           in the interface's prefix lists, when it has any (reason
  *           not_in_prefix; the frame passes untouched);
- *   rate    the requester's source (IPv4 /32, IPv6 /64) and all replies
+ *   rate    the requester's source (IPv4 /32, IPv6 /64; a link-local
+ *           source by its interface ID) and all replies
  *           together stay under their limits (reason rate_limited; the frame
  *           is dropped, so a spoofed flood is not reflected).
  */
@@ -41,7 +42,7 @@ struct {
 /* Per-source limiter state: the GCRA "theoretical arrival time", in ns. */
 struct rl_key {
 	__u32 family;
-	__u8 addr[8];     /* IPv4 address, or the /64 of an IPv6 one */
+	__u8 addr[8];     /* IPv4 address, the /64 of an IPv6 one, or a link-local's interface ID */
 };
 
 struct {
@@ -134,7 +135,13 @@ static __always_inline int admit_v6(const struct in6_addr *target, const struct 
 		if (!bpf_map_lookup_elem(&pong_prefix6, &key))
 			return PONG_R_NOT_IN_PREFIX;
 	}
-	__builtin_memcpy(src.addr, source, 8);
+	if (source->in6_u.u6_addr8[0] == 0xfe && (source->in6_u.u6_addr8[1] & 0xc0) == 0x80) {
+		/* link-local: every host shares fe80::/64, so key by interface ID */
+		src.family = 0xfe80;
+		__builtin_memcpy(src.addr, &source->in6_u.u6_addr8[8], 8);
+	} else {
+		__builtin_memcpy(src.addr, source, 8);
+	}
 	return rate_admit(&src);
 }
 
