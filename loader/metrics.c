@@ -45,7 +45,7 @@ int pong_write_textfile(const char *path, const struct pong_attachment *a, const
 {
 	char tmp[4096];
 	FILE *f = NULL;
-	int fd, err = 0;
+	int fd, err;
 
 	/* a fresh, unguessable name next to PATH (same filesystem: rename is atomic) */
 	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
