@@ -236,7 +236,7 @@ static int detach_one(const char *name, int ifindex)
 		/* under libxdp's dispatcher: libxdp removes our component only */
 		struct xdp_program *p = xdp_program__from_fd(fd);
 
-		err = libxdp_get_error(p);
+		err = (int)libxdp_get_error(p);
 		if (!err)
 			err = xdp_program__detach(p, ifindex, a.mode, 0);
 		xdp_program__close(p);
