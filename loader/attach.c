@@ -237,9 +237,10 @@ static int detach_one(const char *name, int ifindex)
 		struct xdp_program *p = xdp_program__from_fd(fd);
 
 		err = (int)libxdp_get_error(p);
-		if (!err)
+		if (!err) {
 			err = xdp_program__detach(p, ifindex, a.mode, 0);
-		xdp_program__close(p);
+			xdp_program__close(p);
+		}
 	} else {
 		/* alone on the interface: detach it only if it is still this very program */
 		__u32 flags = a.mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE :
