@@ -18,26 +18,38 @@ static bool is_pong(const struct xdp_program *p)
 	return p && strcmp(xdp_program__name(p), PONG_PROG_NAME) == 0;
 }
 
-static void describe(char *buf, size_t len, const struct xdp_program *p)
+/* Name some other program on the interface, for messages: "'name' (id N)". */
+static void describe(char *buf, size_t len, const char *name, __u32 id)
 {
 	/*
 	 * libxdp lists a dispatcher's programs from its bpffs pins. Seen as a
 	 * single program, the dispatcher was attached where a bpffs was mounted
 	 * and this process cannot see it (e.g. under `ip netns exec`).
 	 */
-	if (strcmp(xdp_program__name(p), "xdp_dispatcher") == 0)
+	if (strcmp(name, "xdp_dispatcher") == 0)
 		snprintf(buf, len, "libxdp's dispatcher (id %u), whose programs are listed in a bpffs "
-			 "not mounted here; run where it was attached", xdp_program__id(p));
+			 "not mounted here; run where it was attached", id);
 	else
-		snprintf(buf, len, "'%s' (id %u)", xdp_program__name(p), xdp_program__id(p));
+		snprintf(buf, len, "'%s' (id %u)", name, id);
 }
 
-/* Fill a from xdp-pong's program fd: config, settings, prefix count. */
-static void fill_found(struct pong_attachment *a, int fd)
+/*
+ * For status: what xdp-pong found by pong_find() was loaded with (config) and
+ * runs with now (settings, prefix count). Left unknown if it cannot be read.
+ */
+void pong_describe(struct pong_attachment *a)
 {
+	int fd;
+
+	if (!a->attached)
+		return;
+	fd = bpf_prog_get_fd_by_id(a->prog_id);
+	if (fd < 0)
+		return;
 	a->cfg_known = pong_read_config(fd, &a->cfg) == 0;
 	if (pong_read_settings(fd, &a->settings) == 0)
 		a->nprefixes = pong_prefix_list(fd, NULL, 0);
+	close(fd);
 }
 
 /* Under libxdp's dispatcher: the component programs, from libxdp (and its bpffs pins). */
@@ -51,14 +63,15 @@ static int find_in_dispatcher(int ifindex, struct pong_attachment *a)
 		return (int)err;
 	if (xdp_multiprog__is_legacy(mp)) {
 		/* the pins are not visible here: libxdp sees the dispatcher alone */
-		describe(a->other, sizeof(a->other), xdp_multiprog__main_prog(mp));
+		p = xdp_multiprog__main_prog(mp);
+		describe(a->other, sizeof(a->other), xdp_program__name(p), xdp_program__id(p));
 	} else {
 		a->shared = true;
 		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
 			if (is_pong(p))
 				found = p;
 			else if (!a->other[0])
-				describe(a->other, sizeof(a->other), p);
+				describe(a->other, sizeof(a->other), xdp_program__name(p), xdp_program__id(p));
 		}
 	}
 	if (found) {
@@ -70,8 +83,8 @@ static int find_in_dispatcher(int ifindex, struct pong_attachment *a)
 }
 
 /*
- * What runs on ifindex: fills a (attached, mode, program id, config,
- * settings, and any other program). With prog_fd, also returns a new fd of
+ * What runs on ifindex: fills a (attached, mode, program id, and any other
+ * program; pong_describe() adds config and settings). With prog_fd, also returns a new fd of
  * xdp-pong's program (-1 if none). Works without bpffs, and opens nothing it
  * does not close: the program comes from netlink (bpf_xdp_query), and libxdp
  * is asked only when a dispatcher runs there (its component list lives in
@@ -128,11 +141,10 @@ int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd)
 	} else if (strcmp(info.name, PONG_PROG_NAME) == 0) {
 		a->attached = true;
 	} else {
-		snprintf(a->other, sizeof(a->other), "'%s' (id %u)", info.name, a->prog_id);
+		describe(a->other, sizeof(a->other), info.name, a->prog_id);
 		close(fd);
 		return 0;
 	}
-	fill_found(a, fd);
 	if (prog_fd)
 		*prog_fd = fd;
 	else

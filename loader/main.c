@@ -393,6 +393,8 @@ static int cmd_status(int argc, char **argv)
 		printf("xdp-pong is not attached to any interface\n");
 		return 0;
 	}
+	for (int i = 0; i < n; i++)
+		pong_describe(&a[i]);
 	print_status_table(a, n);
 	return 0;
 }

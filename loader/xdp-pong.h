@@ -55,6 +55,7 @@ struct attach_opts {
 	__u32 source_pps, global_pps;
 };
 int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd);
+void pong_describe(struct pong_attachment *a);
 int pong_attach(char **ifnames, int n, const struct attach_opts *opts);
 int pong_detach(char **ifnames, int n);
 

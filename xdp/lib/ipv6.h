@@ -26,12 +26,6 @@ static __always_inline int ipv6_is_unspecified(const struct in6_addr *a)
 		a->in6_u.u6_addr32[2] | a->in6_u.u6_addr32[3]) == 0;
 }
 
-static __always_inline int ipv6_is_loopback(const struct in6_addr *a)
-{
-	return (a->in6_u.u6_addr32[0] | a->in6_u.u6_addr32[1] | a->in6_u.u6_addr32[2]) == 0 &&
-	       a->in6_u.u6_addr32[3] == bpf_htonl(1);
-}
-
 /* Neither unspecified, multicast nor loopback: an address we answer for or to. */
 static __always_inline int ipv6_is_unicast(const struct in6_addr *a)
 {
