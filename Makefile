@@ -1,31 +1,50 @@
-# xdp-pong: `make` builds build/xdp-pong (the BPF object embedded as a skeleton).
-# `make demo`, `make check` and `make bench` install their Debian packages first.
+# xdp-pong: `make` builds build/xdp-pong (the BPF object embedded as a skeleton);
+# it installs nothing, and names the Debian packages that are missing.
+# `make demo`, `make check` and `make bench` first install what they need
+# (scripts/deps.sh demo|check|bench, as root).
 
 BUILD    ?= build
 CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
 PYTHON   ?= /usr/bin/python3
-ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -I$(BUILD) -Ixdp -Iloader
 LDLIBS   := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf -lelf -lz)
 CLI_LIBS := $(LDLIBS) $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) -lpthread
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Wextra -Ixdp -I$(ARCH_INC)
+# BPF objects are built against kernel and libbpf headers only, never the C
+# library's: -nostdinc, and $(BPF_INC) holds nothing else. A .bpf.c that
+# reaches a libc header (as <linux/if.h> does with <sys/socket.h>) fails to
+# build with "file not found"; `make lint` checks that this guard holds.
+BPF_INC  := $(BUILD)/bpf-include
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Wextra -nostdinc -isystem $(BPF_INC) -Ixdp
 
 BPF_HDRS := xdp/pong.h $(wildcard xdp/lib/*.h)
 CLI_SRCS := $(wildcard loader/*.c)
 CLI_HDRS := $(wildcard loader/*.h) xdp/pong.h
 BENCH_BINS := $(BUILD)/pong-gen $(BUILD)/reflect.bpf.o
 
-.PHONY: all deps demo check unit integration bench fuzz soak lint install clean
-all: $(BUILD)/xdp-pong $(BUILD)/pass.bpf.o $(BUILD)/pong-testrun $(BENCH_BINS) $(BUILD)/asan/xdp-pong
+.PHONY: all build-deps bpf-libc-guard deps demo check unit integration bench fuzz soak lint install clean
+all: build-deps $(BUILD)/xdp-pong $(BUILD)/pass.bpf.o $(BUILD)/pong-testrun $(BENCH_BINS) $(BUILD)/asan/xdp-pong
 
 $(BUILD):
 	mkdir -p $@
 
-$(BUILD)/%.bpf.o: xdp/%.bpf.c $(BPF_HDRS) | $(BUILD)
+# Says which packages are missing, and installs nothing (NO_DEPS_CHECK=1 skips it).
+build-deps:
+ifndef NO_DEPS_CHECK
+	@./scripts/deps.sh --check build
+endif
+
+$(BPF_INC)/.done: | $(BUILD)
+	rm -rf $(BPF_INC) && mkdir -p $(BPF_INC)/xdp
+	ln -s /usr/include/linux /usr/include/asm-generic /usr/include/bpf $(BPF_INC)/
+	ln -s /usr/include/$(shell $(CC) -dumpmachine)/asm $(BPF_INC)/asm
+	ln -s /usr/include/xdp/xdp_helpers.h $(BPF_INC)/xdp/
+	touch $@
+
+$(BUILD)/%.bpf.o: xdp/%.bpf.c $(BPF_HDRS) $(BPF_INC)/.done | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/pong.skel.h: $(BUILD)/pong.bpf.o
@@ -45,7 +64,7 @@ $(BUILD)/pong-testrun: tests/unit/testrun.c xdp/pong.h $(BUILD)/pong.skel.h
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
 # Benchmark tools: live-frames generator with its sink, and the XDP_TX ceiling.
-$(BUILD)/%.bpf.o: tests/bench/%.bpf.c tests/bench/bench.h | $(BUILD)
+$(BUILD)/%.bpf.o: tests/bench/%.bpf.c tests/bench/bench.h $(BPF_INC)/.done | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -Itests/bench -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
@@ -66,19 +85,23 @@ install: $(BUILD)/xdp-pong
 	sed 's|@SBINDIR@|$(SBINDIR)|g' loader/xdp-pong@.service > $(DESTDIR)$(UNITDIR)/xdp-pong@.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/xdp-pong@.service
 
+# Everything any target needs; demo, check and bench install only their own.
 deps:
-	./scripts/deps.sh
+	./scripts/deps.sh check bench
 
-demo: deps
+demo:
+	./scripts/deps.sh demo
 	$(MAKE) all
 	./scripts/demo.sh
 
-check: deps
+check:
+	./scripts/deps.sh check
 	$(MAKE) all
 	$(MAKE) lint
 	$(PYTHON) tests/run.py
 
-bench: deps
+bench:
+	./scripts/deps.sh bench
 	$(MAKE) all
 	$(PYTHON) scripts/bench.py $(BENCH_ARGS)
 
@@ -99,7 +122,7 @@ TIDY_CHECKS := -*,clang-analyzer-*,bugprone-*,performance-*,portability-*,misc-*
 	-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,-clang-analyzer-valist.Uninitialized,\
 	-clang-analyzer-unix.Malloc
 USER_SRCS := $(CLI_SRCS) tests/unit/testrun.c tests/bench/pong-gen.c
-lint: $(BUILD)/pong.skel.h $(BUILD)/gen.skel.h $(BUILD)/sink.skel.h
+lint: $(BUILD)/pong.skel.h $(BUILD)/gen.skel.h $(BUILD)/sink.skel.h bpf-libc-guard
 	$(CPPCHECK) -I xdp -I loader -I $(BUILD) -I tests/bench \
 		--include=/usr/include/bpf/libbpf_common.h $(USER_SRCS)
 	$(CPPCHECK) -I xdp -I tests/bench --include=/usr/include/bpf/bpf_helpers.h \
@@ -107,6 +130,18 @@ lint: $(BUILD)/pong.skel.h $(BUILD)/gen.skel.h $(BUILD)/sink.skel.h
 		xdp/*.bpf.c tests/bench/*.bpf.c
 	clang-tidy --quiet --warnings-as-errors='*' -checks='$(TIDY_CHECKS)' $(USER_SRCS) -- \
 		-isystem $(BUILD) -Ixdp -Iloader -Itests/bench
+
+# The BPF build must not find the C library's headers at all (found, not
+# merely compiling: on a machine with gcc-multilib they would compile).
+bpf-libc-guard: $(BPF_INC)/.done
+	@for h in features.h gnu/stubs.h sys/socket.h stdio.h stdlib.h string.h; do \
+		if ! printf '#if __has_include(<%s>)\n#error\n#endif\n' "$$h" | \
+			$(CLANG) $(BPF_CFLAGS) -fsyntax-only -x c - 2>/dev/null; then \
+			echo "bpf-libc-guard: <$$h> is reachable under BPF_CFLAGS: BPF code could use the C library" >&2; \
+			exit 1; \
+		fi; \
+	done
+	@echo "bpf-libc-guard: no C library header is reachable from BPF code"
 
 unit: all
 	$(PYTHON) tests/run.py unit

@@ -1,43 +1,138 @@
 #!/bin/sh
-# Install every Debian package xdp-pong needs to build, test, demo and benchmark.
-# Idempotent: installs only what is missing. Must run as root (apt).
+# The Debian packages xdp-pong needs, by what you want to do with it:
+#
+#   scripts/deps.sh [--check] PROFILE...
+#
+#   build   compile build/xdp-pong and its BPF objects      (make)
+#   demo    build + the clients of the namespace lab        (make demo)
+#   check   demo + what the tests use                       (make check)
+#   bench   build + what the benchmark uses                 (make bench)
+#
+# Installs only what is missing (as root, without recommends). With --check,
+# installs nothing: lists what is missing and exits 1 if anything is.
+#
+# Nothing it installs is enabled or started: none of these packages ships a
+# service. The tests run a real Prometheus server, and Debian's `prometheus`
+# package would enable one at boot (listening on :9090, without
+# authentication); so the check profile does not install it, but unpacks its
+# two programs (prometheus, promtool) from the package file into
+# build/tools/, where only the tests use them. This script writes nothing
+# outside build/ (no policy-rc.d, no apt configuration); an interruption
+# (Ctrl-C, SIGTERM, SIGHUP) stops apt, removes its temporary directory and
+# exits non-zero.
 set -eu
 
-PKGS="make gcc clang pkg-config libc6-dev linux-libc-dev libmicrohttpd-dev
-libbpf-dev libxdp-dev xdp-tools bpftool
-iproute2 iputils-ping iputils-arping fping ndisc6 ethtool tcpdump
-python3 python3-scapy gnuplot-nox prometheus systemd man-db cppcheck clang-tidy"
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TOOLS=$ROOT/build/tools
 
-missing=""
-for p in $PKGS; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-        missing="$missing $p"
-    fi
+BUILD_PKGS="make gcc clang pkg-config libc6-dev linux-libc-dev libbpf-dev libxdp-dev bpftool libmicrohttpd-dev"
+DEMO_PKGS="iproute2 procps iputils-ping iputils-arping fping ndisc6"
+CHECK_PKGS="python3 python3-scapy python3-pytest ethtool cppcheck clang-tidy systemd man-db gnuplot-nox util-linux"
+BENCH_PKGS="iproute2 procps ethtool util-linux iputils-ping python3 python3-scapy gnuplot-nox"
+
+usage() {
+	echo "usage: scripts/deps.sh [--check] build|demo|check|bench..." >&2
+	exit 2
+}
+
+check_only=""
+pkgs=""
+prometheus=""
+[ $# -gt 0 ] || usage
+for arg in "$@"; do
+	case "$arg" in
+	--check) check_only=1 ;;
+	build) pkgs="$pkgs $BUILD_PKGS" ;;
+	demo) pkgs="$pkgs $BUILD_PKGS $DEMO_PKGS" ;;
+	check) pkgs="$pkgs $BUILD_PKGS $DEMO_PKGS $CHECK_PKGS"; prometheus=1 ;;
+	bench) pkgs="$pkgs $BUILD_PKGS $BENCH_PKGS" ;;
+	*) usage ;;
+	esac
 done
 
-if [ -z "$missing" ]; then
-    echo "deps: all packages present"
-    exit 0
+installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
+
+missing=""
+for p in $pkgs; do
+	case " $missing " in *" $p "*) continue ;; esac
+	installed "$p" || missing="$missing $p"
+done
+need_prometheus=""
+if [ -n "$prometheus" ] && { ! [ -x "$TOOLS/prometheus" ] || ! [ -x "$TOOLS/promtool" ]; }; then
+	need_prometheus=1
 fi
 
+if [ -n "$check_only" ]; then
+	if [ -n "$missing" ]; then
+		echo "deps: missing Debian packages:$missing" >&2
+		echo "deps: install them with: sudo scripts/deps.sh $(echo "$@" | sed 's/--check *//')" >&2
+		exit 1
+	fi
+	if [ -n "$need_prometheus" ]; then
+		echo "deps: build/tools/prometheus missing; fetch it with: sudo scripts/deps.sh check" >&2
+		exit 1
+	fi
+	exit 0
+fi
+
+if [ -z "$missing" ] && [ -z "$need_prometheus" ]; then
+	echo "deps: all present"
+	exit 0
+fi
 if [ "$(id -u)" -ne 0 ]; then
-    echo "deps: missing packages:$missing; run as root to install them" >&2
-    exit 1
+	echo "deps: missing:$missing${need_prometheus:+ prometheus (unpacked into build/tools)}; run as root to install" >&2
+	exit 1
 fi
 
-echo "deps: installing$missing"
+# Everything temporary lives in one directory, removed on every way out.
+tmp=""
+child=""
+cleanup() {
+	if [ -n "$child" ]; then
+		kill -TERM "$child" 2>/dev/null || true
+		wait "$child" 2>/dev/null || true
+		child=""
+	fi
+	[ -z "$tmp" ] || rm -rf "$tmp"
+	tmp=""
+}
+trap 'cleanup' EXIT
+trap 'cleanup; trap - EXIT; exit 130' INT
+trap 'cleanup; trap - EXIT; exit 143' TERM
+trap 'cleanup; trap - EXIT; exit 129' HUP
+
+# Run a command in the background and wait for it: a trapped signal
+# interrupts `wait` at once (a foreground command would delay the trap until
+# it ended), and cleanup() stops the command too.
+run() {
+	"$@" &
+	child=$!
+	wait "$child" || { rc=$?; child=""; return "$rc"; }
+	child=""
+}
+
 export DEBIAN_FRONTEND=noninteractive
-# Packages with services (prometheus) must not start them here: the tests
-# start their own Prometheus on loopback. policy-rc.d says "not now".
-policy=/usr/sbin/policy-rc.d
-made_policy=""
-if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' > "$policy"
-    chmod +x "$policy"
-    made_policy=1
+run apt-get update -qq
+if [ -n "$missing" ]; then
+	echo "deps: installing$missing"
+	# shellcheck disable=SC2086
+	run apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-trap '[ -n "$made_policy" ] && rm -f "$policy"' EXIT
-apt-get update -qq
-# shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ -n "$need_prometheus" ]; then
+	echo "deps: unpacking prometheus and promtool from Debian's package into build/tools (not installed)"
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/xdp-pong-deps.XXXXXX")
+	chmod 0755 "$tmp"   # apt downloads as its own, unprivileged user
+	cd "$tmp"
+	run apt-get download -qq prometheus
+	cd "$ROOT"
+	run dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/root"
+	mkdir -p "$TOOLS"
+	for prog in prometheus promtool; do
+		cp "$tmp/root/usr/bin/$prog" "$TOOLS/.$prog.new"
+		mv -f "$TOOLS/.$prog.new" "$TOOLS/$prog"   # never a half-written program
+	done
+	cleanup
+fi
 echo "deps: done"

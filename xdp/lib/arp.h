@@ -4,13 +4,17 @@
 #define PONG_LIB_ARP_H
 
 #include <linux/types.h>
-#include <linux/if_arp.h>
 #include <linux/if_ether.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "../pong.h"
 #include "eth.h"
 #include "ipv4.h"
+
+/* From RFC 826 (<linux/if_arp.h> would pull in the C library's <sys/socket.h>). */
+#define ARPHRD_ETHER  1
+#define ARPOP_REQUEST 1
+#define ARPOP_REPLY   2
 
 /*
  * The ARP header with its Ethernet/IPv4 body (RFC 826), 28 bytes. The IPv4

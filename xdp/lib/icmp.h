@@ -4,13 +4,28 @@
 #define PONG_LIB_ICMP_H
 
 #include <linux/types.h>
-#include <linux/icmp.h>
 #include <linux/ip.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "../pong.h"
 #include "csum.h"
 #include "eth.h"
+
+/*
+ * The ICMP header (RFC 792), declared here: <linux/icmp.h> pulls in
+ * <linux/if.h> and through it the C library's <sys/socket.h>, which a BPF
+ * object must not depend on.
+ */
+#define ICMP_ECHOREPLY 0
+#define ICMP_ECHO      8
+
+struct icmphdr {
+	__u8 type;
+	__u8 code;
+	__sum16 checksum;
+	__be16 id;
+	__be16 sequence;
+};
 
 /*
  * The ICMP message at the cursor, inside an IPv4 packet of total length tot
