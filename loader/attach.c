@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Finding, attaching and detaching xdp-pong on interfaces, through libxdp. */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,7 +49,7 @@ void pong_describe(struct pong_attachment *a)
 		return;
 	a->cfg_known = pong_read_config(fd, &a->cfg) == 0;
 	if (pong_read_settings(fd, &a->settings) == 0)
-		a->nprefixes = pong_prefix_list(fd, NULL, 0);
+		a->nprefixes = pong_prefix_count(fd);
 	close(fd);
 }
 
@@ -171,6 +172,8 @@ static int iface_mac(const char *name, __u8 mac[6])
 	return err;
 }
 
+static int record_write(const char *path, const int *ifindex, int n);
+
 static int attach_one(const char *name, int ifindex, const __u8 mac[6],
 		      const struct attach_opts *o)
 {
@@ -231,7 +234,8 @@ out:
 	return (int)err;
 }
 
-static int detach_one(const char *name, int ifindex)
+/* Detach xdp-pong from ifindex; with expect_id, only if it is that very program (else -ESTALE). */
+static int detach_one(const char *name, int ifindex, __u32 expect_id)
 {
 	struct pong_attachment a;
 	int fd, err = pong_find(ifindex, &a, &fd);
@@ -241,8 +245,13 @@ static int detach_one(const char *name, int ifindex)
 		return err;
 	}
 	if (!a.attached) {
-		pong_err("%s: xdp-pong is not attached", name);
+		if (!expect_id)
+			pong_err("%s: xdp-pong is not attached", name);
 		return -ENOENT;
+	}
+	if (expect_id && a.prog_id != expect_id) {
+		close(fd);
+		return -ESTALE;
 	}
 	if (a.shared) {
 		/* under libxdp's dispatcher: libxdp removes our component only */
@@ -311,11 +320,13 @@ int pong_attach(char **names, int n, const struct attach_opts *o)
 		if (attach_one(names[done], ifindex[done], mac[done], o))
 			break;
 	}
-	if (done == n)
+	if (done == n && !o->record)
+		return 0;
+	if (done == n && o->record && record_write(o->record, ifindex, n) == 0)
 		return 0;
 	/* roll back quietly: the error above already says why nothing is attached */
 	while (done-- > 0)
-		detach_one(names[done], ifindex[done]);
+		detach_one(names[done], ifindex[done], 0);
 	return 1;
 }
 
@@ -342,6 +353,112 @@ int pong_detach(char **names, int n)
 		}
 	}
 	for (int i = 0; i < n; i++)
-		failed |= detach_one(names[i], ifindex[i]) != 0;
+		failed |= detach_one(names[i], ifindex[i], 0) != 0;
+	return failed;
+}
+
+/*
+ * The record of an attach (attach --record FILE): one line per interface,
+ * "IFINDEX PROGRAM_ID", naming exactly the programs that call attached.
+ * Program ids are not reused, so `detach --recorded FILE` can tell them from
+ * anything attached later by someone else. Written to a temporary file and
+ * renamed: the record is whole or absent.
+ */
+static int record_write(const char *path, const int *ifindex, int n)
+{
+	char tmp[4096];
+	FILE *f;
+	int fd, err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		pong_err("%s: path too long", path);
+		return -ENAMETOOLONG;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		err = -errno;
+		pong_err("cannot write the record %s: %s", path, strerror(-err));
+		return err;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		goto fail;
+	}
+	for (int i = 0; i < n; i++) {
+		struct pong_attachment a;
+
+		err = pong_find(ifindex[i], &a, NULL);
+		if (!err && !a.attached)
+			err = -ENOENT;    /* detached already, by someone else */
+		if (err) {
+			fclose(f);
+			goto fail;
+		}
+		fprintf(f, "%d %u\n", ifindex[i], a.prog_id);
+	}
+	if (fflush(f) || fsync(fileno(f)))
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (!err)
+		return 0;
+fail:
+	unlink(tmp);
+	pong_err("cannot write the record %s: %s", path, strerror(-err));
+	return err;
+}
+
+/*
+ * Detach what `attach --record FILE` attached, where it is still attached,
+ * and remove FILE. Whatever runs there now that this record did not attach
+ * is left alone. No FILE: nothing to do. Returns 0, 1 after an error.
+ */
+int pong_detach_recorded(const char *path)
+{
+	char line[128];
+	int failed = 0, lineno = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		pong_err("cannot read the record %s: %s", path, strerror(errno));
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char name[IF_NAMESIZE] = "";
+		int ifindex, end = 0, err;
+		unsigned id;
+
+		lineno++;
+		if (sscanf(line, "%d %u%n", &ifindex, &id, &end) != 2 || ifindex <= 0 || !id ||
+		    (line[end] != '\n' && line[end] != '\0')) {
+			pong_err("%s:%d: not a record of xdp-pong attach --record; left alone", path, lineno);
+			fclose(f);
+			return 1;
+		}
+		if (!if_indextoname((unsigned)ifindex, name))
+			continue;    /* the interface is gone, and the program with it */
+		err = detach_one(name, ifindex, id);
+		if (err == -ESTALE || err == -ENOENT) {
+			pong_err("%s: the program recorded in %s (id %u) is no longer attached; nothing detached",
+				 name, path, id);
+		} else if (err) {
+			failed = 1;
+		} else {
+			char text[4 * IF_NAMESIZE];
+
+			printf("xdp-pong detached from %s (program id %u)\n", pong_name_text(name, text, sizeof(text)), id);
+		}
+	}
+	fclose(f);
+	if (!failed && unlink(path) && errno != ENOENT) {
+		pong_err("cannot remove the record %s: %s", path, strerror(errno));
+		failed = 1;
+	}
 	return failed;
 }

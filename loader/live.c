@@ -59,12 +59,14 @@ static void print_rates(const struct pong_attachment *a, const struct pong_count
 	if (json)
 		printf("{\"elapsed\":%.6f,\"interfaces\":[", elapsed);
 	for (int i = 0; i < n; i++) {
+		char name[4 * IF_NAMESIZE];
+
 		if (json) {
 			printf("%s{\"name\":", i ? "," : "");
 			print_json_string(a[i].name);
 			printf(",\"rates\":{");
 		} else {
-			printf("%s%s: %.3f s\n", i ? "" : "\n", a[i].name, elapsed);
+			printf("%s%s: %.3f s\n", i ? "" : "\n", pong_name_text(a[i].name, name, sizeof(name)), elapsed);
 			printf("  %-10s %14s %16s\n", "COUNTER", "PACKETS/S", "BITS/S");
 		}
 		for (int k = 0; k < PONG_CNT__MAX; k++) {
@@ -133,8 +135,7 @@ int pong_stats_live(struct pong_attachment *a, int n, bool named, double interva
 			prev[k] = prev[j];
 			if (snap[k].prog_id != a[j].prog_id) {
 				/* attached again meanwhile: the new program counts from zero */
-				fprintf(stderr, "xdp-pong: %s: xdp-pong was attached again; its counters restarted\n",
-					snap[k].name);
+				pong_err("%s: xdp-pong was attached again; its counters restarted", snap[k].name);
 				memset(&prev[k], 0, sizeof(prev[k]));
 			}
 			k++;

@@ -111,6 +111,8 @@ static int parse_pps_arg(const char *opt, const char *arg, __u32 *pps)
 /* ---- attach ---- */
 
 static struct attach_opts attach_opts;
+static char unit_names[PONG_MAX_IFACES][IF_NAMESIZE];
+static int n_unit_names;
 
 static int attach_opt(int opt, const char *arg)
 {
@@ -141,52 +143,100 @@ static int attach_opt(int opt, const char *arg)
 		return parse_pps_arg("--rate-limit", arg, &attach_opts.source_pps);
 	case 'g':
 		return parse_pps_arg("--global-limit", arg, &attach_opts.global_pps);
+	case 'u':
+		if (n_unit_names >= PONG_MAX_IFACES)
+			return usage_error("%s", "too many --unit-instance options");
+		if (pong_unit_instance_name(arg, unit_names[n_unit_names], IF_NAMESIZE)) {
+			char text[256];
+
+			pong_text_escape(arg, text, sizeof(text));
+			return usage_error("--unit-instance '%s' is not an interface name escaped with systemd-escape "
+					   "(a '-' in it stands for '/': write br\\x2dlan for br-lan)", text);
+		}
+		n_unit_names++;
+		return 0;
+	case 'R':
+		attach_opts.record = arg;
+		return 0;
 	}
 	return 1;
 }
 
 static int cmd_attach(int argc, char **argv)
 {
-	int first;
+	char *names[PONG_MAX_IFACES + 1];
+	int first, n = 0;
 
 	memset(&attach_opts, 0, sizeof(attach_opts));
+	n_unit_names = 0;
 	attach_opts.mode = XDP_MODE_NATIVE;
 	attach_opts.ttl = PONG_DEFAULT_TTL;
 	first = parse_opts(argc, argv, attach_opt);
 	if (first < 0)
 		return first == -1 ? 0 : 2;
-	if (first == argc)
+	for (int i = 0; i < n_unit_names; i++)
+		names[n++] = unit_names[i];
+	for (int i = first; i < argc && n <= PONG_MAX_IFACES; i++)
+		names[n++] = argv[i];
+	if (n == 0)
 		return usage_error("%s", "no interface given");
+	if (argc - first + n_unit_names > PONG_MAX_IFACES) {
+		pong_err("too many interfaces (%d); at most %d per call", argc - first + n_unit_names, PONG_MAX_IFACES);
+		return 1;
+	}
 	if (pong_require_root())
 		return 1;
-	if (pong_attach(argv + first, argc - first, &attach_opts))
+	if (pong_attach(names, n, &attach_opts))
 		return 1;
-	for (int i = first; i < argc; i++)
-		printf("xdp-pong attached to %s (%s mode, ttl %d, %s)\n", argv[i],
+	for (int i = 0; i < n; i++) {
+		char text[4 * IF_NAMESIZE];
+
+		printf("xdp-pong attached to %s (%s mode, ttl %d, %s)\n", pong_name_text(names[i], text, sizeof(text)),
 		       pong_mode_name(attach_opts.mode), attach_opts.ttl,
 		       attach_opts.nprefixes ? "answering its prefix list" : "answering every address");
+	}
 	if (!attach_opts.nprefixes)
-		fprintf(stderr, "xdp-pong: warning: no --prefix: every address that reaches %s%s is answered, "
-			"other hosts' included\n", argv[first], argc - first > 1 ? " (and the others)" : "");
+		pong_err("warning: no --prefix: every address that reaches %s%s is answered, other hosts' included",
+			 names[0], n > 1 ? " (and the others)" : "");
 	return 0;
 }
 
 /* ---- detach ---- */
 
+static const char *detach_recorded;
+
+static int detach_opt(int opt, const char *arg)
+{
+	if (opt == 'R') {
+		detach_recorded = arg;
+		return 0;
+	}
+	return 1;
+}
+
 static int cmd_detach(int argc, char **argv)
 {
-	int first = parse_opts(argc, argv, NULL);
+	int first;
 
+	detach_recorded = NULL;
+	first = parse_opts(argc, argv, detach_opt);
 	if (first < 0)
 		return first == -1 ? 0 : 2;
-	if (first == argc)
+	if (detach_recorded && first != argc)
+		return usage_error("%s", "--recorded FILE takes no interface: the record names them");
+	if (!detach_recorded && first == argc)
 		return usage_error("%s", "no interface given");
 	if (pong_require_root())
 		return 1;
+	if (detach_recorded)
+		return pong_detach_recorded(detach_recorded);
 	if (pong_detach(argv + first, argc - first))
 		return 1;
-	for (int i = first; i < argc; i++)
-		printf("xdp-pong detached from %s\n", argv[i]);
+	for (int i = first; i < argc; i++) {
+		char text[4 * IF_NAMESIZE];
+
+		printf("xdp-pong detached from %s\n", pong_name_text(argv[i], text, sizeof(text)));
+	}
 	return 0;
 }
 
@@ -215,8 +265,9 @@ static int pong_prog_of(const char *name)
 static int cmd_prefix(int argc, char **argv)
 {
 	struct pong_settings st;
-	struct pong_cidr c, list[PONG_PREFIX_MAX * 2];
-	char buf[64];
+	static struct pong_cidr list[PONG_PREFIX_MAX * 2];
+	struct pong_cidr c;
+	char buf[64] = "";
 	const char *verb, *ifname;
 	bool takes_cidr;
 	int first = parse_opts(argc, argv, NULL), n, fd, lock, err = 0, rc = 1;
@@ -237,6 +288,10 @@ static int cmd_prefix(int argc, char **argv)
 	if (pong_require_root())
 		return 1;
 	lock = pong_lock();    /* prefix and set rewrite shared settings: one at a time */
+	if (lock < 0) {
+		pong_err("cannot take the lock %s: %s", PONG_LOCK_FILE, strerror(-lock));
+		return 1;
+	}
 	fd = pong_prog_of(ifname);
 	if (fd < 0)
 		goto unlock;
@@ -262,8 +317,10 @@ static int cmd_prefix(int argc, char **argv)
 		goto out;
 	}
 	if (!strcmp(verb, "clear")) {
-		for (int i = 0; i < n && !err; i++)
+		for (int i = 0; i < n && !err; i++) {
+			pong_format_cidr(&list[i], buf, sizeof(buf));
 			err = pong_prefix_del(fd, &list[i]);
+		}
 		if (!err) {
 			st.scoped = 0;
 			err = pong_write_settings(fd, &st);
@@ -342,6 +399,10 @@ static int cmd_set(int argc, char **argv)
 		return 1;
 	}
 	lock = pong_lock();
+	if (lock < 0) {
+		pong_err("cannot take the lock %s: %s", PONG_LOCK_FILE, strerror(-lock));
+		return 1;
+	}
 	for (int i = 0; i < n; i++) {       /* all found first: change all or none */
 		fds[i] = pong_prog_of(argv[first + i]);
 		if (fds[i] < 0) {
@@ -513,11 +574,14 @@ static const struct option attach_long[] = {
 	{ "prefix", required_argument, NULL, 'p' },
 	{ "rate-limit", required_argument, NULL, 'r' },
 	{ "global-limit", required_argument, NULL, 'g' },
+	{ "unit-instance", required_argument, NULL, 'u' },
+	{ "record", required_argument, NULL, 'R' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
-static const struct option plain_long[] = {
+static const struct option detach_long[] = {
+	{ "recorded", required_argument, NULL, 'R' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -549,7 +613,7 @@ static const struct option stats_long[] = {
 
 static const struct subcommand commands[] = {
 	{ "attach", "IFACE... [--mode native|skb] [--ttl N] [--prefix CIDR]... [--rate-limit PPS[/source]]\n"
-	  "                  [--global-limit PPS] [--verbose]",
+	  "                  [--global-limit PPS] [--unit-instance NAME] [--record FILE] [--verbose]",
 	  "Attach xdp-pong to each interface (through libxdp); the command exits and the\n"
 	  "program stays attached, answering ICMP/ICMPv6 echo, ARP and neighbour\n"
 	  "solicitations for every address that reaches the interface, or only for those\n"
@@ -562,14 +626,21 @@ static const struct subcommand commands[] = {
 	  "  -r, --rate-limit PPS     replies per second to each source (IPv4 /32, IPv6 /64);\n"
 	  "                           requests over it are dropped (default off)\n"
 	  "  -g, --global-limit PPS   replies per second in all (default off)\n"
+	  "  -u, --unit-instance NAME also attach to the interface NAME names in systemd-escape(1)\n"
+	  "                           form, as %i gives it in a unit (br\\x2dlan for br-lan)\n"
+	  "  -R, --record FILE        write what this call attached to FILE (program ids), for\n"
+	  "                           'detach --recorded FILE'; attach fails if FILE cannot be written\n"
 	  "  -v, --verbose            show libbpf/libxdp messages\n"
 	  "  -h, --help               this help\n",
-	  ":m:t:p:r:g:vh", attach_long, cmd_attach },
-	{ "detach", "IFACE... [--verbose]",
-	  "Remove xdp-pong from each interface; other XDP programs are left alone.\n\n"
-	  "  -v, --verbose     show libbpf/libxdp messages\n"
-	  "  -h, --help        this help\n",
-	  ":vh", plain_long, cmd_detach },
+	  ":m:t:p:r:g:u:R:vh", attach_long, cmd_attach },
+	{ "detach", "IFACE... [--verbose] | --recorded FILE",
+	  "Remove xdp-pong from each interface; other XDP programs are left alone.\n"
+	  "With --recorded, remove what 'attach --record FILE' attached, where that very\n"
+	  "program is still attached, then FILE; no FILE is nothing to do.\n\n"
+	  "  -R, --recorded FILE   detach what FILE records instead of named interfaces\n"
+	  "  -v, --verbose         show libbpf/libxdp messages\n"
+	  "  -h, --help            this help\n",
+	  ":R:vh", detach_long, cmd_detach },
 	{ "prefix", "add|del|list|clear IFACE [CIDR]",
 	  "Change or show the prefix list of an attached interface, at run time (no\n"
 	  "detach, counters kept). Once it has a list, only echo destinations, ARP\n"

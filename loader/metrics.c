@@ -3,9 +3,18 @@
  * Prometheus exposition: `metrics --listen` serves /metrics over HTTP with
  * libmicrohttpd; `stats --textfile` writes the same text for node_exporter's
  * textfile collector, atomically (temporary file, then rename).
+ *
+ * The listener assumes hostile clients. It serves only GET and HEAD of
+ * /metrics (read-only counters; it changes nothing). Connections are capped
+ * per client address and in total, a request's headers are bounded in size,
+ * an idle connection is closed after PONG_METRICS_IDLE_S seconds, and every
+ * connection, active or not, after PONG_METRICS_DEADLINE_S seconds: a client
+ * that sends one header byte at a time cannot hold a slot for longer.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,10 +95,81 @@ fail:
 	return err;
 }
 
+#define PONG_METRICS_MAX_CONN     64      /* connections in all */
+#define PONG_METRICS_MAX_PER_IP   8       /* connections per client address */
+#define PONG_METRICS_IDLE_S       5       /* idle connection closed after */
+#define PONG_METRICS_DEADLINE_S   10      /* any connection closed after */
+#define PONG_METRICS_MEM          16384   /* per connection: request headers must fit */
+
+/*
+ * Open connections and when each began, for the deadline. MHD's thread adds
+ * and removes them (connection notifications); the main thread shuts down
+ * those past the deadline. Under the lock, a listed socket is still open:
+ * MHD reports a connection closed before it closes its socket.
+ */
+static struct {
+	pthread_mutex_t lock;
+	struct {
+		struct MHD_Connection *conn;
+		int fd;
+		time_t started;
+	} slot[PONG_METRICS_MAX_CONN + 16];
+} open_conns = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static time_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *info;
+
+	(void)cls;
+	(void)socket_context;
+	pthread_mutex_lock(&open_conns.lock);
+	for (size_t i = 0; i < sizeof(open_conns.slot) / sizeof(open_conns.slot[0]); i++) {
+		if (code == MHD_CONNECTION_NOTIFY_CLOSED && open_conns.slot[i].conn == conn) {
+			open_conns.slot[i].conn = NULL;
+			break;
+		}
+		if (code == MHD_CONNECTION_NOTIFY_STARTED && !open_conns.slot[i].conn) {
+			info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+			open_conns.slot[i].conn = conn;
+			open_conns.slot[i].fd = info ? info->connect_fd : -1;
+			open_conns.slot[i].started = mono_s();
+			break;
+		}
+	}
+	pthread_mutex_unlock(&open_conns.lock);
+}
+
+/* End every connection older than the deadline: MHD then reads EOF and closes it. */
+static void enforce_deadline(void)
+{
+	time_t now = mono_s();
+
+	pthread_mutex_lock(&open_conns.lock);
+	for (size_t i = 0; i < sizeof(open_conns.slot) / sizeof(open_conns.slot[0]); i++) {
+		if (open_conns.slot[i].conn && open_conns.slot[i].fd >= 0 &&
+		    now - open_conns.slot[i].started >= PONG_METRICS_DEADLINE_S) {
+			shutdown(open_conns.slot[i].fd, SHUT_RDWR);
+			open_conns.slot[i].fd = -1;     /* once */
+		}
+	}
+	pthread_mutex_unlock(&open_conns.lock);
+}
+
 static enum MHD_Result respond(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 			       const char *version, const char *upload_data, size_t *upload_size, void **state)
 {
 	static const char not_found[] = "not found: try /metrics\n";
+	static const char not_allowed[] = "method not allowed: GET or HEAD /metrics\n";
+	static const char failed[] = "cannot read xdp-pong's counters\n";
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 	unsigned int status = MHD_HTTP_OK;
@@ -106,16 +186,22 @@ static enum MHD_Result respond(void *cls, struct MHD_Connection *conn, const cha
 		if (!body)
 			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}
-	if (body)
+	if (body) {
 		resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	else
-		resp = MHD_create_response_from_buffer(strlen(not_found), (void *)not_found, MHD_RESPMEM_PERSISTENT);
+	} else {
+		const char *text = status == MHD_HTTP_METHOD_NOT_ALLOWED ? not_allowed :
+				   status == MHD_HTTP_NOT_FOUND ? not_found : failed;
+
+		resp = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+	}
 	if (!resp) {
 		free(body);
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				body ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -188,21 +274,32 @@ int pong_metrics_serve(const char *listen_addr)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	/*
 	 * One internal thread (the handler uses static buffers), epoll or poll
-	 * rather than select, and idle connections closed after 10 s, so that
-	 * idle clients cannot starve a scrape.
+	 * rather than select (no FD_SETSIZE), and the limits above: connections
+	 * over a limit are accepted and closed at once.
 	 */
 	d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD |
 			     (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (any ? MHD_USE_DUAL_STACK : 0),
 			     (uint16_t)port, NULL, NULL, respond, NULL,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)PONG_METRICS_MAX_CONN,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)PONG_METRICS_MAX_PER_IP,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)PONG_METRICS_IDLE_S,
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)PONG_METRICS_MEM,
+			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 			     MHD_OPTION_END);
 	if (!d) {
 		pong_err("cannot listen on %s: %s", listen_addr, strerror(errno ? errno : EADDRINUSE));
 		return 1;
 	}
 	fprintf(stderr, "xdp-pong: serving metrics at http://%s/metrics\n", listen_addr);
-	sigwait(&set, &sig);
+	for (;;) {
+		struct timespec tick = { .tv_sec = 1 };
+
+		sig = sigtimedwait(&set, NULL, &tick);
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+		enforce_deadline();
+	}
 	MHD_stop_daemon(d);
 	return 0;
 }

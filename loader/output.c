@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Output formats: the status table, the stats table, and stats as JSON. */
 #include <stdio.h>
+#include <string.h>
 #include <inttypes.h>
 #include "xdp-pong.h"
 
@@ -53,14 +54,15 @@ void print_status_table(const struct pong_attachment *a, int n)
 	printf("%-16s %7s  %-7s %8s  %-4s %-17s  %-12s %s\n", "INTERFACE", "IFINDEX", "MODE", "PROG ID", "TTL",
 	       "MAC", "SCOPE", "LIMITS");
 	for (int i = 0; i < n; i++) {
-		char scope[32] = "?", limits[96] = "?";
+		char scope[32] = "?", limits[96] = "?", name[4 * IF_NAMESIZE];
 
+		pong_name_text(a[i].name, name, sizeof(name));
 		if (!a[i].attached) {
-			printf("%-16s %7d  %-7s %8s  %-4s %s\n", a[i].name, a[i].ifindex, "-", "-", "-",
+			printf("%-16s %7d  %-7s %8s  %-4s %s\n", name, a[i].ifindex, "-", "-", "-",
 			       a[i].other[0] ? "not attached (other XDP program there)" : "not attached");
 			continue;
 		}
-		printf("%-16s %7d  %-7s %8u  ", a[i].name, a[i].ifindex, pong_mode_name(a[i].mode), a[i].prog_id);
+		printf("%-16s %7d  %-7s %8u  ", name, a[i].ifindex, pong_mode_name(a[i].mode), a[i].prog_id);
 		if (a[i].cfg_known) {
 			printf("%-4u ", a[i].cfg.ttl);
 			print_mac(a[i].cfg.mac);
@@ -81,9 +83,11 @@ void print_status_table(const struct pong_attachment *a, int n)
 void print_stats_table(const struct pong_attachment *a, const struct pong_counters *c, int n)
 {
 	for (int i = 0; i < n; i++) {
+		char name[4 * IF_NAMESIZE];
+
 		if (i)
 			putchar('\n');
-		printf("%s (ifindex %d, %s, prog id %u)\n", a[i].name, a[i].ifindex,
+		printf("%s (ifindex %d, %s, prog id %u)\n", pong_name_text(a[i].name, name, sizeof(name)), a[i].ifindex,
 		       pong_mode_name(a[i].mode), a[i].prog_id);
 		printf("  %-18s %14s %16s\n", "COUNTER", "PACKETS", "BYTES");
 		for (int k = 0; k < PONG_CNT__MAX; k++)
@@ -99,20 +103,112 @@ void print_stats_table(const struct pong_attachment *a, const struct pong_counte
 	}
 }
 
+/*
+ * Names (interfaces, paths) may hold any byte but NUL, and '/' for
+ * interfaces: Linux allows control bytes and bytes >= 0x80 that are not
+ * UTF-8. Every format below says how it carries them.
+ */
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if s starts with an invalid one. */
+static int utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f))
+			return 0;   /* overlong, or a UTF-16 surrogate */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
+			return 0;   /* overlong, or beyond U+10FFFF */
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * Text for a terminal or a log line: valid UTF-8 is kept; backslash, control
+ * bytes and bytes that are not UTF-8 are written as \\ and \xNN. Always
+ * terminated; cut short (at a whole character) if out is too small.
+ */
+void pong_text_escape(const char *in, char *out, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t n = 0;
+
+	if (!len)
+		return;
+	while (*s) {
+		char piece[5];
+		int k = utf8_len(s);
+
+		if (*s == '\\') {
+			snprintf(piece, sizeof(piece), "\\\\");
+			k = 1;
+		} else if (k == 0 || *s < 0x20 || *s == 0x7f) {
+			snprintf(piece, sizeof(piece), "\\x%02x", *s);
+			k = 1;
+		} else {
+			memcpy(piece, s, (size_t)k);
+			piece[k] = '\0';
+		}
+		if (n + strlen(piece) + 1 > len)
+			break;
+		memcpy(out + n, piece, strlen(piece));
+		n += strlen(piece);
+		s += k;
+	}
+	out[n] = '\0';
+}
+
+/* Like pong_text_escape(), for names printed in tables. */
+const char *pong_name_text(const char *name, char *buf, size_t len)
+{
+	pong_text_escape(name, buf, len);
+	return buf;
+}
+
+/*
+ * A JSON string (RFC 8259, which requires UTF-8): quotes, backslashes and
+ * control characters escaped; a byte that is not UTF-8 becomes U+FFFD, as a
+ * decoder would show it. The interface's ifindex, printed beside it,
+ * identifies it exactly.
+ */
+void pong_json_string(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', f);
+	while (*p) {
+		int k = utf8_len(p);
+
+		if (k == 0) {
+			fputs("\\ufffd", f);
+			k = 1;
+		} else if (*p == '"' || *p == '\\') {
+			fprintf(f, "\\%c", *p);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", *p);
+		} else {
+			fwrite(p, 1, (size_t)k, f);
+		}
+		p += k;
+	}
+	fputc('"', f);
+}
+
 void print_json_string(const char *s)
 {
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
+	pong_json_string(stdout, s);
 }
 
 static void json_stat(const char *name, const struct pong_stat *s, int first)
@@ -139,16 +235,29 @@ void print_stats_json(const struct pong_attachment *a, const struct pong_counter
 	printf("]}\n");
 }
 
-/* A Prometheus label value: backslash, double quote and newline escaped. */
+/*
+ * A Prometheus label value (text format 0.0.4): UTF-8, with backslash,
+ * double quote and newline escaped. A byte that is not UTF-8 would make
+ * Prometheus reject the whole scrape: it becomes U+FFFD.
+ */
 static void prom_label(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fprintf(f, "\\%c", *s);
-		else if (*s == '\n')
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		int k = utf8_len(p);
+
+		if (k == 0) {
+			fputs("\xef\xbf\xbd", f);   /* U+FFFD in UTF-8 */
+			k = 1;
+		} else if (*p == '\\' || *p == '"') {
+			fprintf(f, "\\%c", *p);
+		} else if (*p == '\n') {
 			fputs("\\n", f);
-		else
-			fputc(*s, f);
+		} else {
+			fwrite(p, 1, (size_t)k, f);
+		}
+		p += k;
 	}
 }
 

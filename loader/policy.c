@@ -178,8 +178,11 @@ int pong_prefix_del(int prog_fd, const struct pong_cidr *c)
 	return err;
 }
 
-/* Both lists, IPv4 first; returns how many (up to max stored), or -errno. */
-int pong_prefix_list(int prog_fd, struct pong_cidr *out, int max)
+/*
+ * Walk both lists, IPv4 first, storing up to max entries in out (out may be
+ * NULL when max is 0). Returns how many the lists hold, or -errno.
+ */
+static int prefix_walk(int prog_fd, struct pong_cidr *out, int max)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	int n = 0;
@@ -208,4 +211,18 @@ int pong_prefix_list(int prog_fd, struct pong_cidr *out, int max)
 		close(fd);
 	}
 	return n;
+}
+
+/* Both lists, IPv4 first: the number stored in out, -E2BIG if they hold more than max, or -errno. */
+int pong_prefix_list(int prog_fd, struct pong_cidr *out, int max)
+{
+	int n = prefix_walk(prog_fd, out, max);
+
+	return n > max ? -E2BIG : n;
+}
+
+/* How many prefixes both lists hold, or -errno. */
+int pong_prefix_count(int prog_fd)
+{
+	return prefix_walk(prog_fd, NULL, 0);
 }

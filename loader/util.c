@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Errors, logging and argument checks common to all subcommands. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,15 +13,21 @@
 
 bool verbose;
 
+/*
+ * One line on stderr. Messages carry interface names and paths, which may
+ * hold any byte but '/' and NUL: control bytes and invalid UTF-8 are shown
+ * escaped, so a name can neither break the line nor drive the terminal.
+ */
 void pong_err(const char *fmt, ...)
 {
+	char msg[1024], safe[4 * sizeof(msg)];
 	va_list ap;
 
-	fputs("xdp-pong: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	pong_text_escape(msg, safe, sizeof(safe));
+	fprintf(stderr, "xdp-pong: %s\n", safe);
 }
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -54,6 +61,39 @@ int pong_require_root(void)
 	return 0;
 }
 
+/*
+ * An interface name given as a systemd unit instance (the %i of
+ * xdp-pong@.service), unescaped as systemd-escape(1) escaped it: "\xNN" is
+ * the byte NN and '-' stands for '/'. Since no interface name holds a '/',
+ * a '-' that was not escaped is an error. 0, or -EINVAL with out unchanged.
+ */
+int pong_unit_instance_name(const char *inst, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (const char *p = inst; *p; p++) {
+		unsigned v;
+		char c = *p;
+
+		if (c == '\\') {
+			if (p[1] != 'x' || !isxdigit((unsigned char)p[2]) || !isxdigit((unsigned char)p[3]) ||
+			    sscanf(p + 2, "%2x", &v) != 1 || v == 0)
+				return -EINVAL;
+			c = (char)v;
+			p += 3;
+		} else if (c == '-') {
+			return -EINVAL;    /* stands for '/': never part of an interface name */
+		}
+		if (n + 1 >= len)
+			return -EINVAL;
+		out[n++] = c;
+	}
+	if (n == 0)
+		return -EINVAL;
+	out[n] = '\0';
+	return 0;
+}
+
 /* Resolve interface names; every name must exist and appear once. */
 int pong_parse_ifaces(char **names, int n, int *ifindexes)
 {
@@ -79,15 +119,19 @@ int pong_parse_ifaces(char **names, int n, int *ifindexes)
 /*
  * Serialise the commands that rewrite a program's settings (prefix, set):
  * each reads, changes and writes the whole settings value. Returns an fd to
- * pass to pong_unlock(), or -1 (then without a lock: /run not writable).
+ * pass to pong_unlock(), or -errno: without the lock, two changes could undo
+ * each other, so callers stop rather than go on unlocked.
  */
 int pong_lock(void)
 {
-	int fd = open("/run/xdp-pong.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int err, fd = open(PONG_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
-	if (fd >= 0 && flock(fd, LOCK_EX)) {
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX)) {
+		err = -errno;
 		close(fd);
-		fd = -1;
+		return err;
 	}
 	return fd;
 }

@@ -21,6 +21,8 @@ void pong_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pong_setup_logging(void);
 int pong_require_root(void);
 int pong_parse_ifaces(char **names, int n, int *ifindexes);
+int pong_unit_instance_name(const char *inst, char *out, size_t len);
+#define PONG_LOCK_FILE "/run/xdp-pong.lock"
 int pong_lock(void);
 void pong_unlock(int fd);
 
@@ -53,11 +55,13 @@ struct attach_opts {
 	struct pong_cidr prefixes[64];
 	int nprefixes;
 	__u32 source_pps, global_pps;
+	const char *record;          /* --record FILE, or NULL */
 };
 int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd);
 void pong_describe(struct pong_attachment *a);
 int pong_attach(char **ifnames, int n, const struct attach_opts *opts);
 int pong_detach(char **ifnames, int n);
+int pong_detach_recorded(const char *path);
 
 /* stats.c */
 struct pong_counters {
@@ -87,6 +91,7 @@ void pong_settings_set_limits(struct pong_settings *s, __u32 source_pps, __u32 g
 int pong_prefix_add(int prog_fd, const struct pong_cidr *c);
 int pong_prefix_del(int prog_fd, const struct pong_cidr *c);
 int pong_prefix_list(int prog_fd, struct pong_cidr *out, int max);
+int pong_prefix_count(int prog_fd);
 
 /* output.c */
 extern const char *const pong_counter_names[PONG_CNT__MAX];
@@ -98,6 +103,9 @@ void pong_format_limits(const struct pong_settings *s, char *buf, size_t len);
 void print_stats_table(const struct pong_attachment *a, const struct pong_counters *c, int n);
 void print_stats_json(const struct pong_attachment *a, const struct pong_counters *c, int n);
 void print_json_string(const char *s);
+void pong_json_string(FILE *f, const char *s);
+void pong_text_escape(const char *in, char *out, size_t len);
+const char *pong_name_text(const char *name, char *buf, size_t len);
 void print_prometheus(FILE *f, const struct pong_attachment *a, const struct pong_counters *c, int n);
 
 #endif

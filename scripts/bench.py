@@ -72,13 +72,13 @@ class Bench:
 
     def bpf_stats(self, on):
         """Program run-time accounting costs a clock read per run: on only while measuring it."""
-        sh("sysctl", "-qw", f"kernel.bpf_stats_enabled={1 if on else 0}")
+        set_bpf_stats("1" if on else "0")
 
     def down(self):
         for ns in (self.gen_ns, self.dut_ns):
             sh("ip", "netns", "del", ns, check=False)
         if self.stats_was is not None:
-            sh("sysctl", "-qw", f"kernel.bpf_stats_enabled={self.stats_was}", check=False)
+            set_bpf_stats(self.stats_was)
             self.stats_was = None
 
     def mac(self, ns, dev):
@@ -220,6 +220,11 @@ class Bench:
             sh("ip", "-n", self.gen_ns, "addr", "flush", "dev", "gen0", check=False)
             sh("ip", "-n", self.gen_ns, "link", "set", "gen0", "xdpdrv", "off", check=False)
         return out
+
+
+def set_bpf_stats(value):
+    with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+        f.write(value)
 
 
 def pct(sorted_vals, p):

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The Debian packages xdp-pong needs, by what you want to do with it:
 #
-#   scripts/deps.sh [--check] PROFILE...
+#   scripts/deps.sh [--check | --list] PROFILE...
 #
 #   build   compile build/xdp-pong and its BPF objects      (make)
 #   demo    build + the clients of the namespace lab        (make demo)
@@ -9,10 +9,13 @@
 #   bench   build + what the benchmark uses                 (make bench)
 #
 # Installs only what is missing (as root, without recommends). With --check,
-# installs nothing: lists what is missing and exits 1 if anything is.
+# installs nothing: lists what is missing and exits 1 if anything is. With
+# --list, prints the profiles' packages, one a line.
 #
 # Nothing it installs is enabled or started: none of these packages ships a
-# service. The tests run a real Prometheus server, and Debian's `prometheus`
+# service, but util-linux (required: on every Debian system already) and
+# systemd (the init system of every booted Debian; needed here for
+# systemd-analyze). The tests run a real Prometheus server, and Debian's `prometheus`
 # package would enable one at boot (listening on :9090, without
 # authentication); so the check profile does not install it, but unpacks its
 # two programs (prometheus, promtool) from the package file into
@@ -23,25 +26,27 @@
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-TOOLS=$ROOT/build/tools
+TOOLS=${XDP_PONG_TOOLS:-$ROOT/build/tools}
 
 BUILD_PKGS="make gcc clang pkg-config libc6-dev linux-libc-dev libbpf-dev libxdp-dev bpftool libmicrohttpd-dev"
-DEMO_PKGS="iproute2 procps iputils-ping iputils-arping fping ndisc6"
-CHECK_PKGS="python3 python3-scapy python3-pytest ethtool cppcheck clang-tidy systemd man-db gnuplot-nox util-linux"
-BENCH_PKGS="iproute2 procps ethtool util-linux iputils-ping python3 python3-scapy gnuplot-nox"
+DEMO_PKGS="iproute2 iputils-ping iputils-arping fping ndisc6"
+CHECK_PKGS="python3 python3-scapy python3-pytest ethtool cppcheck clang-tidy systemd groff-base gnuplot-nox util-linux"
+BENCH_PKGS="iproute2 ethtool util-linux iputils-ping python3 python3-scapy gnuplot-nox"
 
 usage() {
-	echo "usage: scripts/deps.sh [--check] build|demo|check|bench..." >&2
+	echo "usage: scripts/deps.sh [--check | --list] build|demo|check|bench..." >&2
 	exit 2
 }
 
 check_only=""
+list_only=""
 pkgs=""
 prometheus=""
 [ $# -gt 0 ] || usage
 for arg in "$@"; do
 	case "$arg" in
 	--check) check_only=1 ;;
+	--list) list_only=1 ;;
 	build) pkgs="$pkgs $BUILD_PKGS" ;;
 	demo) pkgs="$pkgs $BUILD_PKGS $DEMO_PKGS" ;;
 	check) pkgs="$pkgs $BUILD_PKGS $DEMO_PKGS $CHECK_PKGS"; prometheus=1 ;;
@@ -49,6 +54,11 @@ for arg in "$@"; do
 	*) usage ;;
 	esac
 done
+
+if [ -n "$list_only" ]; then
+	for p in $pkgs; do echo "$p"; done | sort -u
+	exit 0
+fi
 
 installed() {
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
@@ -67,7 +77,7 @@ fi
 if [ -n "$check_only" ]; then
 	if [ -n "$missing" ]; then
 		echo "deps: missing Debian packages:$missing" >&2
-		echo "deps: install them with: sudo scripts/deps.sh $(echo "$@" | sed 's/--check *//')" >&2
+		echo "deps: install them with: sudo scripts/deps.sh $(echo "$*" | sed 's/--check *//')" >&2
 		exit 1
 	fi
 	if [ -n "$need_prometheus" ]; then

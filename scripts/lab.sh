@@ -47,7 +47,7 @@ up() {
 
     ip -n "$PONG" link set lo up
     # The responder answers in XDP only; its kernel must not answer IPv6 itself.
-    ip netns exec "$PONG" sysctl -qw net.ipv6.conf.pong0.disable_ipv6=1
+    ip netns exec "$PONG" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/pong0/disable_ipv6'
     ip -n "$PONG" link set pong0 up
 
     ip -n "$CLI" link set lo up

@@ -14,9 +14,11 @@ from pylib.harness import Results  # noqa: E402
 SUITES = {
     "unit": ["unit.test_datapath", "unit.test_fuzz"],
     "integration": ["integration.test_cli", "integration.test_sanitizers", "integration.test_lab",
-                    "integration.test_ops", "integration.test_install", "integration.test_bench", "integration.test_soak"],
+                    "integration.test_ops", "integration.test_install", "integration.test_setup", "integration.test_bench", "integration.test_soak"],
     "soak": ["integration.test_soak"],
     "ops": ["integration.test_ops"],
+    "setup": ["integration.test_setup"],
+    "install": ["integration.test_install"],
 }
 
 

@@ -1,0 +1,148 @@
+"""The set-up leaves the host as it found it (scripts/deps.sh, make).
+
+- No package that deps.sh installs ships a service (a systemd unit or an
+  init script), but those on every Debian system already (Priority:
+  required, and systemd, the init system): nothing it installs can be
+  enabled or started.
+- Running the set-up for real enables no unit and writes no policy-rc.d.
+- Interrupted by SIGINT, SIGTERM or SIGHUP while apt runs, deps.sh stops
+  apt, removes its temporary directory and exits non-zero (apt and dpkg are
+  stand-ins here, so that the interruption lands where it should).
+- `make` alone installs nothing: it names the missing packages and fails.
+"""
+import glob
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from pylib.lab import ROOT, sh  # noqa: E402
+
+DEPS = os.path.join(ROOT, "scripts", "deps.sh")
+POLICY = "/usr/sbin/policy-rc.d"
+
+
+def policy_state():
+    """policy-rc.d as it is: None when absent, else its bytes and mtime (some
+    images, Docker's among them, ship one of their own: it must stay as is)."""
+    try:
+        with open(POLICY, "rb") as f:
+            return f.read(), os.stat(POLICY).st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
+def enabled_units():
+    """What starts at boot: systemd wants/requires links and SysV start links."""
+    links = []
+    for pattern in ("/etc/systemd/system/*.wants/*", "/etc/systemd/system/*.requires/*",
+                    "/etc/rc[2345].d/S*"):
+        links += glob.glob(pattern)
+    return sorted(links)
+
+
+def stub_bin(tmp, installed, block="install"):
+    """A PATH directory with stand-ins for dpkg-query (every package `installed`
+    or not) and apt-get (records its pid and arguments; waits to be
+    interrupted when they contain `block`)."""
+    d = os.path.join(tmp, "bin")
+    os.makedirs(d)
+    with open(os.path.join(d, "dpkg-query"), "w") as f:
+        f.write("#!/bin/sh\n" + ("printf 'install ok installed'\n" if installed else "exit 1\n"))
+    with open(os.path.join(d, "apt-get"), "w") as f:
+        f.write(f"#!/bin/sh\necho \"$$ $*\" >> {tmp}/apt-calls\n"
+                f"case \"$*\" in *{block}*) exec sleep 60 ;; esac\n")
+    for name in ("dpkg-query", "apt-get"):
+        os.chmod(os.path.join(d, name), 0o755)
+    return d
+
+
+def interrupted(t, sig, installed, policy):
+    """deps.sh check, with apt stubbed, interrupted by sig while apt runs."""
+    what = "the package download" if installed else "apt-get"
+    with tempfile.TemporaryDirectory() as tmp:
+        block = "download" if installed else "install"
+        bindir = stub_bin(tmp, installed, block)
+        scratch = os.path.join(tmp, "scratch")
+        os.makedirs(scratch)
+        env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}", TMPDIR=scratch,
+                   XDP_PONG_TOOLS=os.path.join(tmp, "tools"))
+        proc = subprocess.Popen(["sh", DEPS, "check"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        calls = os.path.join(tmp, "apt-calls")
+        lines = []
+        for _ in range(200):
+            lines = open(calls).read().splitlines() if os.path.exists(calls) else []
+            if lines and block in lines[-1]:
+                break
+            time.sleep(0.05)
+        apt_pid = int(lines[-1].split()[0]) if lines and block in lines[-1] else None
+        t0 = time.time()
+        proc.send_signal(sig)
+        try:
+            proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+        elapsed = time.time() - t0
+        name = signal.Signals(sig).name
+        t.check(f"deps.sh interrupted by {name} during {what}: exits at once, non-zero",
+                apt_pid is not None and proc.returncode not in (0, None) and elapsed < 5,
+                f"apt stub pid {apt_pid}, exit {proc.returncode} after {elapsed:.1f}s")
+        alive = apt_pid is not None and os.path.exists(f"/proc/{apt_pid}")
+        t.check(f"deps.sh interrupted by {name} during {what}: apt stopped too", not alive)
+        t.equal(f"deps.sh interrupted by {name} during {what}: no temporary file left",
+                os.listdir(scratch), [])
+        t.check(f"deps.sh interrupted by {name} during {what}: nothing in build/tools",
+                not os.path.exists(os.path.join(tmp, "tools")) or not os.listdir(os.path.join(tmp, "tools")))
+        t.equal(f"deps.sh interrupted by {name}: policy-rc.d untouched", policy_state(), policy)
+
+
+def run(t):
+    policy = policy_state()
+
+    # every package of every profile: no unit, no init script
+    pkgs = sh(["sh", DEPS, "--list", "build", "demo", "check", "bench"]).stdout.split()
+    t.check("deps.sh lists its packages", len(pkgs) > 10, str(pkgs))
+    services = {}
+    for p in pkgs:
+        files = sh(["dpkg", "-L", p]).stdout.splitlines()
+        found = [f for f in files if f.startswith(("/lib/systemd/system/", "/usr/lib/systemd/system/",
+                                                   "/etc/init.d/")) and not f.endswith("/")
+                 and os.path.isfile(f)]
+        prio = sh(["dpkg-query", "-W", "-f=${Priority}", p]).stdout.strip()
+        # packages on every Debian system already (required), and the init system itself
+        if found and prio != "required" and p != "systemd":
+            services[p] = found
+    t.check("no package deps.sh installs ships a service", not services, str(services))
+    t.check("Debian's prometheus package is not installed (it would enable a server on :9090)",
+            sh(["dpkg-query", "-W", "-f=${Status}", "prometheus"]).stdout.find("install ok installed") < 0)
+
+    # the set-up for real (everything present after make check's own run: it verifies)
+    before = enabled_units()
+    res = sh(["sh", DEPS, "check"], timeout=1800)
+    t.check("scripts/deps.sh check succeeds", res.returncode == 0, res.stderr[-400:])
+    t.equal("the set-up enabled no unit at boot", enabled_units(), before)
+    t.equal("the set-up left policy-rc.d as it was (absent, or the system's own)", policy_state(), policy)
+    tools = os.path.join(ROOT, "build", "tools")
+    t.check("prometheus and promtool unpacked in build/tools",
+            all(os.access(os.path.join(tools, p), os.X_OK) for p in ("prometheus", "promtool")))
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        interrupted(t, sig, installed=False, policy=policy)
+    interrupted(t, signal.SIGTERM, installed=True, policy=policy)
+
+    # `make` installs nothing: a missing package is named, and the build stops
+    with tempfile.TemporaryDirectory() as tmp:
+        bindir = stub_bin(tmp, installed=False)
+        env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}")
+        res = subprocess.run(["make", "-s", "-C", ROOT, "build-deps"], env=env, capture_output=True,
+                             text=True, timeout=60)
+        t.check("make with packages missing: fails and names them",
+                res.returncode != 0 and "missing Debian packages:" in res.stderr and "libbpf-dev" in res.stderr,
+                res.stderr)
+        t.check("make with packages missing: installs nothing (apt never ran)",
+                not os.path.exists(os.path.join(tmp, "apt-calls")))
