@@ -6,10 +6,14 @@ native XDP) and loopback (not Ethernet).
 """
 import json
 import os
+import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from pylib.lab import ROOT, XDP_PONG, sh  # noqa: E402
+
+PROMTOOL = os.path.join(ROOT, "build", "tools", "promtool")
 
 PASS_OBJ = os.path.join(ROOT, "build", "pass.bpf.o")
 
@@ -91,6 +95,10 @@ BAD_INPUT = [
     (["metrics", "--listen", "localhost"], 2, "--listen wants ADDR:PORT"),
     (["metrics", "--listen", "127.0.0.1:0"], 2, "--listen wants ADDR:PORT"),
     (["detach", "a0", "--ttl", "5"], 2, "unknown option"),
+    (["attach", "--unit-instance", "br-lan"], 2, "is not an interface name escaped with systemd-escape"),
+    (["attach", "--unit-instance", "a\\x2"], 2, "is not an interface name escaped with systemd-escape"),
+    (["attach", "--unit-instance", "nosuch\\x2d0"], 1, "no such interface: nosuch-0"),
+    (["detach", "--recorded", "/nonexistent/rec", "a0"], 2, "--recorded FILE takes no interface"),
 ]
 
 
@@ -181,6 +189,9 @@ def run(t):
                 t.equal(f"{' '.join(args[2:])}: the name survives JSON", name, odd)
             ns.pong("detach", odd)
 
+        names_any_bytes(t, ns)
+        lock_and_records(t, ns)
+
         # a foreign XDP program is never replaced nor removed
         sh(["ip", "-n", ns.name, "link", "set", "dev", "a0", "xdpdrv", "obj", PASS_OBJ, "sec", "xdp"])
         foreign = ns.xdp_prog("a0")
@@ -200,6 +211,80 @@ def run(t):
         expect_error(t, "detach where a dispatcher's bpffs is not visible", ns.pong("detach", "a0"), 1,
                      "libxdp's dispatcher")
         sh(["ip", "-n", ns.name, "link", "set", "dev", "a0", "xdpdrv", "off"])
+
+
+def names_any_bytes(t, ns):
+    """A name with a byte that is not UTF-8 and a control byte: every output stays valid."""
+    name = b"n\xe9\x1bx"
+    res = subprocess.run([b"ip", b"-n", ns.name.encode(), b"link", b"add", name, b"type", b"veth", b"peer",
+                          b"name", b"oddpeer2"], capture_output=True)
+    if not t.check("an interface named n\\xe9\\x1bx exists", res.returncode == 0, res.stderr):
+        return
+    subprocess.run([b"ip", b"-n", ns.name.encode(), b"link", b"set", b"dev", name, b"up"])
+
+    def pong(*args):
+        return subprocess.run([b"ip", b"netns", b"exec", ns.name.encode(), XDP_PONG.encode(), *args],
+                              capture_output=True, timeout=60)
+    res = pong(b"attach", name, b"--mode", b"skb")
+    t.check("attach to n\\xe9\\x1bx", res.returncode == 0, res.stderr)
+    t.check("attach's lines show the name escaped, no raw control byte",
+            b"\x1b" not in res.stdout + res.stderr and b"n\\xe9\\x1bx" in res.stdout, res.stdout + res.stderr)
+    for args in ([b"stats", b"--json"], [b"stats", b"--json", b"--interval", b"0.2", b"--count", b"1"]):
+        res = pong(*args)
+        try:
+            doc = json.loads(res.stdout.decode("utf-8").splitlines()[-1])   # strict UTF-8
+            entry = next(i for i in doc["interfaces"] if "\ufffd" in i["name"])
+        except (ValueError, StopIteration, IndexError) as exc:
+            entry = repr(exc)
+        t.equal(f"{b' '.join(args).decode()}: valid UTF-8 JSON; the odd byte as U+FFFD, the control byte escaped",
+                entry if isinstance(entry, str) else entry["name"], "n\ufffd\x1bx")
+    res = pong(b"stats", b"--prometheus")
+    check = subprocess.run([PROMTOOL, "check", "metrics"], input=res.stdout, capture_output=True)
+    t.check("stats --prometheus with that name: promtool accepts the whole exposition",
+            res.returncode == 0 and check.returncode == 0 and "n\ufffd".encode() in res.stdout,
+            check.stdout + check.stderr)
+    for args in ([b"status"], [b"stats", name]):
+        res = pong(*args)
+        t.check(f"{b' '.join(args[:1]).decode()}: the table shows the name escaped",
+                res.returncode == 0 and b"n\\xe9\\x1bx" in res.stdout and b"\x1b" not in res.stdout, res.stdout)
+    res = pong(b"detach", name, name)
+    t.check("an error about that name is one escaped line",
+            res.returncode == 1 and res.stderr.count(b"\n") == 1 and b"n\\xe9\\x1bx" in res.stderr and
+            b"\x1b" not in res.stderr, res.stderr)
+    pong(b"detach", name)
+
+
+def lock_and_records(t, ns):
+    res = ns.pong("attach", "a0")
+    t.check("attach a0 for the lock and record checks", res.returncode == 0, res.stderr)
+    res = sh(["ip", "netns", "exec", ns.name, "unshare", "-m", "sh", "-c",
+              f'mount -t tmpfs -o ro tmpfs /run && exec {XDP_PONG} set a0 --rate-limit 5'])
+    expect_error(t, "set with /run read-only: no lock, no change", res, 1, "cannot take the lock /run/xdp-pong.lock")
+    t.check("the settings were not changed without the lock", "per source off" in ns.pong("status", "a0").stdout)
+    res = sh(["ip", "netns", "exec", ns.name, "unshare", "-m", "sh", "-c",
+              f'mount -t tmpfs -o ro tmpfs /run && exec {XDP_PONG} prefix add a0 10.0.0.0/8'])
+    expect_error(t, "prefix add with /run read-only", res, 1, "cannot take the lock")
+    ns.pong("detach", "a0")
+    with tempfile.TemporaryDirectory() as tmp:
+        rec = os.path.join(tmp, "rec")
+        res = ns.pong("detach", "--recorded", rec)
+        t.check("detach --recorded with no record: nothing to do, exit 0", res.returncode == 0 and not res.stderr,
+                res.stderr)
+        with open(rec, "w") as f:
+            f.write("garbage\n")
+        expect_error(t, "detach --recorded with a malformed record", ns.pong("detach", "--recorded", rec), 1,
+                     "not a record of xdp-pong attach --record")
+        res = ns.pong("attach", "a0", "c0", "--record", rec)
+        ids = [ns.xdp_prog("a0"), ns.xdp_prog("c0")]
+        t.check("attach --record writes one line per interface", res.returncode == 0 and
+                [int(line.split()[1]) for line in open(rec)] == ids, open(rec).read())
+        res = ns.pong("attach", "d0", "--record", os.path.join(tmp, "nodir", "rec"))
+        t.check("attach --record into a missing directory fails and attaches nothing",
+                res.returncode == 1 and ns.xdp_prog("d0") is None, res.stderr)
+        res = ns.pong("detach", "--recorded", rec)
+        t.check("detach --recorded detaches both and removes the record",
+                res.returncode == 0 and ns.xdp_prog("a0") is None and ns.xdp_prog("c0") is None and
+                not os.path.exists(rec), res.stderr)
 
 
 def dispatcher_lookalike():

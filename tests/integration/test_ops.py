@@ -16,7 +16,11 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from pylib.lab import XDP_PONG, Lab, delta, sh  # noqa: E402
+from pylib.lab import ROOT, XDP_PONG, Lab, delta, sh  # noqa: E402
+
+# Debian's prometheus and promtool, unpacked by scripts/deps.sh (not installed: no service)
+PROMETHEUS = os.path.join(ROOT, "build", "tools", "prometheus")
+PROMTOOL = os.path.join(ROOT, "build", "tools", "promtool")
 
 ECHO4 = ("counters", "echo4")
 LIMITED = ("refused_by_reason", "rate_limited")
@@ -149,7 +153,7 @@ def prometheus(t, lab):
     ping(lab, "198.51.100.50")
     res = lab.pong_cli("stats", "--prometheus")
     t.check("stats --prometheus", res.returncode == 0 and "xdp_pong_replies_total{" in res.stdout, res.stderr)
-    check = subprocess.run(["promtool", "check", "metrics"], input=res.stdout, capture_output=True, text=True)
+    check = subprocess.run([PROMTOOL, "check", "metrics"], input=res.stdout, capture_output=True, text=True)
     t.check("promtool check metrics accepts it", check.returncode == 0, check.stdout + check.stderr)
     echo4 = lab.stats()["counters"]["echo4"]["packets"]
     t.check("prometheus: the echo4 sample equals stats --json",
@@ -183,7 +187,7 @@ def prometheus(t, lab):
         with open(cfg, "w") as f:
             f.write(f"global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: xdp-pong\n"
                     f"    static_configs:\n      - targets: ['127.0.0.1:{port}']\n")
-        prom = subprocess.Popen(["ip", "netns", "exec", lab.pong, "prometheus", f"--config.file={cfg}",
+        prom = subprocess.Popen(["ip", "netns", "exec", lab.pong, PROMETHEUS, f"--config.file={cfg}",
                                  f"--storage.tsdb.path={tmp}/data", f"--web.listen-address=127.0.0.1:{prom_port}"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
@@ -217,6 +221,110 @@ def prometheus(t, lab):
             server.communicate(timeout=10)
         t.equal("metrics --listen exits 0 on SIGTERM", server.returncode, 0)
     lab.pong_cli("detach", "pong0")
+
+
+# Run inside the responder's namespace: hostile clients of `metrics --listen`, then a scrape.
+HOSTILE = r"""
+import json, socket, sys, time
+port = int(sys.argv[1])
+def conn(src):
+    s = socket.socket()
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+def is_open(s):
+    try:
+        return s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+out = {}
+# 1,025 idle connections from one client
+idle = []
+for _ in range(1025):
+    try:
+        idle.append(conn("127.0.0.1"))
+    except OSError:
+        break
+# 20 slow clients on another address: one header byte every 0.5 s, never done
+slow = [conn("127.0.0.3") for _ in range(20)]
+for s in slow:
+    s.send(b"GET /metrics HTTP/1.1\r\n")
+time.sleep(1.0)
+out["idle_open"] = sum(is_open(s) for s in idle)
+out["slow_open"] = sum(is_open(s) for s in slow)
+# a scrape from a third address, while all of that is going on
+t0 = time.time()
+s = conn("127.0.0.2")
+s.settimeout(5)
+s.send(b"GET /metrics HTTP/1.0\r\n\r\n")
+body = b""
+try:
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+except OSError:
+    pass
+out["scrape_seconds"] = time.time() - t0
+out["scrape_ok"] = body.startswith(b"HTTP/1.") and b" 200 " in body.split(b"\r\n")[0] and b"xdp_pong_replies_total" in body
+# keep trickling; note when the server closes each slow connection
+t0 = time.time()
+alive = list(slow)
+while alive and time.time() - t0 < 20:
+    for s in list(alive):
+        try:
+            s.send(b"X")
+        except OSError:
+            alive.remove(s)
+            continue
+        if not is_open(s):
+            alive.remove(s)
+    time.sleep(0.5)
+out["slow_closed_after"] = time.time() - t0 + 1.0
+out["slow_still_open"] = len(alive)
+for m in ("POST", "PUT", "DELETE"):
+    s = conn("127.0.0.4")
+    s.settimeout(5)
+    s.send(m.encode() + b" /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n")
+    head = s.recv(4096).split(b"\r\n\r\n")[0].decode("latin-1").lower()
+    out[m] = [head.split("\r\n")[0], [h for h in head.split("\r\n") if h.startswith("allow:")]]
+print(json.dumps(out))
+"""
+
+
+def hostile_clients(t, lab):
+    """metrics --listen under idle, slow and odd clients: a scrape still answers."""
+    lab.pong_cli("attach", "pong0")
+    port = free_port()
+    server = subprocess.Popen(["ip", "netns", "exec", lab.pong, XDP_PONG, "metrics", "--listen", f"127.0.0.1:{port}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)
+        res = lab.ns(lab.pong, "/usr/bin/python3", "-c", HOSTILE, str(port), timeout=120)
+        try:
+            out = json.loads(res.stdout)
+        except ValueError:
+            t.check("hostile clients: the client script ran", False, res.stderr[-600:])
+            return
+        t.check(f"hostile clients: 1,025 idle connections from one client, {out['idle_open']} kept open (limit 8)",
+                out["idle_open"] <= 8, str(out))
+        t.check(f"hostile clients: a scrape from another client answers ({out['scrape_seconds']:.2f}s)",
+                out["scrape_ok"] and out["scrape_seconds"] < 2, str(out))
+        t.check(f"hostile clients: slow clients sending a byte every 0.5 s are cut off by the deadline "
+                f"(all within {out['slow_closed_after']:.1f}s)",
+                out["slow_still_open"] == 0 and out["slow_closed_after"] <= 13, str(out))
+        for m in ("POST", "PUT", "DELETE"):
+            status, allow = out[m]
+            t.check(f"hostile clients: {m} gets 405 with an Allow header", " 405 " in status and
+                    allow == ["allow: get, head"], str(out[m]))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=10)
+        lab.pong_cli("detach", "pong0")
+    t.equal("metrics --listen exits 0 on SIGTERM after hostile clients", server.returncode, 0)
 
 
 def http_get(lab, url):
@@ -268,4 +376,5 @@ def run(t):
         rate_limits(t, lab)
         live_stats(t, lab)
         prometheus(t, lab)
+        hostile_clients(t, lab)
         several_interfaces(t, lab)
