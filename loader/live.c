@@ -59,13 +59,13 @@ static void print_rates(const struct pong_attachment *a, const struct pong_count
 	if (json)
 		printf("{\"elapsed\":%.6f,\"interfaces\":[", elapsed);
 	for (int i = 0; i < n; i++) {
-		char name[4 * IF_NAMESIZE];
-
 		if (json) {
 			printf("%s{\"name\":", i ? "," : "");
 			print_json_string(a[i].name);
 			printf(",\"rates\":{");
 		} else {
+			char name[4 * IF_NAMESIZE];
+
 			printf("%s%s: %.3f s\n", i ? "" : "\n", pong_name_text(a[i].name, name, sizeof(name)), elapsed);
 			printf("  %-10s %14s %16s\n", "COUNTER", "PACKETS/S", "BITS/S");
 		}

@@ -256,7 +256,7 @@ int pong_metrics_serve(const char *listen_addr)
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d;
 	sigset_t set;
-	int sig, port, any;
+	int port, any;
 
 	if (parse_listen(listen_addr, &ss)) {
 		fprintf(stderr, "xdp-pong metrics: --listen wants ADDR:PORT (127.0.0.1:9101, [::1]:9101, :9101), "
@@ -294,8 +294,8 @@ int pong_metrics_serve(const char *listen_addr)
 	fprintf(stderr, "xdp-pong: serving metrics at http://%s/metrics\n", listen_addr);
 	for (;;) {
 		struct timespec tick = { .tv_sec = 1 };
+		int sig = sigtimedwait(&set, NULL, &tick);
 
-		sig = sigtimedwait(&set, NULL, &tick);
 		if (sig == SIGINT || sig == SIGTERM)
 			break;
 		enforce_deadline();

@@ -124,12 +124,13 @@ int pong_parse_ifaces(char **names, int n, int *ifindexes)
  */
 int pong_lock(void)
 {
-	int err, fd = open(PONG_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = open(PONG_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
 	if (fd < 0)
 		return -errno;
 	if (flock(fd, LOCK_EX)) {
-		err = -errno;
+		int err = -errno;
+
 		close(fd);
 		return err;
 	}
