@@ -76,8 +76,13 @@ def unquote_words(line):
 def systemd_view(unit_dir, instance):
     """What systemd makes of a unit instance: its Exec* argv lists, RuntimeDirectory, CapabilityBoundingSet."""
     env = dict(os.environ, SYSTEMD_UNIT_PATH=unit_dir + ":")
-    res = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", SYSTEMD, "--test",
-                          "--system", b"--unit=" + instance], env=env, capture_output=True, timeout=120)
+    cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", SYSTEMD, "--test", "--system",
+           b"--unit=" + instance]
+    if not os.path.ismount("/sys/fs/cgroup"):
+        # systemd needs a cgroup file system to start at all (a chroot may lack one): give it
+        # one in a mount namespace of its own
+        cmd = ["unshare", "-m", "sh", "-c", 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"', "sh", *cmd]
+    res = subprocess.run(cmd, env=env, capture_output=True, timeout=120)
     head = b"-> Unit " + instance + b":"
     lines = res.stdout.split(b"\n")
     start = next((i for i, line in enumerate(lines) if line.strip() == head), None)
