@@ -13,6 +13,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -I$(BUILD) -Ixdp -Iloader
 LDLIBS   := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf -lelf -lz)
 CLI_LIBS := $(LDLIBS) $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) -lpthread
+ASAN_FLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 # BPF objects are built against kernel and libbpf headers only, never the C
 # library's: -nostdinc, and $(BPF_INC) holds nothing else. A .bpf.c that
 # reaches a libc header (as <linux/if.h> does with <sys/socket.h>) fails to
@@ -23,12 +24,14 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Wextra -nostdinc -isystem $(BPF
 BPF_HDRS := xdp/pong.h $(wildcard xdp/lib/*.h)
 CLI_SRCS := $(wildcard loader/*.c)
 CLI_HDRS := $(wildcard loader/*.h) xdp/pong.h
+CLI_OBJS := $(patsubst loader/%.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
+ASAN_OBJS := $(patsubst loader/%.c,$(BUILD)/asan/obj/%.o,$(CLI_SRCS))
 BENCH_BINS := $(BUILD)/pong-gen $(BUILD)/reflect.bpf.o
 
-.PHONY: all build-deps bpf-libc-guard deps demo check unit integration bench fuzz soak lint install clean
+.PHONY: all build-deps bpf-libc-guard bpf-headers-alone deps demo check bench fuzz soak lint install clean
 all: build-deps $(BUILD)/xdp-pong $(BUILD)/pass.bpf.o $(BUILD)/pong-testrun $(BENCH_BINS) $(BUILD)/asan/xdp-pong
 
-$(BUILD):
+$(BUILD) $(BUILD)/obj $(BUILD)/asan/obj:
 	mkdir -p $@
 
 # Says which packages are missing, and installs nothing (NO_DEPS_CHECK=1 skips it).
@@ -44,34 +47,46 @@ $(BPF_INC)/.done: | $(BUILD)
 	ln -s /usr/include/xdp/xdp_helpers.h $(BPF_INC)/xdp/
 	touch $@
 
-$(BUILD)/%.bpf.o: xdp/%.bpf.c $(BPF_HDRS) $(BPF_INC)/.done | $(BUILD)
+# The datapath, and its skeleton for the CLI
+$(BUILD)/pong.bpf.o: xdp/pong.bpf.c $(BPF_HDRS) $(BPF_INC)/.done | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/pong.skel.h: $(BUILD)/pong.bpf.o
 	$(BPFTOOL) gen skeleton $< name pong > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/xdp-pong: $(CLI_SRCS) $(CLI_HDRS) $(BUILD)/pong.skel.h
-	$(CC) $(CFLAGS) $(CLI_SRCS) -o $@ $(CLI_LIBS)
+# The CLI: one object per source (tests/unit/test_layering.py reads their symbols)
+$(BUILD)/obj/%.o: loader/%.c $(CLI_HDRS) $(BUILD)/pong.skel.h | $(BUILD)/obj
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/xdp-pong: $(CLI_OBJS)
+	$(CC) $(CFLAGS) $^ -o $@ $(CLI_LIBS)
 
 # The CLI once more with AddressSanitizer and UndefinedBehaviorSanitizer, for make check.
-$(BUILD)/asan/xdp-pong: $(CLI_SRCS) $(CLI_HDRS) $(BUILD)/pong.skel.h
-	mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-		-fno-omit-frame-pointer $(CLI_SRCS) -o $@ $(CLI_LIBS)
+$(BUILD)/asan/obj/%.o: loader/%.c $(CLI_HDRS) $(BUILD)/pong.skel.h | $(BUILD)/asan/obj
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -c $< -o $@
 
-# Unit-test driver: runs frames through the real program with BPF_PROG_TEST_RUN.
-$(BUILD)/pong-testrun: tests/unit/testrun.c xdp/pong.h $(BUILD)/pong.skel.h
-	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+$(BUILD)/asan/xdp-pong: $(ASAN_OBJS)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) $^ -o $@ $(CLI_LIBS)
+
+# Unit-test driver: runs frames through the real program with BPF_PROG_TEST_RUN,
+# with the CLI's own code for names, prefixes and limits.
+TESTRUN_OBJS := $(addprefix $(BUILD)/obj/,names.o util.o prog.o policy.o)
+$(BUILD)/pong-testrun: tests/unit/testrun.c $(TESTRUN_OBJS) $(CLI_HDRS) $(BUILD)/pong.skel.h
+	$(CC) $(CFLAGS) tests/unit/testrun.c $(TESTRUN_OBJS) -o $@ $(LDLIBS)
+
+# The lab's XDP_PASS program for veth peers (scripts/lab/lab.py)
+$(BUILD)/pass.bpf.o: scripts/lab/pass.bpf.c $(BPF_INC)/.done | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 # Benchmark tools: live-frames generator with its sink, and the XDP_TX ceiling.
-$(BUILD)/%.bpf.o: tests/bench/%.bpf.c tests/bench/bench.h $(BPF_INC)/.done | $(BUILD)
-	$(CLANG) $(BPF_CFLAGS) -Itests/bench -c $< -o $@
+$(BUILD)/%.bpf.o: scripts/bench/%.bpf.c scripts/bench/bench.h $(BPF_INC)/.done | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -Iscripts/bench -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/pong-gen: tests/bench/pong-gen.c tests/bench/bench.h $(BUILD)/gen.skel.h $(BUILD)/sink.skel.h
-	$(CC) $(CFLAGS) -Itests/bench $< -o $@ $(LDLIBS)
+$(BUILD)/pong-gen: scripts/bench/pong-gen.c scripts/bench/bench.h $(BUILD)/gen.skel.h $(BUILD)/sink.skel.h
+	$(CC) $(CFLAGS) -Iscripts/bench $< -o $@ $(LDLIBS)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man page, the systemd template unit.
 PREFIX  ?= /usr/local
@@ -94,42 +109,53 @@ demo:
 	$(MAKE) all
 	./scripts/demo.sh
 
+# The whole suite (pytest, see README's Tests). PYTEST_ARGS
+# narrows it: make check PYTEST_ARGS='-k ndp' or PYTEST_ARGS='-m "not slow"'.
 check:
 	./scripts/deps.sh check
 	$(MAKE) all
 	$(MAKE) lint
-	$(PYTHON) tests/run.py
+	$(PYTHON) tests/run.py $(PYTEST_ARGS)
 
 bench:
 	./scripts/deps.sh bench
 	$(MAKE) all
-	$(PYTHON) scripts/bench.py $(BENCH_ARGS)
+	$(PYTHON) scripts/bench/bench.py $(BENCH_ARGS)
 
 # Differential fuzzing, longer than make check's 200,000 frames: make fuzz N=2000000 [SEED=S]
 N ?= 2000000
 fuzz: all
-	$(PYTHON) tests/unit/test_fuzz.py --count $(N) $(if $(SEED),--seed $(SEED))
+	$(PYTHON) tests/unit/fuzz.py --count $(N) $(if $(SEED),--seed $(SEED))
 
 # The full soak and churn (make check runs 1,000,000 requests and 20 cycles)
 soak: all
-	SOAK_REQUESTS=10000000 CHURN_CYCLES=100 $(PYTHON) tests/run.py soak
+	SOAK_REQUESTS=10000000 CHURN_CYCLES=100 $(PYTHON) tests/run.py tests/integration/test_soak.py
 
-# Static analysis, run by make check: cppcheck on all C, clang-tidy on userspace.
+# Static analysis, run by make check: cppcheck on all C, clang-tidy on userspace,
+# the BPF headers each compiled alone, no C library header reachable from BPF code.
 CPPCHECK := cppcheck --enable=warning,style,performance,portability --error-exitcode=1 --quiet \
 	--inline-suppr --suppress=missingIncludeSystem --suppress=missingInclude
 TIDY_CHECKS := -*,clang-analyzer-*,bugprone-*,performance-*,portability-*,misc-*,\
 	-bugprone-easily-swappable-parameters,-bugprone-macro-parentheses,-misc-unused-parameters,\
 	-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,-clang-analyzer-valist.Uninitialized,\
 	-clang-analyzer-unix.Malloc
-USER_SRCS := $(CLI_SRCS) tests/unit/testrun.c tests/bench/pong-gen.c
-lint: $(BUILD)/pong.skel.h $(BUILD)/gen.skel.h $(BUILD)/sink.skel.h bpf-libc-guard
-	$(CPPCHECK) -I xdp -I loader -I $(BUILD) -I tests/bench \
+USER_SRCS := $(CLI_SRCS) tests/unit/testrun.c scripts/bench/pong-gen.c
+BPF_SRCS := xdp/pong.bpf.c scripts/lab/pass.bpf.c $(wildcard scripts/bench/*.bpf.c)
+lint: $(BUILD)/pong.skel.h $(BUILD)/gen.skel.h $(BUILD)/sink.skel.h bpf-libc-guard bpf-headers-alone
+	$(CPPCHECK) -I xdp -I loader -I $(BUILD) -I scripts/bench \
 		--include=/usr/include/bpf/libbpf_common.h $(USER_SRCS)
-	$(CPPCHECK) -I xdp -I tests/bench --include=/usr/include/bpf/bpf_helpers.h \
+	$(CPPCHECK) -I xdp -I scripts/bench --include=/usr/include/bpf/bpf_helpers.h \
 		'-D__uint(n,v)=int(*n)[v]' '-D__type(n,v)=v *n' --suppress=arithOperationsOnVoidPointer \
-		xdp/*.bpf.c tests/bench/*.bpf.c
+		$(BPF_SRCS)
 	clang-tidy --quiet --warnings-as-errors='*' -checks='$(TIDY_CHECKS)' $(USER_SRCS) -- \
-		-isystem $(BUILD) -Ixdp -Iloader -Itests/bench
+		-isystem $(BUILD) -Ixdp -Iloader -Iscripts/bench
+
+# Each datapath header compiles on its own: it includes what it uses.
+bpf-headers-alone: $(BPF_INC)/.done
+	@for h in xdp/lib/*.h; do \
+		$(CLANG) $(BPF_CFLAGS) -Werror -Wno-unused-function -fsyntax-only -x c "$$h" || { echo "$$h does not compile alone" >&2; exit 1; }; \
+	done
+	@echo "bpf-headers-alone: every xdp/lib/*.h compiles on its own"
 
 # The BPF build must not find the C library's headers at all (found, not
 # merely compiling: on a machine with gcc-multilib they would compile).
@@ -142,12 +168,6 @@ bpf-libc-guard: $(BPF_INC)/.done
 		fi; \
 	done
 	@echo "bpf-libc-guard: no C library header is reachable from BPF code"
-
-unit: all
-	$(PYTHON) tests/run.py unit
-
-integration: all
-	$(PYTHON) tests/run.py integration
 
 clean:
 	rm -rf $(BUILD)

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* stats --interval: live packets/s and bits/s per counter, until Ctrl-C. */
+/*
+ * Floor 4: stats --interval, live packets/s and bits/s per counter until
+ * Ctrl-C or --count samples. Its job is printing: samples on stdout, lost
+ * interfaces on stderr.
+ */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -61,7 +65,7 @@ static void print_rates(const struct pong_attachment *a, const struct pong_count
 	for (int i = 0; i < n; i++) {
 		if (json) {
 			printf("%s{\"name\":", i ? "," : "");
-			print_json_string(a[i].name);
+			pong_json_string(stdout, a[i].name);
 			printf(",\"rates\":{");
 		} else {
 			char name[4 * IF_NAMESIZE];
@@ -93,12 +97,14 @@ static void print_rates(const struct pong_attachment *a, const struct pong_count
 /*
  * Sample the counters every interval seconds; rates use the elapsed time
  * actually measured between two reads. named: the interfaces were named on
- * the command line, so losing one is an error; otherwise it is reported and
- * the others go on.
+ * the command line, so losing one is an error (-errno, after its line);
+ * otherwise it is reported and the others go on. 0 at the end.
  */
 int pong_stats_live(struct pong_attachment *a, int n, bool named, double interval, long count, bool json)
 {
 	static struct pong_counters prev[PONG_MAX_IFACES], cur[PONG_MAX_IFACES];
+	static struct pong_lost lost[PONG_MAX_IFACES];
+	int nlost;
 	struct sigaction sa = { .sa_handler = on_signal };
 	double t_prev, next;
 
@@ -109,9 +115,10 @@ int pong_stats_live(struct pong_attachment *a, int n, bool named, double interva
 		printf(json ? "{\"elapsed\":0,\"interfaces\":[]}\n" : "xdp-pong is not attached to any interface\n");
 		return 0;
 	}
-	n = pong_snapshot(a, prev, n, named);
+	n = pong_snapshot(a, prev, n, named, lost, &nlost);
+	pong_print_lost(lost, nlost);
 	if (n < 0)
-		return 1;
+		return n;
 	t_prev = now_s();
 	next = t_prev + interval;
 	for (long i = 0; !stop && (!count || i < count); i++) {
@@ -124,10 +131,11 @@ int pong_stats_live(struct pong_attachment *a, int n, bool named, double interva
 			break;
 		next += interval;
 		memcpy(snap, a, sizeof(*a) * (size_t)n);
-		m = pong_snapshot(snap, cur, n, named);
+		m = pong_snapshot(snap, cur, n, named, lost, &nlost);
 		t_cur = now_s();
+		pong_print_lost(lost, nlost);
 		if (m < 0)
-			return 1;
+			return m;
 		/* keep prev[] in step with the interfaces still there */
 		for (int j = 0, k = 0; j < n && k < m; j++) {
 			if (a[j].ifindex != snap[k].ifindex)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Prometheus exposition: `metrics --listen` serves /metrics over HTTP with
+ * Floor 4. Prometheus exposition: `metrics --listen` serves /metrics over HTTP with
  * libmicrohttpd; `stats --textfile` writes the same text for node_exporter's
  * textfile collector, atomically (temporary file, then rename).
  *
@@ -33,16 +33,20 @@ static char *render(size_t *len)
 	static struct pong_counters c[PONG_MAX_IFACES];
 	char *buf = NULL;
 	FILE *f;
-	int n = pong_collect(NULL, 0, a, false);
+	int n = pong_collect(NULL, 0, a, false, NULL);
 
 	if (n < 0)
 		return NULL;     /* cannot even list the interfaces: a 500, not empty metrics */
-	if (n > 0)
-		n = pong_snapshot(a, c, n, false);
+	if (n > 0) {
+		static struct pong_lost lost[PONG_MAX_IFACES];
+		int nlost;
+
+		n = pong_snapshot(a, c, n, false, lost, &nlost);   /* detached meanwhile: just not listed */
+	}
 	f = open_memstream(&buf, len);
 	if (!f)
 		return NULL;
-	print_prometheus(f, a, c, n < 0 ? 0 : n);
+	pong_print_prometheus(f, a, c, n < 0 ? 0 : n);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;
@@ -50,21 +54,27 @@ static char *render(size_t *len)
 	return buf;
 }
 
-int pong_write_textfile(const char *path, const struct pong_attachment *a, const struct pong_counters *c, int n)
+/*
+ * The exposition text written to path atomically, for node_exporter's
+ * textfile collector: a fresh, unguessable temporary name next to path (the
+ * same file system), fsync, then rename over path. A reader sees the old
+ * file or the new one, never part of one. 0, or -errno with why.
+ */
+int pong_write_textfile(const char *path, const struct pong_attachment *a, const struct pong_counters *c, int n,
+			struct pong_why *why)
 {
 	char tmp[4096];
 	FILE *f = NULL;
 	int fd, err;
 
-	/* a fresh, unguessable name next to PATH (same filesystem: rename is atomic) */
 	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
-		pong_err("%s: path too long", path);
+		pong_why(why, "%s: path too long", path);
 		return -ENAMETOOLONG;
 	}
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		err = -errno;
-		pong_err("cannot write next to %s: %s", path, strerror(-err));
+		pong_why(why, "cannot write next to %s: %s", path, strerror(-err));
 		return err;
 	}
 	if (fchmod(fd, 0644) || !(f = fdopen(fd, "w"))) {
@@ -72,7 +82,7 @@ int pong_write_textfile(const char *path, const struct pong_attachment *a, const
 		close(fd);
 		goto fail;
 	}
-	print_prometheus(f, a, c, n);
+	pong_print_prometheus(f, a, c, n);
 	if (fflush(f) || fsync(fileno(f))) {
 		err = -errno;
 		fclose(f);
@@ -85,13 +95,13 @@ int pong_write_textfile(const char *path, const struct pong_attachment *a, const
 	if (rename(tmp, path)) {
 		err = -errno;
 		unlink(tmp);
-		pong_err("cannot rename %s to %s: %s", tmp, path, strerror(-err));
+		pong_why(why, "cannot rename %s to %s: %s", tmp, path, strerror(-err));
 		return err;
 	}
 	return 0;
 fail:
 	unlink(tmp);
-	pong_err("cannot write %s: %s", tmp, strerror(-err));
+	pong_why(why, "cannot write %s: %s", tmp, strerror(-err));
 	return err;
 }
 
@@ -207,8 +217,8 @@ static enum MHD_Result respond(void *cls, struct MHD_Connection *conn, const cha
 	return ret;
 }
 
-/* "127.0.0.1:9101", "[::1]:9101" or ":9101" (all addresses, IPv4 and IPv6). */
-static int parse_listen(const char *s, struct sockaddr_storage *ss)
+/* "127.0.0.1:9101", "[::1]:9101" or ":9101" (all addresses, IPv4 and IPv6). 0 or -EINVAL. */
+int pong_parse_listen(const char *s, struct sockaddr_storage *ss)
 {
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *colon = strrchr(s, ':');
@@ -251,32 +261,33 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss)
 	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
-int pong_metrics_serve(const char *listen_addr)
+/*
+ * Start serving /metrics on listen_addr (checked by pong_parse_listen()) in
+ * a thread of libmicrohttpd's. Call pong_metrics_tick() about once a second
+ * (it enforces the deadline) and pong_metrics_stop() at the end. Block
+ * SIGINT and SIGTERM before: the server's thread must not take them.
+ * NULL, with why, if it cannot listen.
+ */
+struct MHD_Daemon *pong_metrics_start(const char *listen_addr, struct pong_why *why)
 {
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d;
-	sigset_t set;
 	int port, any;
 
-	if (parse_listen(listen_addr, &ss)) {
-		fprintf(stderr, "xdp-pong metrics: --listen wants ADDR:PORT (127.0.0.1:9101, [::1]:9101, :9101), "
-			"not '%s'\n", listen_addr);
-		return 2;
+	if (pong_parse_listen(listen_addr, &ss)) {
+		pong_why(why, "--listen wants ADDR:PORT, not '%s'", listen_addr);
+		return NULL;
 	}
 	port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 					      : ((struct sockaddr_in *)&ss)->sin_port);
 	any = ss.ss_family == AF_INET6 &&
 	      IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr) && listen_addr[0] == ':';
-	/* block the signals before MHD starts its thread, so only sigwait() sees them */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	/*
 	 * One internal thread (the handler uses static buffers), epoll or poll
 	 * rather than select (no FD_SETSIZE), and the limits above: connections
 	 * over a limit are accepted and closed at once.
 	 */
+	errno = 0;
 	d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD |
 			     (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (any ? MHD_USE_DUAL_STACK : 0),
 			     (uint16_t)port, NULL, NULL, respond, NULL,
@@ -287,19 +298,20 @@ int pong_metrics_serve(const char *listen_addr)
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)PONG_METRICS_MEM,
 			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 			     MHD_OPTION_END);
-	if (!d) {
-		pong_err("cannot listen on %s: %s", listen_addr, strerror(errno ? errno : EADDRINUSE));
-		return 1;
-	}
-	fprintf(stderr, "xdp-pong: serving metrics at http://%s/metrics\n", listen_addr);
-	for (;;) {
-		struct timespec tick = { .tv_sec = 1 };
-		int sig = sigtimedwait(&set, NULL, &tick);
+	if (!d)
+		pong_why(why, "cannot listen on %s: %s", listen_addr, strerror(errno ? errno : EADDRINUSE));
+	return d;
+}
 
-		if (sig == SIGINT || sig == SIGTERM)
-			break;
-		enforce_deadline();
-	}
-	MHD_stop_daemon(d);
-	return 0;
+/* Once a second or so: end connections past their deadline. */
+void pong_metrics_tick(struct MHD_Daemon *d)
+{
+	(void)d;
+	enforce_deadline();
+}
+
+void pong_metrics_stop(struct MHD_Daemon *d)
+{
+	if (d)
+		MHD_stop_daemon(d);
 }

@@ -1,37 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Output formats: the status table, the stats table, and stats as JSON. */
+/*
+ * Floor 3: output formats. status and stats as tables, stats as JSON, the
+ * Prometheus text exposition format (stdout, textfile and /metrics share
+ * it), and the lines that report interfaces lost between two reads.
+ *
+ * Interface names may hold any byte but '/' and NUL. Tables show control
+ * bytes, backslashes and bytes that are not UTF-8 escaped (\xNN, \\); JSON
+ * and Prometheus need UTF-8, so such a byte becomes U+FFFD there.
+ */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <inttypes.h>
 #include "xdp-pong.h"
-
-const char *const pong_counter_names[PONG_CNT__MAX] = {
-#define PONG_X_NAME(id, name) [PONG_CNT_##id] = name,
-	PONG_COUNTERS(PONG_X_NAME)
-#undef PONG_X_NAME
-};
-
-const char *const pong_reason_names[PONG_R__MAX] = {
-#define PONG_X_NAME(id, name, text) [PONG_R_##id] = name,
-	PONG_REASONS(PONG_X_NAME)
-#undef PONG_X_NAME
-};
-
-const char *const pong_reason_texts[PONG_R__MAX] = {
-#define PONG_X_TEXT(id, name, text) [PONG_R_##id] = text,
-	PONG_REASONS(PONG_X_TEXT)
-#undef PONG_X_TEXT
-};
-
-const char *pong_mode_name(enum xdp_attach_mode mode)
-{
-	switch (mode) {
-	case XDP_MODE_NATIVE: return "native";
-	case XDP_MODE_SKB:    return "skb";
-	case XDP_MODE_HW:     return "hw";
-	default:              return "unknown";
-	}
-}
 
 static void print_mac(const __u8 *m)
 {
@@ -49,7 +30,7 @@ void pong_format_limits(const struct pong_settings *s, char *buf, size_t len)
 	snprintf(buf, len, "per source %s, global %s", src, all);
 }
 
-void print_status_table(const struct pong_attachment *a, int n)
+void pong_print_status_table(const struct pong_attachment *a, int n)
 {
 	printf("%-16s %7s  %-7s %8s  %-4s %-17s  %-12s %s\n", "INTERFACE", "IFINDEX", "MODE", "PROG ID", "TTL",
 	       "MAC", "SCOPE", "LIMITS");
@@ -80,7 +61,7 @@ void print_status_table(const struct pong_attachment *a, int n)
 	}
 }
 
-void print_stats_table(const struct pong_attachment *a, const struct pong_counters *c, int n)
+void pong_print_stats_table(const struct pong_attachment *a, const struct pong_counters *c, int n)
 {
 	for (int i = 0; i < n; i++) {
 		char name[4 * IF_NAMESIZE];
@@ -104,111 +85,31 @@ void print_stats_table(const struct pong_attachment *a, const struct pong_counte
 }
 
 /*
- * Names (interfaces, paths) may hold any byte but NUL, and '/' for
- * interfaces: Linux allows control bytes and bytes >= 0x80 that are not
- * UTF-8. Every format below says how it carries them.
- */
-
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if s starts with an invalid one. */
-static int utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f))
-			return 0;   /* overlong, or a UTF-16 surrogate */
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
-			return 0;   /* overlong, or beyond U+10FFFF */
-		return 4;
-	}
-	return 0;
-}
-
-/*
- * Text for a terminal or a log line: valid UTF-8 is kept; backslash, control
- * bytes and bytes that are not UTF-8 are written as \\ and \xNN. Always
- * terminated; cut short (at a whole character) if out is too small.
- */
-void pong_text_escape(const char *in, char *out, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)in;
-	size_t n = 0;
-
-	if (!len)
-		return;
-	while (*s) {
-		char piece[5];
-		int k = utf8_len(s);
-
-		if (*s == '\\') {
-			snprintf(piece, sizeof(piece), "\\\\");
-			k = 1;
-		} else if (k == 0 || *s < 0x20 || *s == 0x7f) {
-			snprintf(piece, sizeof(piece), "\\x%02x", *s);
-			k = 1;
-		} else {
-			memcpy(piece, s, (size_t)k);
-			piece[k] = '\0';
-		}
-		if (n + strlen(piece) + 1 > len)
-			break;
-		memcpy(out + n, piece, strlen(piece));
-		n += strlen(piece);
-		s += k;
-	}
-	out[n] = '\0';
-}
-
-/* Like pong_text_escape(), for names printed in tables. */
-const char *pong_name_text(const char *name, char *buf, size_t len)
-{
-	pong_text_escape(name, buf, len);
-	return buf;
-}
-
-/*
  * A JSON string (RFC 8259, which requires UTF-8): quotes, backslashes and
  * control characters escaped; a byte that is not UTF-8 becomes U+FFFD, as a
- * decoder would show it. The interface's ifindex, printed beside it,
- * identifies it exactly.
+ * decoder would show it. The ifindex printed beside a name identifies the
+ * interface exactly.
  */
 void pong_json_string(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
 	fputc('"', f);
-	while (*p) {
-		int k = utf8_len(p);
+	while (*s) {
+		const unsigned char c = (unsigned char)*s;
+		int k = pong_utf8_len(s);
 
 		if (k == 0) {
 			fputs("\\ufffd", f);
 			k = 1;
-		} else if (*p == '"' || *p == '\\') {
-			fprintf(f, "\\%c", *p);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			fprintf(f, "\\u%04x", *p);
+		} else if (c == '"' || c == '\\') {
+			fprintf(f, "\\%c", c);
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\u%04x", c);
 		} else {
-			fwrite(p, 1, (size_t)k, f);
+			fwrite(s, 1, (size_t)k, f);
 		}
-		p += k;
+		s += k;
 	}
 	fputc('"', f);
-}
-
-void print_json_string(const char *s)
-{
-	pong_json_string(stdout, s);
 }
 
 static void json_stat(const char *name, const struct pong_stat *s, int first)
@@ -217,12 +118,12 @@ static void json_stat(const char *name, const struct pong_stat *s, int first)
 	       name, (uint64_t)s->packets, (uint64_t)s->bytes);
 }
 
-void print_stats_json(const struct pong_attachment *a, const struct pong_counters *c, int n)
+void pong_print_stats_json(const struct pong_attachment *a, const struct pong_counters *c, int n)
 {
 	printf("{\"interfaces\":[");
 	for (int i = 0; i < n; i++) {
 		printf("%s{\"name\":", i ? "," : "");
-		print_json_string(a[i].name);
+		pong_json_string(stdout, a[i].name);
 		printf(",\"ifindex\":%d,\"mode\":\"%s\",\"prog_id\":%u,\"counters\":{",
 		       a[i].ifindex, pong_mode_name(a[i].mode), a[i].prog_id);
 		for (int k = 0; k < PONG_CNT__MAX; k++)
@@ -242,22 +143,21 @@ void print_stats_json(const struct pong_attachment *a, const struct pong_counter
  */
 static void prom_label(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		int k = utf8_len(p);
+	while (*s) {
+		const unsigned char c = (unsigned char)*s;
+		int k = pong_utf8_len(s);
 
 		if (k == 0) {
 			fputs("\xef\xbf\xbd", f);   /* U+FFFD in UTF-8 */
 			k = 1;
-		} else if (*p == '\\' || *p == '"') {
-			fprintf(f, "\\%c", *p);
-		} else if (*p == '\n') {
+		} else if (c == '\\' || c == '"') {
+			fprintf(f, "\\%c", c);
+		} else if (c == '\n') {
 			fputs("\\n", f);
 		} else {
-			fwrite(p, 1, (size_t)k, f);
+			fwrite(s, 1, (size_t)k, f);
 		}
-		p += k;
+		s += k;
 	}
 }
 
@@ -282,7 +182,7 @@ static void prom_sample(FILE *f, const char *name, const char *iface, const char
  * Prometheus text exposition format 0.0.4: replies by kind, frames passed,
  * requests refused by reason; packets and bytes of each.
  */
-void print_prometheus(FILE *f, const struct pong_attachment *a, const struct pong_counters *c, int n)
+void pong_print_prometheus(FILE *f, const struct pong_attachment *a, const struct pong_counters *c, int n)
 {
 	static const int replies[] = { PONG_CNT_ECHO4, PONG_CNT_ARP, PONG_CNT_ECHO6, PONG_CNT_NDP };
 	static const struct {
@@ -321,5 +221,21 @@ void print_prometheus(FILE *f, const struct pong_attachment *a, const struct pon
 						    bytes ? ci->reason[r].bytes : ci->reason[r].packets);
 			}
 		}
+	}
+}
+
+/* One line on stderr for each interface pong_snapshot() lost. */
+void pong_print_lost(const struct pong_lost *lost, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int err = lost[i].err;
+
+		if (err == -ENODEV)
+			pong_err("%s: the interface is gone", lost[i].name);
+		else if (err == -ENOENT)
+			pong_err("%s: xdp-pong is no longer attached", lost[i].name);
+		else
+			pong_err("%s: cannot read xdp-pong's counters: %s", lost[i].name,
+				 err == -EPROTO ? "the attached program is from another xdp-pong version" : strerror(-err));
 	}
 }

@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The operator's policy on an attached program: which addresses are answered
- * (prefix lists, LPM tries) and how fast (rate limits, in pong_settings in
- * the program's .bss). Changed at run time through the maps: no detach, no
- * lost counters.
+ * Floor 2: the operator's policy on a program, and its rules. Which
+ * addresses are answered (the prefix lists, LPM tries, and the scope switch
+ * in pong_settings) and how fast (the rate limits, in pong_settings).
+ * Changed at run time through the maps: no detach, no lost counters.
+ *
+ * The rules of scoping live here and only here:
+ *   - the first prefix added turns scoping on;
+ *   - deleting the last prefix leaves scoping on with an empty list, which
+ *     answers nothing (fail closed);
+ *   - only clearing the list turns scoping off: every address again.
+ * Callers that change settings hold the settings lock (pong_lock()): every
+ * change reads, modifies and writes the whole pong_settings value.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +23,7 @@
 #include <bpf/bpf.h>
 #include "xdp-pong.h"
 
-/* "203.0.113.0/24", "2001:db8::/32", or a bare address (/32, /128). Host bits must be zero. */
+/* "203.0.113.0/24", "2001:db8::/32", or a bare address (/32, /128). -EINVAL, or -ERANGE: host bits set. */
 int pong_parse_cidr(const char *s, struct pong_cidr *out)
 {
 	char addr[INET6_ADDRSTRLEN];
@@ -50,7 +58,7 @@ int pong_parse_cidr(const char *s, struct pong_cidr *out)
 	}
 	for (int bit = out->len; bit < max; bit++) {
 		if (out->addr[bit / 8] & (0x80 >> (bit % 8)))
-			return -ERANGE;    /* host bits set */
+			return -ERANGE;
 	}
 	return 0;
 }
@@ -63,7 +71,7 @@ void pong_format_cidr(const struct pong_cidr *c, char *buf, size_t len)
 	snprintf(buf, len, "%s/%d", a, c->len);
 }
 
-/* "100", "100/source" (the same: per source) ; "0" or "off" turns the limit off. */
+/* "100", "100/source" (the same: per source); "0" or "off" turns the limit off. */
 int pong_parse_pps(const char *s, __u32 *pps)
 {
 	char *end;
@@ -75,50 +83,13 @@ int pong_parse_pps(const char *s, __u32 *pps)
 	}
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || end == s || (*end && strcmp(end, "/source") != 0) || v > 100000000ul || s[0] == '-')
+	if (errno || end == s || (*end && strcmp(end, "/source") != 0) || v > PONG_PPS_MAX || s[0] == '-')
 		return -EINVAL;
 	*pps = (__u32)v;
 	return 0;
 }
 
-static int settings_fd(int prog_fd)
-{
-	struct bpf_map_info minfo;
-	int fd = pong_prog_map_fd(prog_fd, PONG_SETTINGS_MAP, &minfo);
-
-	if (fd >= 0 && minfo.value_size != sizeof(struct pong_settings)) {
-		close(fd);
-		return -EPROTO;
-	}
-	return fd;
-}
-
-int pong_read_settings(int prog_fd, struct pong_settings *s)
-{
-	__u32 key = 0;
-	int err = 0, fd = settings_fd(prog_fd);
-
-	if (fd < 0)
-		return fd;
-	if (bpf_map_lookup_elem(fd, &key, s))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-int pong_write_settings(int prog_fd, const struct pong_settings *s)
-{
-	__u32 key = 0;
-	int err = 0, fd = settings_fd(prog_fd);
-
-	if (fd < 0)
-		return fd;
-	if (bpf_map_update_elem(fd, &key, s, BPF_ANY))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
+/* Limits as the program uses them: GCRA intervals, 1e9 / pps ns; 0 = no limit. */
 void pong_settings_set_limits(struct pong_settings *s, __u32 source_pps, __u32 global_pps)
 {
 	s->source_pps = source_pps;
@@ -132,6 +103,21 @@ void pong_settings_set_limits(struct pong_settings *s, __u32 source_pps, __u32 g
 		s->global_interval_ns = 1;
 }
 
+/* Change the limits given (set_*), keep the others. The new settings in *out. */
+int pong_set_limits(int prog_fd, const __u32 *source_pps, const __u32 *global_pps, struct pong_settings *out)
+{
+	struct pong_settings st;
+	int err = pong_read_settings(prog_fd, &st);
+
+	if (err)
+		return err;
+	pong_settings_set_limits(&st, source_pps ? *source_pps : st.source_pps, global_pps ? *global_pps : st.global_pps);
+	err = pong_write_settings(prog_fd, &st);
+	if (!err && out)
+		*out = st;
+	return err;
+}
+
 static int prefix_map(int prog_fd, int family)
 {
 	struct bpf_map_info minfo;
@@ -139,7 +125,7 @@ static int prefix_map(int prog_fd, int family)
 	return pong_prog_map_fd(prog_fd, family == AF_INET ? PONG_PREFIX4_MAP : PONG_PREFIX6_MAP, &minfo);
 }
 
-/* Key of an LPM trie: prefix length, then the address bytes. */
+/* Key of an LPM trie: prefix length, then the address bytes (struct pong_lpm4/6). */
 static void lpm_key(const struct pong_cidr *c, __u8 *key)
 {
 	__u32 plen = (__u32)c->len;
@@ -148,8 +134,8 @@ static void lpm_key(const struct pong_cidr *c, __u8 *key)
 	memcpy(key + sizeof(plen), c->addr, c->family == AF_INET ? 4 : 16);
 }
 
-/* Add a prefix; -EEXIST if it is listed already, -ENOSPC if the list is full. */
-int pong_prefix_add(int prog_fd, const struct pong_cidr *c)
+/* Add to the list (scoping unchanged); -EEXIST if listed already, -ENOSPC if the list is full. */
+static int prefix_add(int prog_fd, const struct pong_cidr *c)
 {
 	__u8 key[sizeof(struct pong_lpm6)], one = 1;
 	int err = 0, fd = prefix_map(prog_fd, c->family);
@@ -163,8 +149,8 @@ int pong_prefix_add(int prog_fd, const struct pong_cidr *c)
 	return err;
 }
 
-/* Remove a prefix (exact match); -ENOENT if it is not listed. */
-int pong_prefix_del(int prog_fd, const struct pong_cidr *c)
+/* Remove from the list (exact match); -ENOENT if it is not listed. */
+static int prefix_del(int prog_fd, const struct pong_cidr *c)
 {
 	__u8 key[sizeof(struct pong_lpm6)];
 	int err = 0, fd = prefix_map(prog_fd, c->family);
@@ -225,4 +211,80 @@ int pong_prefix_list(int prog_fd, struct pong_cidr *out, int max)
 int pong_prefix_count(int prog_fd)
 {
 	return prefix_walk(prog_fd, NULL, 0);
+}
+
+/*
+ * Scope a program that was loaded scoped (attach --prefix: the switch is set
+ * in .bss before load, so the moment before the list is filled refuses
+ * rather than answers): add each prefix; one named twice is added once. On
+ * failure, *failed is the index of the prefix that failed.
+ */
+int pong_scope_fill(int prog_fd, const struct pong_cidr *list, int n, int *failed)
+{
+	for (int i = 0; i < n; i++) {
+		int err = prefix_add(prog_fd, &list[i]);
+
+		if (err && err != -EEXIST) {
+			*failed = i;
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Add a prefix; the first one turns scoping on (*turned_on says so). */
+int pong_scope_add(int prog_fd, const struct pong_cidr *c, bool *turned_on)
+{
+	struct pong_settings st;
+	int err = pong_read_settings(prog_fd, &st);
+
+	*turned_on = false;
+	if (!err)
+		err = prefix_add(prog_fd, c);
+	if (!err && !st.scoped) {
+		st.scoped = 1;
+		err = pong_write_settings(prog_fd, &st);
+		*turned_on = !err;
+	}
+	return err;
+}
+
+/* Delete a prefix; scoping stays on, so an emptied list answers nothing (*now_empty says so). */
+int pong_scope_del(int prog_fd, const struct pong_cidr *c, bool *now_empty)
+{
+	struct pong_settings st;
+	int n, err = pong_read_settings(prog_fd, &st);
+
+	*now_empty = false;
+	if (!err)
+		err = prefix_del(prog_fd, c);
+	if (err)
+		return err;
+	n = pong_prefix_count(prog_fd);
+	if (n < 0)
+		return n;
+	*now_empty = st.scoped && n == 0;
+	return 0;
+}
+
+/* Empty the lists and turn scoping off: every address is answered again. On failure, *failed is the prefix. */
+int pong_scope_clear(int prog_fd, struct pong_cidr *failed)
+{
+	static struct pong_cidr list[2 * PONG_PREFIX_MAX];
+	struct pong_settings st;
+	int n = pong_prefix_list(prog_fd, list, (int)(sizeof(list) / sizeof(list[0])));
+	int err = pong_read_settings(prog_fd, &st);
+
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n && !err; i++) {
+		err = prefix_del(prog_fd, &list[i]);
+		if (err)
+			*failed = list[i];
+	}
+	if (!err) {
+		st.scoped = 0;
+		err = pong_write_settings(prog_fd, &st);
+	}
+	return err;
 }

@@ -1,196 +1,75 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Reading xdp-pong's counters from any later invocation. The maps are found
- * through the program attached to the interface (program -> map ids -> map
- * by name), so nothing needs to be pinned and no bpffs needs to be mounted:
- * this works after the attaching process has exited and inside
- * `ip netns exec`, where /sys (and any bpffs under it) is a fresh mount.
+ * Floor 3: xdp-pong on many interfaces at once, for status, stats and
+ * metrics: which interfaces (named, or every one running xdp-pong), their
+ * counters read together, and the description status prints.
  */
 #include <errno.h>
-#include <stddef.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
-#include <stdio.h>
-#include <bpf/libbpf.h>
 #include "xdp-pong.h"
-
-#define MAX_PROG_MAPS 16
-
-/* A new fd of the map of xdp-pong's program whose name ends with suffix, or -errno. */
-int pong_prog_map_fd(int prog_fd, const char *suffix, struct bpf_map_info *minfo)
-{
-	__u32 ids[MAX_PROG_MAPS];
-	struct bpf_prog_info info = {
-		.nr_map_ids = MAX_PROG_MAPS,
-		.map_ids = (__u64)(unsigned long)ids,
-	};
-	__u32 len = sizeof(info);
-	size_t slen = strlen(suffix);
-
-	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
-		return -errno;
-	for (__u32 i = 0; i < info.nr_map_ids && i < MAX_PROG_MAPS; i++) {
-		__u32 mlen = sizeof(*minfo);
-		int fd = bpf_map_get_fd_by_id(ids[i]);
-
-		if (fd < 0)
-			continue;
-		memset(minfo, 0, sizeof(*minfo));
-		if (bpf_obj_get_info_by_fd(fd, minfo, &mlen) == 0) {
-			size_t nlen = strlen(minfo->name);
-
-			if (nlen >= slen && strcmp(minfo->name + nlen - slen, suffix) == 0)
-				return fd;
-		}
-		close(fd);
-	}
-	return -ENOENT;
-}
-
-/* Sum a per-CPU array of struct pong_stat over all possible CPUs. */
-static int sum_percpu(int map_fd, __u32 entries, struct pong_stat *out)
-{
-	int ncpus = libbpf_num_possible_cpus();
-	struct pong_stat *vals;
-	int err = 0;
-
-	if (ncpus <= 0)
-		return -EINVAL;
-	vals = calloc((size_t)ncpus, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (__u32 key = 0; key < entries && !err; key++) {
-		out[key].packets = out[key].bytes = 0;
-		if (bpf_map_lookup_elem(map_fd, &key, vals)) {
-			err = -errno;
-			break;
-		}
-		for (int cpu = 0; cpu < ncpus; cpu++) {
-			out[key].packets += vals[cpu].packets;
-			out[key].bytes += vals[cpu].bytes;
-		}
-	}
-	free(vals);
-	return err;
-}
-
-int pong_read_counters(int prog_fd, struct pong_counters *out)
-{
-	static const struct {
-		const char *map;
-		__u32 entries;
-		size_t offset;
-	} maps[] = {
-		{ PONG_COUNTERS_MAP, PONG_CNT__MAX, offsetof(struct pong_counters, counter) },
-		{ PONG_REASONS_MAP, PONG_R__MAX, offsetof(struct pong_counters, reason) },
-	};
-
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		struct bpf_map_info minfo = { 0 };
-		int err, fd = pong_prog_map_fd(prog_fd, maps[i].map, &minfo);
-
-		if (fd < 0)
-			return fd;
-		if (minfo.max_entries != maps[i].entries ||
-		    minfo.value_size != sizeof(struct pong_stat)) {
-			close(fd);
-			return -EPROTO;   /* a program from another version of xdp-pong */
-		}
-		err = sum_percpu(fd, maps[i].entries, (struct pong_stat *)((char *)out + maps[i].offset));
-		close(fd);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-/*
- * The config the program was loaded with. pong_cfg is the only variable in
- * .rodata and comes first (8-byte aligned); the compiler may append constants
- * of its own after it.
- */
-int pong_read_config(int prog_fd, struct pong_config *cfg)
-{
-	struct bpf_map_info minfo = { 0 };
-	__u8 value[256];
-	__u32 key = 0;
-	int err = 0, fd = pong_prog_map_fd(prog_fd, ".rodata", &minfo);
-
-	if (fd < 0)
-		return fd;
-	if (minfo.value_size < sizeof(*cfg) || minfo.value_size > sizeof(value) ||
-	    bpf_map_lookup_elem(fd, &key, value))
-		err = -EPROTO;
-	else
-		memcpy(cfg, value, sizeof(*cfg));
-	close(fd);
-	return err;
-}
 
 /*
  * Fill a[] for the named interfaces, or with every interface that carries
- * xdp-pong when none is named. With need_attached, a named interface without
- * xdp-pong is an error. Returns the count, or -1 after printing an error.
+ * xdp-pong when none is named. With need_attached, a named interface
+ * without xdp-pong is an error. Returns the count, or -errno with why.
  */
-int pong_collect(char **names, int n, struct pong_attachment *a, bool need_attached)
+int pong_collect(char **names, int n, struct pong_attachment *a, bool need_attached, struct pong_why *why)
 {
+	struct if_nameindex *all, *it;
 	int count = 0;
 
 	if (n > 0) {
 		int ifindex[PONG_MAX_IFACES];
+		int err = pong_parse_ifaces(names, n, ifindex, why);
 
-		if (pong_parse_ifaces(names, n, ifindex))
-			return -1;
+		if (err)
+			return err;
 		for (int i = 0; i < n; i++) {
-			int err;
-
 			snprintf(a[i].name, sizeof(a[i].name), "%s", names[i]);
-			a[i].ifindex = ifindex[i];
 			err = pong_find(ifindex[i], &a[i], NULL);
+			if (!err && need_attached && !a[i].attached)
+				err = -ENOENT;
 			if (err) {
-				pong_err("%s: cannot query XDP programs: %s", names[i], strerror(-err));
-				return -1;
-			}
-			if (need_attached && !a[i].attached) {
-				pong_err("%s: xdp-pong is not attached", names[i]);
-				return -1;
+				pong_explain(why, names[i], err, &a[i]);
+				return err;
 			}
 		}
 		return n;
 	}
-
-	struct if_nameindex *all = if_nameindex(), *it;
-
+	all = if_nameindex();
 	if (!all) {
-		pong_err("cannot list interfaces: %s", strerror(errno));
-		return -1;
+		int err = -errno;
+
+		pong_why(why, "cannot list interfaces: %s", strerror(-err));
+		return err;
 	}
 	for (it = all; it->if_index && count < PONG_MAX_IFACES; it++) {
 		struct pong_attachment *cur = &a[count];
 
 		snprintf(cur->name, sizeof(cur->name), "%s", it->if_name);
-		cur->ifindex = (int)it->if_index;
-		if (pong_find(cur->ifindex, cur, NULL) == 0 && cur->attached)
+		if (pong_find((int)it->if_index, cur, NULL) == 0 && cur->attached)
 			count++;
 	}
 	if_freenameindex(all);
 	return count;
 }
 
-
 /*
  * Read the counters of each attachment in a[] (re-finding the program, which
- * may have changed). strict: any problem is an error (-1). Otherwise an
- * interface that disappeared or was detached meanwhile is reported on stderr
- * in one line and dropped from a[]/c[]. Returns how many remain.
+ * may have been replaced). An interface that disappeared, was detached or
+ * cannot be read is moved to lost[] (with why, as an errno: -ENODEV,
+ * -ENOENT, -EPROTO for another xdp-pong version, ...) and dropped from
+ * a[]/c[]; strict makes that an error (-errno, the first one) instead.
+ * Returns how many remain.
  */
-int pong_snapshot(struct pong_attachment *a, struct pong_counters *c, int n, bool strict)
+int pong_snapshot(struct pong_attachment *a, struct pong_counters *c, int n, bool strict,
+		  struct pong_lost *lost, int *nlost)
 {
 	int kept = 0;
 
+	*nlost = 0;
 	for (int i = 0; i < n; i++) {
 		char name[IF_NAMESIZE];
 		int fd = -1, err = 0;
@@ -205,24 +84,37 @@ int pong_snapshot(struct pong_attachment *a, struct pong_counters *c, int n, boo
 			err = pong_read_counters(fd, &c[i]);
 		if (fd >= 0)
 			close(fd);
-		if (err == -ENODEV) {
-			pong_err("%s: the interface is gone", a[i].name);
-		} else if (err == -ENOENT) {
-			pong_err("%s: xdp-pong is no longer attached", a[i].name);
-		} else if (err) {
-			pong_err("%s: cannot read xdp-pong's counters: %s", a[i].name,
-				 err == -EPROTO ? "the attached program is from another xdp-pong version"
-						: strerror(-err));
+		if (err) {
+			snprintf(lost[*nlost].name, sizeof(lost[*nlost].name), "%s", a[i].name);
+			lost[(*nlost)++].err = err;
+			if (strict)
+				return err;
+			continue;
 		}
-		if (err && strict)
-			return -1;
-		if (!err) {
-			if (kept != i) {
-				a[kept] = a[i];
-				c[kept] = c[i];
-			}
-			kept++;
+		if (kept != i) {
+			a[kept] = a[i];
+			c[kept] = c[i];
 		}
+		kept++;
 	}
 	return kept;
+}
+
+/*
+ * For status: what xdp-pong (found by pong_find()) was loaded with (config)
+ * and runs with now (settings, prefix count). Left unknown if unreadable.
+ */
+void pong_describe(struct pong_attachment *a)
+{
+	int fd;
+
+	if (!a->attached)
+		return;
+	fd = bpf_prog_get_fd_by_id(a->prog_id);
+	if (fd < 0)
+		return;
+	a->cfg_known = pong_read_config(fd, &a->cfg) == 0;
+	if (pong_read_settings(fd, &a->settings) == 0)
+		a->nprefixes = pong_prefix_count(fd);
+	close(fd);
 }

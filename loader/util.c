@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Errors, logging and argument checks common to all subcommands. */
+/*
+ * Floor 0, used by every other file: error lines, explanations for them
+ * (struct pong_why), text escaping, interface names (as given, or as systemd
+ * unit instances), logging of libbpf/libxdp, the root check and the settings
+ * lock. Nothing here knows about BPF programs.
+ */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <fcntl.h>
 #include <unistd.h>
 #include <sys/file.h>
 #include <bpf/libbpf.h>
@@ -13,11 +18,77 @@
 
 bool verbose;
 
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if s starts with an invalid one. */
+int pong_utf8_len(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f))
+			return 0;   /* overlong, or a UTF-16 surrogate */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
+			return 0;   /* overlong, or beyond U+10FFFF */
+		return 4;
+	}
+	return 0;
+}
+
 /*
- * One line on stderr. Messages carry interface names and paths, which may
- * hold any byte but '/' and NUL: control bytes and invalid UTF-8 are shown
- * escaped, so a name can neither break the line nor drive the terminal.
+ * Text for a terminal or a log line. Names (interfaces, paths) may hold any
+ * byte but NUL, and '/' for interfaces: valid UTF-8 is kept; backslash,
+ * control bytes and bytes that are not UTF-8 are written as \\ and \xNN.
+ * Always terminated; cut short (at a whole character) if out is too small.
  */
+void pong_text_escape(const char *in, char *out, size_t len)
+{
+	size_t n = 0;
+
+	if (!len)
+		return;
+	while (*in) {
+		const unsigned char c = (unsigned char)*in;
+		char piece[5];
+		int k = pong_utf8_len(in);
+
+		if (c == '\\') {
+			snprintf(piece, sizeof(piece), "\\\\");
+			k = 1;
+		} else if (k == 0 || c < 0x20 || c == 0x7f) {
+			snprintf(piece, sizeof(piece), "\\x%02x", c);
+			k = 1;
+		} else {
+			memcpy(piece, in, (size_t)k);
+			piece[k] = '\0';
+		}
+		if (n + strlen(piece) + 1 > len)
+			break;
+		memcpy(out + n, piece, strlen(piece));
+		n += strlen(piece);
+		in += k;
+	}
+	out[n] = '\0';
+}
+
+/* pong_text_escape() into buf, returning buf: for names printed in tables and lines. */
+const char *pong_name_text(const char *name, char *buf, size_t len)
+{
+	pong_text_escape(name, buf, len);
+	return buf;
+}
+
+/* One line on stderr, "xdp-pong: " first; escaped, so a name can neither break the line nor drive the terminal. */
 void pong_err(const char *fmt, ...)
 {
 	char msg[1024], safe[4 * sizeof(msg)];
@@ -30,6 +101,18 @@ void pong_err(const char *fmt, ...)
 	fprintf(stderr, "xdp-pong: %s\n", safe);
 }
 
+/* Say why something failed, for main.c to print (one line, no "xdp-pong: "). */
+void pong_why(struct pong_why *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why->text, sizeof(why->text), fmt, ap);
+	va_end(ap);
+}
+
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (!verbose || level == LIBBPF_DEBUG)
@@ -39,9 +122,9 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 
 static int libxdp_log(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
+	(void)level;
 	if (!verbose)
 		return 0;
-	(void)level;
 	return vfprintf(stderr, fmt, ap);
 }
 
@@ -52,11 +135,29 @@ void pong_setup_logging(void)
 	libxdp_set_print(libxdp_log);
 }
 
-int pong_require_root(void)
+bool pong_is_root(void)
 {
-	if (geteuid() != 0) {
-		pong_err("must be run as root (loading and reading XDP programs needs CAP_BPF and CAP_NET_ADMIN)");
-		return -EPERM;
+	return geteuid() == 0;
+}
+
+/* Resolve interface names; every name must exist and appear once. 0, or -errno with why. */
+int pong_parse_ifaces(char **names, int n, int *ifindexes, struct pong_why *why)
+{
+	if (n > PONG_MAX_IFACES) {
+		pong_why(why, "too many interfaces (%d); at most %d per call", n, PONG_MAX_IFACES);
+		return -E2BIG;
+	}
+	for (int i = 0; i < n; i++) {
+		if (strlen(names[i]) >= IF_NAMESIZE || !(ifindexes[i] = (int)if_nametoindex(names[i]))) {
+			pong_why(why, "no such interface: %s", names[i]);
+			return -ENODEV;
+		}
+		for (int j = 0; j < i; j++) {
+			if (ifindexes[j] == ifindexes[i]) {
+				pong_why(why, "interface %s named twice", names[i]);
+				return -EINVAL;
+			}
+		}
 	}
 	return 0;
 }
@@ -69,6 +170,7 @@ int pong_require_root(void)
  */
 int pong_unit_instance_name(const char *inst, char *out, size_t len)
 {
+	char name[IF_NAMESIZE];
 	size_t n = 0;
 
 	for (const char *p = inst; *p; p++) {
@@ -84,35 +186,14 @@ int pong_unit_instance_name(const char *inst, char *out, size_t len)
 		} else if (c == '-') {
 			return -EINVAL;    /* stands for '/': never part of an interface name */
 		}
-		if (n + 1 >= len)
+		if (n + 1 >= sizeof(name) || n + 1 >= len)
 			return -EINVAL;
-		out[n++] = c;
+		name[n++] = c;
 	}
 	if (n == 0)
 		return -EINVAL;
-	out[n] = '\0';
-	return 0;
-}
-
-/* Resolve interface names; every name must exist and appear once. */
-int pong_parse_ifaces(char **names, int n, int *ifindexes)
-{
-	if (n > PONG_MAX_IFACES) {
-		pong_err("too many interfaces (%d); at most %d per call", n, PONG_MAX_IFACES);
-		return -EINVAL;
-	}
-	for (int i = 0; i < n; i++) {
-		if (strlen(names[i]) >= IF_NAMESIZE || !(ifindexes[i] = (int)if_nametoindex(names[i]))) {
-			pong_err("no such interface: %s", names[i]);
-			return -ENODEV;
-		}
-		for (int j = 0; j < i; j++) {
-			if (ifindexes[j] == ifindexes[i]) {
-				pong_err("interface %s named twice", names[i]);
-				return -EINVAL;
-			}
-		}
-	}
+	name[n] = '\0';
+	memcpy(out, name, n + 1);
 	return 0;
 }
 

@@ -1,5 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Declarations shared by the xdp-pong CLI's source files. */
+/*
+ * The xdp-pong CLI's declarations, floor by floor. A file calls only what is
+ * declared on floors below its own (tests/unit/test_layering.py checks the
+ * symbols each object file uses):
+ *
+ *   0  util.c      error lines and explanations, text escaping, interface
+ *                  names, logging, the settings lock
+ *      names.c     names of counters, refusal reasons and modes
+ *   1  prog.c      find xdp-pong on an interface; its maps, config, settings
+ *                  and counters
+ *   2  policy.c    scope (prefix lists) and rate limits, and their rules
+ *   3  stats.c     many interfaces at once: collect, read, describe
+ *      attach.c    attach and detach, all or nothing; records
+ *      output.c    tables, JSON, Prometheus text
+ *   4  live.c      stats --interval
+ *      metrics.c   the /metrics server and the textfile
+ *   5  options.c   the option table: parsing and --help
+ *   6  main.c      subcommands; their messages and exit codes
+ *
+ * Below main.c, functions return 0 or -errno (or a count) and print
+ * nothing, unless printing is their job (output.c, live.c); where a bare
+ * errno would not say enough, they fill a struct pong_why for main.c to
+ * print. Exit codes exist only in main.c.
+ */
 #ifndef XDP_PONG_CLI_H
 #define XDP_PONG_CLI_H
 
@@ -12,26 +35,38 @@
 #include <xdp/libxdp.h>
 #include "pong.h"
 
-#define PONG_VERSION "0.1.0"
-#define PONG_MAX_IFACES 64
+#define PONG_VERSION      "0.1.0"
+#define PONG_MAX_IFACES   64
+#define PONG_MAX_PREFIXES 64           /* --prefix options per attach */
+#define PONG_PPS_MAX      100000000u   /* highest --rate-limit / --global-limit */
+#define PONG_LOCK_FILE    "/run/xdp-pong.lock"
 
-/* util.c */
+/* ---- floor 0: util.c, names.c ---- */
+
+/* Why an operation failed, in one line, for main.c to print. */
+struct pong_why {
+	char text[512];
+};
+
 extern bool verbose;
 void pong_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pong_why(struct pong_why *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int pong_utf8_len(const char *s);
+void pong_text_escape(const char *in, char *out, size_t len);
+const char *pong_name_text(const char *name, char *buf, size_t len);
 void pong_setup_logging(void);
-int pong_require_root(void);
-int pong_parse_ifaces(char **names, int n, int *ifindexes);
+bool pong_is_root(void);
+int pong_parse_ifaces(char **names, int n, int *ifindexes, struct pong_why *why);
 int pong_unit_instance_name(const char *inst, char *out, size_t len);
-#define PONG_LOCK_FILE "/run/xdp-pong.lock"
 int pong_lock(void);
 void pong_unlock(int fd);
 
-/* An IPv4 or IPv6 prefix, as given to --prefix and `prefix add|del`. */
-struct pong_cidr {
-	int family;                /* AF_INET or AF_INET6 */
-	__u8 addr[16];
-	int len;
-};
+extern const char *const pong_counter_names[PONG_CNT__MAX];
+extern const char *const pong_reason_names[PONG_R__MAX];
+extern const char *const pong_reason_texts[PONG_R__MAX];
+const char *pong_mode_name(enum xdp_attach_mode mode);
+
+/* ---- floor 1: prog.c ---- */
 
 /* An interface and what xdp-pong finds attached to it. */
 struct pong_attachment {
@@ -40,7 +75,7 @@ struct pong_attachment {
 	bool attached;               /* xdp-pong runs on it */
 	enum xdp_attach_mode mode;
 	__u32 prog_id;
-	struct pong_config cfg;      /* as loaded (read back from .rodata) */
+	struct pong_config cfg;      /* as loaded (read back from .rodata), by pong_describe() */
 	bool cfg_known;
 	struct pong_settings settings;   /* scope and limits, as they are now */
 	int nprefixes;               /* entries in the prefix lists, -1 if unknown */
@@ -48,64 +83,138 @@ struct pong_attachment {
 	bool shared;                 /* programs run under libxdp's dispatcher */
 };
 
-/* attach.c */
-struct attach_opts {
-	enum xdp_attach_mode mode;
-	int ttl;
-	struct pong_cidr prefixes[64];
-	int nprefixes;
-	__u32 source_pps, global_pps;
-	const char *record;          /* --record FILE, or NULL */
-};
-int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd);
-void pong_describe(struct pong_attachment *a);
-int pong_attach(char **ifnames, int n, const struct attach_opts *opts);
-int pong_detach(char **ifnames, int n);
-int pong_detach_recorded(const char *path);
-
-/* stats.c */
 struct pong_counters {
 	struct pong_stat counter[PONG_CNT__MAX];
 	struct pong_stat reason[PONG_R__MAX];
 };
-int pong_read_counters(int prog_fd, struct pong_counters *out);
-int pong_read_config(int prog_fd, struct pong_config *cfg);
+
+int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd);
+int pong_open(const char *name, struct pong_attachment *a, int *prog_fd);
+void pong_explain(struct pong_why *why, const char *name, int err, const struct pong_attachment *a);
 int pong_prog_map_fd(int prog_fd, const char *suffix, struct bpf_map_info *minfo);
-int pong_collect(char **names, int n, struct pong_attachment *a, bool need_attached);
-int pong_snapshot(struct pong_attachment *a, struct pong_counters *c, int n, bool strict);
+int pong_read_config(int prog_fd, struct pong_config *cfg);
+int pong_read_settings(int prog_fd, struct pong_settings *s);
+int pong_write_settings(int prog_fd, const struct pong_settings *s);
+int pong_read_counters(int prog_fd, struct pong_counters *out);
 
-/* live.c: stats --interval */
-int pong_stats_live(struct pong_attachment *a, int n, bool named, double interval, long count, bool json);
+/* ---- floor 2: policy.c ---- */
 
-/* metrics.c: Prometheus exposition over HTTP */
-int pong_metrics_serve(const char *listen_addr);
-int pong_write_textfile(const char *path, const struct pong_attachment *a, const struct pong_counters *c, int n);
+/* An IPv4 or IPv6 prefix, as given to --prefix and `prefix add|del`. */
+struct pong_cidr {
+	int family;                  /* AF_INET or AF_INET6 */
+	__u8 addr[16];
+	int len;
+};
 
-/* policy.c: address scope (prefix lists) and rate limits */
 int pong_parse_cidr(const char *s, struct pong_cidr *out);
 void pong_format_cidr(const struct pong_cidr *c, char *buf, size_t len);
 int pong_parse_pps(const char *s, __u32 *pps);
-int pong_read_settings(int prog_fd, struct pong_settings *s);
-int pong_write_settings(int prog_fd, const struct pong_settings *s);
 void pong_settings_set_limits(struct pong_settings *s, __u32 source_pps, __u32 global_pps);
-int pong_prefix_add(int prog_fd, const struct pong_cidr *c);
-int pong_prefix_del(int prog_fd, const struct pong_cidr *c);
+int pong_set_limits(int prog_fd, const __u32 *source_pps, const __u32 *global_pps, struct pong_settings *out);
 int pong_prefix_list(int prog_fd, struct pong_cidr *out, int max);
 int pong_prefix_count(int prog_fd);
+int pong_scope_fill(int prog_fd, const struct pong_cidr *list, int n, int *failed);
+int pong_scope_add(int prog_fd, const struct pong_cidr *c, bool *turned_on);
+int pong_scope_del(int prog_fd, const struct pong_cidr *c, bool *now_empty);
+int pong_scope_clear(int prog_fd, struct pong_cidr *failed);
 
-/* output.c */
-extern const char *const pong_counter_names[PONG_CNT__MAX];
-extern const char *const pong_reason_names[PONG_R__MAX];
-extern const char *const pong_reason_texts[PONG_R__MAX];
-const char *pong_mode_name(enum xdp_attach_mode mode);
-void print_status_table(const struct pong_attachment *a, int n);
+/* ---- floor 3: stats.c, attach.c, output.c ---- */
+
+/* An interface pong_snapshot() could no longer read, and why (-errno). */
+struct pong_lost {
+	char name[IF_NAMESIZE];
+	int err;
+};
+
+int pong_collect(char **names, int n, struct pong_attachment *a, bool need_attached, struct pong_why *why);
+int pong_snapshot(struct pong_attachment *a, struct pong_counters *c, int n, bool strict,
+		  struct pong_lost *lost, int *nlost);
+void pong_describe(struct pong_attachment *a);
+
+struct pong_attach_opts {
+	enum xdp_attach_mode mode;
+	int ttl;
+	struct pong_cidr prefixes[PONG_MAX_PREFIXES];
+	int nprefixes;
+	__u32 source_pps, global_pps;
+	const char *record;          /* --record FILE, or NULL */
+};
+
+/* What detach --recorded did with one line of the record. */
+struct pong_recorded {
+	char name[IF_NAMESIZE];
+	__u32 prog_id;
+	enum { PONG_RECORD_DETACHED, PONG_RECORD_NOT_THERE, PONG_RECORD_GONE, PONG_RECORD_FAILED } outcome;
+};
+
+int pong_attach(char **names, int n, const struct pong_attach_opts *o, struct pong_why *why);
+int pong_detach(char **names, int n, struct pong_why *why);
+int pong_detach_recorded(const char *path, struct pong_recorded *done, int *ndone, struct pong_why *why);
+
 void pong_format_limits(const struct pong_settings *s, char *buf, size_t len);
-void print_stats_table(const struct pong_attachment *a, const struct pong_counters *c, int n);
-void print_stats_json(const struct pong_attachment *a, const struct pong_counters *c, int n);
-void print_json_string(const char *s);
+void pong_print_status_table(const struct pong_attachment *a, int n);
+void pong_print_stats_table(const struct pong_attachment *a, const struct pong_counters *c, int n);
+void pong_print_stats_json(const struct pong_attachment *a, const struct pong_counters *c, int n);
 void pong_json_string(FILE *f, const char *s);
-void pong_text_escape(const char *in, char *out, size_t len);
-const char *pong_name_text(const char *name, char *buf, size_t len);
-void print_prometheus(FILE *f, const struct pong_attachment *a, const struct pong_counters *c, int n);
+void pong_print_prometheus(FILE *f, const struct pong_attachment *a, const struct pong_counters *c, int n);
+void pong_print_lost(const struct pong_lost *lost, int n);
+
+/* ---- floor 4: live.c, metrics.c ---- */
+
+struct MHD_Daemon;
+struct sockaddr_storage;
+
+int pong_stats_live(struct pong_attachment *a, int n, bool named, double interval, long count, bool json);
+int pong_write_textfile(const char *path, const struct pong_attachment *a, const struct pong_counters *c, int n,
+			struct pong_why *why);
+int pong_parse_listen(const char *s, struct sockaddr_storage *ss);
+struct MHD_Daemon *pong_metrics_start(const char *listen_addr, struct pong_why *why);
+void pong_metrics_tick(struct MHD_Daemon *d);
+void pong_metrics_stop(struct MHD_Daemon *d);
+
+/* ---- floor 5: options.c ---- */
+
+/*
+ * Every option of every subcommand fills one field here; options.c's table
+ * declares each option once (name, type, field, help) and each subcommand
+ * lists the options it takes.
+ */
+struct pong_args {
+	enum xdp_attach_mode mode;
+	long ttl;
+	struct pong_cidr prefixes[PONG_MAX_PREFIXES];
+	int nprefixes;
+	__u32 source_pps, global_pps;
+	bool source_set, global_set;
+	char unit_names[PONG_MAX_IFACES][IF_NAMESIZE];
+	int nunit_names;
+	const char *record, *recorded, *textfile, *listen;
+	bool json, prometheus, verbose;
+	double interval;
+	long count;
+};
+
+enum pong_opt {
+	PONG_OPT_MODE, PONG_OPT_TTL, PONG_OPT_PREFIX, PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT,
+	PONG_OPT_UNIT_INSTANCE, PONG_OPT_RECORD, PONG_OPT_RECORDED, PONG_OPT_JSON, PONG_OPT_PROMETHEUS,
+	PONG_OPT_TEXTFILE, PONG_OPT_INTERVAL, PONG_OPT_COUNT, PONG_OPT_LISTEN, PONG_OPT_VERBOSE,
+	PONG_OPT_HELP, PONG_OPT__END
+};
+
+/* A subcommand as options.c needs to know it: name, operands, what it does, its options. */
+struct pong_command {
+	const char *name;
+	const char *operands;        /* synopsis of the operands, e.g. "IFACE..." */
+	const char *about;           /* what it does, a paragraph */
+	const enum pong_opt *opts;   /* ends with PONG_OPT__END */
+	enum pong_opt required;      /* an option that must be given (shown without brackets), or PONG_OPT__END */
+};
+
+int pong_parse_args(const struct pong_command *cmd, int argc, char **argv, struct pong_args *args);
+void pong_print_usage(const struct pong_command *cmd, FILE *f);
+void pong_print_synopsis(const struct pong_command *cmd, FILE *f);
+void pong_print_help(const struct pong_command *cmd, FILE *f);
+int pong_usage_error(const struct pong_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *pong_shown(const char *typed);
 
 #endif

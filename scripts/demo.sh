@@ -1,22 +1,26 @@
 #!/bin/sh
-# make demo: xdp-pong in the namespace lab, answering real clients for
-# addresses that are assigned nowhere. Needs root and a build (make all).
+# make demo: xdp-pong in the namespace lab (scripts/lab/lab.py), answering
+# real clients for addresses that are assigned nowhere. Needs root and a
+# build (make all). The lab's namespaces are removed however it ends.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 P=xpdemo$$
 XP="$ROOT/build/xdp-pong"
-LAB="$ROOT/scripts/lab.sh"
+LAB="$ROOT/scripts/lab/lab.py"
 
-cleanup() { "$LAB" down "$P"; }
-trap cleanup EXIT INT TERM
+cleanup() { /usr/bin/python3 "$LAB" down "$P"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 run() {   # show a command as a user would type it, then run it in the client
     printf '\n$ %s\n' "$*"
     ip netns exec "$P-cli" "$@" || true
 }
 
-"$LAB" up "$P"
+/usr/bin/python3 "$LAB" up "$P"
 cat <<EOT
 Lab: client 198.51.100.2/24 (default via 198.51.100.1) and 2001:db8:77::2/64
 (default via 2001:db8:77::1) --- bridge --- pong0. pong0 has no address.

@@ -29,7 +29,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TOOLS=${XDP_PONG_TOOLS:-$ROOT/build/tools}
 
 BUILD_PKGS="make gcc clang pkg-config libc6-dev linux-libc-dev libbpf-dev libxdp-dev bpftool libmicrohttpd-dev"
-DEMO_PKGS="iproute2 iputils-ping iputils-arping fping ndisc6"
+DEMO_PKGS="python3 iproute2 iputils-ping iputils-arping fping ndisc6"
 CHECK_PKGS="python3 python3-scapy python3-pytest ethtool cppcheck clang-tidy systemd groff-base gnuplot-nox util-linux"
 BENCH_PKGS="iproute2 ethtool util-linux iputils-ping python3 python3-scapy gnuplot-nox"
 

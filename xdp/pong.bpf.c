@@ -16,12 +16,7 @@
 #include <xdp/xdp_helpers.h>
 
 #include "pong.h"
-
-/* A handler's answer: PONG_REPLY, PONG_NOT_OURS, or a refusal reason (> 0). */
-#define PONG_REPLY     0
-#define PONG_NOT_OURS  (-1)
-#define PONG_DROP      (-2)   /* a frame already resized that cannot be answered */
-
+#include "lib/verdict.h"
 #include "lib/csum.h"
 #include "lib/eth.h"
 #include "lib/ipv4.h"

@@ -1,54 +1,82 @@
 """The CLI's contract: --help everywhere, and bad input gets one clear line on
-stderr, a non-zero exit, and leaves nothing attached.
+stderr, a non-zero exit, and leaves nothing attached. Every test runs twice:
+with build/xdp-pong, and with build/asan/xdp-pong (AddressSanitizer and
+UndefinedBehaviorSanitizer, leak checks on), where any sanitizer report
+fails the test.
 
-Runs in its own namespace holding a veth pair (native XDP), a bridge (no
-native XDP) and loopback (not Ethernet).
+Each test gets its own namespace holding a veth pair (native XDP) a0/b0,
+another c0/d0, a bridge br9 (no native XDP) and loopback (not Ethernet).
 """
 import json
 import os
+import re
 import subprocess
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from pylib.lab import ROOT, XDP_PONG, sh  # noqa: E402
+import pytest
 
-PROMTOOL = os.path.join(ROOT, "build", "tools", "promtool")
+from pylib.env import ASAN_XDP_PONG, BUILD, PROMTOOL, XDP_PONG, bytes_sh, sh
 
-PASS_OBJ = os.path.join(ROOT, "build", "pass.bpf.o")
+PASS_OBJ = os.path.join(BUILD, "pass.bpf.o")
+SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:")
+ASAN_ENV = {"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:exitcode=99",
+            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=99"}
 
 
-class Netns:
-    def __init__(self):
-        self.name = f"xpcli{os.getpid() % 100000}"
+class CLI:
+    """xdp-pong (one of the two builds) run in a namespace; sanitizer reports are failures."""
 
-    def __enter__(self):
-        self.__exit__()
-        for cmd in (["ip", "netns", "add", self.name],
-                    ["ip", "-n", self.name, "link", "add", "a0", "type", "veth", "peer", "name", "b0"],
-                    ["ip", "-n", self.name, "link", "add", "c0", "type", "veth", "peer", "name", "d0"],
-                    ["ip", "-n", self.name, "link", "add", "br9", "type", "bridge"]):
-            res = sh(cmd)
-            if res.returncode:
-                raise RuntimeError(f"{' '.join(cmd)}: {res.stderr.strip()}")
-        for dev in ("a0", "b0", "c0", "d0", "br9", "lo"):
-            sh(["ip", "-n", self.name, "link", "set", dev, "up"])
-        return self
+    def __init__(self, binary, lab):
+        self.binary, self.lab, self.ns = binary, lab, lab.ns_name
+        self.env = dict(os.environ, **ASAN_ENV) if binary == ASAN_XDP_PONG else None
 
-    def __exit__(self, *exc):
-        sh(["ip", "netns", "del", self.name])
+    def _watch(self, res, args):
+        err = res.stderr if isinstance(res.stderr, str) else res.stderr.decode("utf-8", "replace")
+        assert not any(m in err for m in SANITIZER_MARKS), f"sanitizer report for {args}: {err[:800]}"
+        return res
 
-    def pong(self, *args, user=None):
+    def __call__(self, *args, user=None):
         pre = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if user else []
-        return sh(["ip", "netns", "exec", self.name, *pre, XDP_PONG, *args])
+        return self._watch(sh(["ip", "netns", "exec", self.ns, *pre, self.binary, *args], env=self.env), args)
+
+    def raw(self, *args):
+        """With bytes arguments and output (names with any byte)."""
+        return self._watch(bytes_sh([b"ip", b"netns", b"exec", self.ns.encode(), self.binary.encode(), *args],
+                                    env=self.env), args)
+
+    def shell(self, script, *args):
+        """A shell script in the namespace, $0 being xdp-pong."""
+        return self._watch(sh(["ip", "netns", "exec", self.ns, "unshare", "-m", "sh", "-c", script, self.binary,
+                               *args], env=self.env), script)
 
     def xdp_prog(self, dev):
-        out = sh(["ip", "-n", self.name, "-d", "link", "show", dev]).stdout
-        if "prog/xdp" not in out:
-            return None
-        words = out.split("prog/xdp", 1)[1].split()   # "id N name X ..."
-        return int(words[1]) if words[0] == "id" else "unparsed: " + out
+        return self.lab.xdp_prog(self.ns, dev)
 
+
+@pytest.fixture(params=[XDP_PONG, ASAN_XDP_PONG], ids=["plain", "asan"])
+def binary(request):
+    assert os.access(request.param, os.X_OK), f"{request.param} missing: run make first"
+    return request.param
+
+
+@pytest.fixture
+def cli(binary, netns):
+    for cmd in (["link", "add", "a0", "type", "veth", "peer", "name", "b0"],
+                ["link", "add", "c0", "type", "veth", "peer", "name", "d0"],
+                ["link", "add", "br9", "type", "bridge"]):
+        netns.ip(netns.ns_name, *cmd)
+    for dev in ("a0", "b0", "c0", "d0", "br9"):
+        netns.ip(netns.ns_name, "link", "set", dev, "up")
+    return CLI(binary, netns)
+
+
+def expect_error(res, code, text):
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == code and len(lines) == 1 and text in lines[0], \
+        f"exit {res.returncode}, stderr {res.stderr.strip()!r}; want exit {code} and one line with {text!r}"
+
+
+SUBCOMMANDS = ("attach", "detach", "prefix", "set", "status", "stats", "metrics")
 
 # args, expected exit status, text the single stderr line must contain
 BAD_INPUT = [
@@ -100,203 +128,189 @@ BAD_INPUT = [
     (["attach", "--unit-instance", "nosuch\\x2d0"], 1, "no such interface: nosuch-0"),
     (["detach", "--recorded", "/nonexistent/rec", "a0"], 2, "--recorded FILE takes no interface"),
 ]
+NOT_ROOT = [["attach", "a0"], ["detach", "a0"], ["stats"], ["status"], ["prefix", "list", "a0"],
+            ["set", "a0", "--global-limit", "5"], ["metrics", "--listen", ":9"]]
 
 
-def expect_error(t, name, res, code, text):
-    lines = res.stderr.strip().splitlines()
-    t.check(f"{name}: exit {code}, one stderr line with '{text}'",
-            res.returncode == code and len(lines) == 1 and text in lines[0],
-            f"exit {res.returncode}, stderr {res.stderr.strip()!r}")
+def test_help(binary):
+    res = sh([binary, "--help"])
+    assert res.returncode == 0 and "Commands:" in res.stdout, res.stderr
+    res = sh([binary, "--version"])
+    assert res.returncode == 0 and res.stdout.startswith("xdp-pong "), res.stdout
 
 
-def run(t):
-    res = sh([XDP_PONG, "--help"])
-    t.check("xdp-pong --help", res.returncode == 0 and "Commands:" in res.stdout, res.stderr)
-    for sub in ("attach", "detach", "prefix", "set", "status", "stats", "metrics"):
-        res = sh([XDP_PONG, sub, "--help"])
-        t.check(f"xdp-pong {sub} --help", res.returncode == 0 and res.stdout.startswith(f"Usage: xdp-pong {sub}"),
-                res.stdout + res.stderr)
-    res = sh([XDP_PONG, "--version"])
-    t.check("xdp-pong --version", res.returncode == 0 and res.stdout.startswith("xdp-pong "), res.stdout)
-
-    with Netns() as ns:
-        for args, code, text in BAD_INPUT:
-            expect_error(t, "xdp-pong " + " ".join(args), ns.pong(*args), code, text)
-        for dev in ("a0", "br9", "lo"):
-            t.equal(f"nothing attached to {dev} after the bad calls", ns.xdp_prog(dev), None)
-
-        for args in (["attach", "a0"], ["detach", "a0"], ["stats"], ["status"], ["prefix", "list", "a0"],
-                     ["set", "a0", "--global-limit", "5"], ["metrics", "--listen", ":9"]):
-            expect_error(t, "not root: xdp-pong " + " ".join(args), ns.pong(*args, user="nobody"), 1,
-                         "must be run as root")
-
-        # already attached
-        res = ns.pong("attach", "a0", "--ttl", "9")
-        t.check("attach a0 --ttl 9", res.returncode == 0, res.stderr)
-        prog = ns.xdp_prog("a0")
-        t.check("a0 carries a program", isinstance(prog, int), prog)
-        expect_error(t, "attach a0 again", ns.pong("attach", "a0"), 1, "already attached")
-        t.equal("the first program stays", ns.xdp_prog("a0"), prog)
-        status = ns.pong("status", "a0").stdout.splitlines()
-        cols = status[1].split() if len(status) == 2 else []
-        t.check("status shows a0, native mode, program id and ttl 9",
-                cols[:1] == ["a0"] and cols[2:5] == ["native", str(prog), "9"], status)
-
-        # all or nothing: c0 would attach, br9 cannot (no native XDP)
-        res = ns.pong("attach", "c0", "br9")
-        expect_error(t, "attach c0 br9", res, 1, "br9: its driver has no native XDP support")
-        t.equal("c0 rolled back: nothing attached", ns.xdp_prog("c0"), None)
-        res = ns.pong("detach", "a0", "c0")
-        t.check("detach a0 c0 refused (c0 not attached)", res.returncode == 1 and "c0" in res.stderr, res.stderr)
-        t.check("a0 untouched by the refused detach", ns.xdp_prog("a0") == prog)
-
-        # skb mode on a driver without native XDP
-        res = ns.pong("attach", "br9", "--mode", "skb")
-        t.check("attach br9 --mode skb", res.returncode == 0, res.stderr)
-        status = ns.pong("status").stdout
-        t.check("status lists a0 native and br9 skb",
-                any(l.startswith("a0 ") and " native " in l for l in status.splitlines()) and
-                any(l.startswith("br9 ") and " skb " in l for l in status.splitlines()), status)
-        res = ns.pong("detach", "a0", "br9")
-        t.check("detach a0 br9", res.returncode == 0, res.stderr)
-        t.equal("a0 clear", ns.xdp_prog("a0"), None)
-        t.equal("br9 clear", ns.xdp_prog("br9"), None)
-
-        # attach where a bpffs is mounted (libxdp tries its dispatcher, falls
-        # back); every later command runs where none is (plain ip netns exec)
-        res = sh(["ip", "netns", "exec", ns.name, "unshare", "-m", "sh", "-c",
-                  f"mount -t bpf bpf /sys/fs/bpf && {XDP_PONG} attach d0"])
-        t.check("attach d0 with a bpffs mounted", res.returncode == 0, res.stderr)
-        t.check("status without bpffs sees d0", "d0 " in ns.pong("status").stdout)
-        res = ns.pong("stats", "d0", "--json")
-        t.check("stats without bpffs reads d0's counters", res.returncode == 0 and '"name":"d0"' in res.stdout,
-                res.stderr)
-        res = ns.pong("detach", "d0")
-        t.check("detach without bpffs", res.returncode == 0 and ns.xdp_prog("d0") is None, res.stderr)
-
-        # odd interface names stay valid JSON
-        odd = 'q"x\\y'
-        res = sh(["ip", "-n", ns.name, "link", "add", odd, "type", "veth", "peer", "name", "oddpeer"])
-        if t.check("an interface named q\"x\\y exists", res.returncode == 0, res.stderr):
-            sh(["ip", "-n", ns.name, "link", "set", odd, "up"])
-            ns.pong("attach", odd, "--mode", "skb")
-            for args in (["stats", odd, "--json"], ["stats", odd, "--json", "--interval", "0.2", "--count", "1"]):
-                res = ns.pong(*args)
-                try:
-                    name = json.loads(res.stdout.splitlines()[-1])["interfaces"][0]["name"]
-                except (ValueError, IndexError, KeyError):
-                    name = None
-                t.equal(f"{' '.join(args[2:])}: the name survives JSON", name, odd)
-            ns.pong("detach", odd)
-
-        names_any_bytes(t, ns)
-        lock_and_records(t, ns)
-
-        # a foreign XDP program is never replaced nor removed
-        sh(["ip", "-n", ns.name, "link", "set", "dev", "a0", "xdpdrv", "obj", PASS_OBJ, "sec", "xdp"])
-        foreign = ns.xdp_prog("a0")
-        t.check("foreign XDP program attached to a0", isinstance(foreign, int), foreign)
-        expect_error(t, "attach over a foreign program", ns.pong("attach", "a0"), 1,
-                     f"another XDP program is attached, 'xdp_pass' (id {foreign})")
-        expect_error(t, "detach a foreign program", ns.pong("detach", "a0"), 1, "xdp-pong is not attached")
-        t.equal("foreign program still attached", ns.xdp_prog("a0"), foreign)
-        res = ns.pong("status")
-        t.check("status with only a foreign program: none attached",
-                "not attached to any interface" in res.stdout, res.stdout)
-        sh(["ip", "-n", ns.name, "link", "set", "dev", "a0", "xdpdrv", "off"])
-
-        # libxdp's dispatcher seen without its bpffs: say so instead of "foreign"
-        obj = dispatcher_lookalike()
-        sh(["ip", "-n", ns.name, "link", "set", "dev", "a0", "xdpdrv", "obj", obj, "sec", "xdp"])
-        expect_error(t, "detach where a dispatcher's bpffs is not visible", ns.pong("detach", "a0"), 1,
-                     "libxdp's dispatcher")
-        sh(["ip", "-n", ns.name, "link", "set", "dev", "a0", "xdpdrv", "off"])
+@pytest.mark.parametrize("sub", SUBCOMMANDS)
+def test_subcommand_help(binary, sub):
+    res = sh([binary, sub, "--help"])
+    assert res.returncode == 0 and res.stdout.startswith(f"Usage: xdp-pong {sub}"), res.stdout + res.stderr
 
 
-def names_any_bytes(t, ns):
-    """A name with a byte that is not UTF-8 and a control byte: every output stays valid."""
+@pytest.mark.parametrize("args,code,text", BAD_INPUT, ids=[" ".join(a)[:60] or "no args" for a, _, _ in BAD_INPUT])
+def test_bad_input(cli, args, code, text):
+    expect_error(cli(*args), code, text)
+    for dev in ("a0", "br9", "lo"):
+        assert cli.xdp_prog(dev) is None, f"{dev} got a program from a bad call"
+
+
+@pytest.mark.parametrize("args", NOT_ROOT, ids=[" ".join(a) for a in NOT_ROOT])
+def test_not_root(cli, args):
+    expect_error(cli(*args, user="nobody"), 1, "must be run as root")
+
+
+def test_already_attached_and_all_or_nothing(cli):
+    res = cli("attach", "a0", "--ttl", "9")
+    assert res.returncode == 0, res.stderr
+    prog = cli.xdp_prog("a0")
+    assert isinstance(prog, int), "a0 carries a program"
+    expect_error(cli("attach", "a0"), 1, "already attached")
+    assert cli.xdp_prog("a0") == prog, "the first program stays"
+    status = cli("status", "a0").stdout.splitlines()
+    cols = status[1].split() if len(status) == 2 else []
+    assert cols[:1] == ["a0"] and cols[2:5] == ["native", str(prog), "9"], status
+
+    # all or nothing: c0 would attach, br9 cannot (no native XDP)
+    expect_error(cli("attach", "c0", "br9"), 1, "br9: its driver has no native XDP support")
+    assert cli.xdp_prog("c0") is None, "c0 rolled back: nothing attached"
+    res = cli("detach", "a0", "c0")
+    assert res.returncode == 1 and "c0" in res.stderr, "detach a0 c0 refused (c0 not attached)"
+    assert cli.xdp_prog("a0") == prog, "a0 untouched by the refused detach"
+
+
+def test_skb_mode(cli):
+    assert cli("attach", "a0").returncode == 0
+    res = cli("attach", "br9", "--mode", "skb")
+    assert res.returncode == 0, res.stderr
+    lines = cli("status").stdout.splitlines()
+    assert any(line.startswith("a0 ") and " native " in line for line in lines) and \
+        any(line.startswith("br9 ") and " skb " in line for line in lines), lines
+    res = cli("detach", "a0", "br9")
+    assert res.returncode == 0, res.stderr
+    assert cli.xdp_prog("a0") is None and cli.xdp_prog("br9") is None
+
+
+def test_bpffs_at_attach_only(cli):
+    """attach where a bpffs is mounted (libxdp tries its dispatcher, falls back);
+    every later command runs where none is (plain ip netns exec)."""
+    res = cli.shell('mount -t bpf bpf /sys/fs/bpf && "$0" attach d0')
+    assert res.returncode == 0, res.stderr
+    assert "d0 " in cli("status").stdout, "status without bpffs sees d0"
+    res = cli("stats", "d0", "--json")
+    assert res.returncode == 0 and '"name":"d0"' in res.stdout, res.stderr
+    res = cli("detach", "d0")
+    assert res.returncode == 0 and cli.xdp_prog("d0") is None, res.stderr
+
+
+def test_odd_name_survives_json(cli):
+    odd = 'q"x\\y'
+    cli.lab.ip(cli.ns, "link", "add", odd, "type", "veth", "peer", "name", "oddpeer")
+    cli.lab.ip(cli.ns, "link", "set", odd, "up")
+    assert cli("attach", odd, "--mode", "skb").returncode == 0
+    for args in (["stats", odd, "--json"], ["stats", odd, "--json", "--interval", "0.2", "--count", "1"]):
+        res = cli(*args)
+        name = json.loads(res.stdout.splitlines()[-1])["interfaces"][0]["name"]
+        assert name == odd, f"{' '.join(args[2:])}: the name survives JSON"
+
+
+def test_names_with_any_byte(cli):
+    """A byte that is not UTF-8 and a control byte: every output stays valid."""
     name = b"n\xe9\x1bx"
-    res = subprocess.run([b"ip", b"-n", ns.name.encode(), b"link", b"add", name, b"type", b"veth", b"peer",
-                          b"name", b"oddpeer2"], capture_output=True)
-    if not t.check("an interface named n\\xe9\\x1bx exists", res.returncode == 0, res.stderr):
-        return
-    subprocess.run([b"ip", b"-n", ns.name.encode(), b"link", b"set", b"dev", name, b"up"])
-
-    def pong(*args):
-        return subprocess.run([b"ip", b"netns", b"exec", ns.name.encode(), XDP_PONG.encode(), *args],
-                              capture_output=True, timeout=60)
-    res = pong(b"attach", name, b"--mode", b"skb")
-    t.check("attach to n\\xe9\\x1bx", res.returncode == 0, res.stderr)
-    t.check("attach's lines show the name escaped, no raw control byte",
-            b"\x1b" not in res.stdout + res.stderr and b"n\\xe9\\x1bx" in res.stdout, res.stdout + res.stderr)
+    assert bytes_sh([b"ip", b"-n", cli.ns.encode(), b"link", b"add", name, b"type", b"veth", b"peer", b"name",
+                     b"oddpeer2"]).returncode == 0
+    bytes_sh([b"ip", b"-n", cli.ns.encode(), b"link", b"set", b"dev", name, b"up"])
+    res = cli.raw(b"attach", name, b"--mode", b"skb")
+    assert res.returncode == 0, res.stderr
+    assert b"\x1b" not in res.stdout + res.stderr and b"n\\xe9\\x1bx" in res.stdout, \
+        "attach's lines show the name escaped, no raw control byte"
     for args in ([b"stats", b"--json"], [b"stats", b"--json", b"--interval", b"0.2", b"--count", b"1"]):
-        res = pong(*args)
-        try:
-            doc = json.loads(res.stdout.decode("utf-8").splitlines()[-1])   # strict UTF-8
-            entry = next(i for i in doc["interfaces"] if "\ufffd" in i["name"])
-        except (ValueError, StopIteration, IndexError) as exc:
-            entry = repr(exc)
-        t.equal(f"{b' '.join(args).decode()}: valid UTF-8 JSON; the odd byte as U+FFFD, the control byte escaped",
-                entry if isinstance(entry, str) else entry["name"], "n\ufffd\x1bx")
-    res = pong(b"stats", b"--prometheus")
+        doc = json.loads(cli.raw(*args).stdout.decode("utf-8").splitlines()[-1])   # strict UTF-8
+        names = [i["name"] for i in doc["interfaces"]]
+        assert "n\ufffd\x1bx" in names, f"{args}: the odd byte as U+FFFD, the control byte escaped: {names}"
+    res = cli.raw(b"stats", b"--prometheus")
     check = subprocess.run([PROMTOOL, "check", "metrics"], input=res.stdout, capture_output=True)
-    t.check("stats --prometheus with that name: promtool accepts the whole exposition",
-            res.returncode == 0 and check.returncode == 0 and "n\ufffd".encode() in res.stdout,
-            check.stdout + check.stderr)
+    assert res.returncode == 0 and check.returncode == 0 and "n\ufffd".encode() in res.stdout, \
+        check.stdout + check.stderr
     for args in ([b"status"], [b"stats", name]):
-        res = pong(*args)
-        t.check(f"{b' '.join(args[:1]).decode()}: the table shows the name escaped",
-                res.returncode == 0 and b"n\\xe9\\x1bx" in res.stdout and b"\x1b" not in res.stdout, res.stdout)
-    res = pong(b"detach", name, name)
-    t.check("an error about that name is one escaped line",
-            res.returncode == 1 and res.stderr.count(b"\n") == 1 and b"n\\xe9\\x1bx" in res.stderr and
-            b"\x1b" not in res.stderr, res.stderr)
-    pong(b"detach", name)
+        res = cli.raw(*args)
+        assert res.returncode == 0 and b"n\\xe9\\x1bx" in res.stdout and b"\x1b" not in res.stdout, res.stdout
+    res = cli.raw(b"detach", name, name)
+    assert res.returncode == 1 and res.stderr.count(b"\n") == 1 and b"n\\xe9\\x1bx" in res.stderr and \
+        b"\x1b" not in res.stderr, res.stderr
+    cli.raw(b"detach", name)
 
 
-def lock_and_records(t, ns):
-    res = ns.pong("attach", "a0")
-    t.check("attach a0 for the lock and record checks", res.returncode == 0, res.stderr)
-    res = sh(["ip", "netns", "exec", ns.name, "unshare", "-m", "sh", "-c",
-              f'mount -t tmpfs -o ro tmpfs /run && exec {XDP_PONG} set a0 --rate-limit 5'])
-    expect_error(t, "set with /run read-only: no lock, no change", res, 1, "cannot take the lock /run/xdp-pong.lock")
-    t.check("the settings were not changed without the lock", "per source off" in ns.pong("status", "a0").stdout)
-    res = sh(["ip", "netns", "exec", ns.name, "unshare", "-m", "sh", "-c",
-              f'mount -t tmpfs -o ro tmpfs /run && exec {XDP_PONG} prefix add a0 10.0.0.0/8'])
-    expect_error(t, "prefix add with /run read-only", res, 1, "cannot take the lock")
-    ns.pong("detach", "a0")
+def test_no_lock_no_change(cli):
+    assert cli("attach", "a0").returncode == 0
+    res = cli.shell('mount -t tmpfs -o ro tmpfs /run && exec "$0" set a0 --rate-limit 5')
+    expect_error(res, 1, "cannot take the lock /run/xdp-pong.lock")
+    assert "per source off" in cli("status", "a0").stdout, "the settings were not changed without the lock"
+    res = cli.shell('mount -t tmpfs -o ro tmpfs /run && exec "$0" prefix add a0 10.0.0.0/8')
+    expect_error(res, 1, "cannot take the lock")
+
+
+def test_records(cli):
     with tempfile.TemporaryDirectory() as tmp:
         rec = os.path.join(tmp, "rec")
-        res = ns.pong("detach", "--recorded", rec)
-        t.check("detach --recorded with no record: nothing to do, exit 0", res.returncode == 0 and not res.stderr,
-                res.stderr)
+        res = cli("detach", "--recorded", rec)
+        assert res.returncode == 0 and not res.stderr, "no record: nothing to do"
         with open(rec, "w") as f:
             f.write("garbage\n")
-        expect_error(t, "detach --recorded with a malformed record", ns.pong("detach", "--recorded", rec), 1,
-                     "not a record of xdp-pong attach --record")
-        res = ns.pong("attach", "a0", "c0", "--record", rec)
-        ids = [ns.xdp_prog("a0"), ns.xdp_prog("c0")]
-        t.check("attach --record writes one line per interface", res.returncode == 0 and
-                [int(line.split()[1]) for line in open(rec)] == ids, open(rec).read())
-        res = ns.pong("attach", "d0", "--record", os.path.join(tmp, "nodir", "rec"))
-        t.check("attach --record into a missing directory fails and attaches nothing",
-                res.returncode == 1 and ns.xdp_prog("d0") is None, res.stderr)
-        res = ns.pong("detach", "--recorded", rec)
-        t.check("detach --recorded detaches both and removes the record",
-                res.returncode == 0 and ns.xdp_prog("a0") is None and ns.xdp_prog("c0") is None and
-                not os.path.exists(rec), res.stderr)
+        expect_error(cli("detach", "--recorded", rec), 1, "not a record of xdp-pong attach --record")
+        res = cli("attach", "a0", "c0", "--record", rec)
+        ids = [cli.xdp_prog("a0"), cli.xdp_prog("c0")]
+        assert res.returncode == 0 and [int(line.split()[1]) for line in open(rec)] == ids, open(rec).read()
+        res = cli("attach", "d0", "--record", os.path.join(tmp, "nodir", "rec"))
+        assert res.returncode == 1 and cli.xdp_prog("d0") is None, "a record that cannot be written: nothing attached"
+        res = cli("detach", "--recorded", rec)
+        assert res.returncode == 0 and cli.xdp_prog("a0") is None and cli.xdp_prog("c0") is None and \
+            not os.path.exists(rec), res.stderr
 
 
-def dispatcher_lookalike():
-    """An XDP_PASS program named like libxdp's dispatcher, built for this test."""
-    out = os.path.join(ROOT, "build", "test-dispatcher.bpf.o")
-    src = out.replace(".o", ".c")
-    with open(src, "w") as f:
-        f.write('#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n'
-                'SEC("xdp") int xdp_dispatcher(struct xdp_md *ctx) { return XDP_PASS; }\n'
-                'char LICENSE[] SEC("license") = "GPL";\n')
-    res = sh(["clang", "-O2", "-g", "-target", "bpf", "-I/usr/include/" + os.uname().machine + "-linux-gnu",
-              "-c", src, "-o", out])
-    if res.returncode:
-        raise RuntimeError(res.stderr)
-    return out
+def test_foreign_program(cli):
+    """A foreign XDP program is never replaced nor removed."""
+    cli.lab.ip(cli.ns, "link", "set", "dev", "a0", "xdpdrv", "obj", PASS_OBJ, "sec", "xdp")
+    foreign = cli.xdp_prog("a0")
+    assert isinstance(foreign, int)
+    expect_error(cli("attach", "a0"), 1, f"another XDP program is attached, 'xdp_pass' (id {foreign})")
+    expect_error(cli("detach", "a0"), 1, "xdp-pong is not attached")
+    assert cli.xdp_prog("a0") == foreign, "foreign program still attached"
+    res = cli("status")
+    assert "not attached to any interface" in res.stdout, res.stdout
+
+
+def test_dispatcher_without_its_bpffs(cli, tmp_path):
+    """libxdp's dispatcher seen without its bpffs: say so instead of "foreign"."""
+    src = tmp_path / "dispatcher.bpf.c"
+    obj = tmp_path / "dispatcher.bpf.o"
+    src.write_text('#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n'
+                   'SEC("xdp") int xdp_dispatcher(struct xdp_md *ctx) { return XDP_PASS; }\n'
+                   'char LICENSE[] SEC("license") = "GPL";\n')
+    res = sh(["clang", "-O2", "-g", "-target", "bpf", "-nostdinc", "-isystem", os.path.join(BUILD, "bpf-include"),
+              "-c", str(src), "-o", str(obj)])
+    assert res.returncode == 0, res.stderr
+    cli.lab.ip(cli.ns, "link", "set", "dev", "a0", "xdpdrv", "obj", str(obj), "sec", "xdp")
+    expect_error(cli("detach", "a0"), 1, "libxdp's dispatcher")
+
+
+def test_success_paths(cli, tmp_path):
+    """The commands that succeed, each once (under ASan too): prefix, set, status,
+    stats in every format, stats --interval, metrics with a scrape, detach."""
+    def ok(res):
+        assert res.returncode == 0, f"{res.args}: {res.stderr}"
+        return res
+
+    ok(cli("attach", "a0", "--prefix", "10.0.0.0/8", "--rate-limit", "100"))
+    ok(cli("prefix", "add", "a0", "2001:db8::/32"))
+    assert cli("prefix", "list", "a0").stdout.split() == ["10.0.0.0/8", "2001:db8::/32"]
+    ok(cli("prefix", "del", "a0", "10.0.0.0/8"))
+    ok(cli("prefix", "clear", "a0"))
+    assert "global 7 pps" in ok(cli("set", "a0", "--global-limit", "7")).stdout
+    assert "global 7 pps" in ok(cli("status")).stdout
+    for fmt in ([], ["--json"], ["--prometheus"], ["--textfile", str(tmp_path / "x.prom")]):
+        ok(cli("stats", *fmt))
+    lines = cli("stats", "--interval", "0.2", "--count", "2", "--json").stdout.splitlines()
+    assert len(lines) == 2 and all("rates" in line for line in lines), lines
+    res = cli.shell('"$0" metrics --listen 127.0.0.1:9109 & pid=$!; sleep 0.5; '
+                    '/usr/bin/python3 -c "import urllib.request as u; print(u.urlopen(\'http://127.0.0.1:9109/metrics\', '
+                    'timeout=5).read().decode())"; kill -TERM $pid; wait $pid')
+    assert res.returncode == 0 and "xdp_pong_replies_total" in res.stdout, res.stderr
+    ok(cli("detach", "a0"))

@@ -14,11 +14,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from pylib.lab import ROOT, sh  # noqa: E402
+import pytest
+
+from pylib.env import ROOT, Lab, bytes_sh, sh, unique
 
 SYSTEMD = "/lib/systemd/systemd"
 # plain; one that needs escaping; names a shell would act on (';' and '>',
@@ -120,92 +120,106 @@ def exec_env_expand(argv, env):
     return out
 
 
-def run(t):
-    with tempfile.TemporaryDirectory() as tmp:
-        prefix = os.path.join(tmp, "usr")
-        res = make_install(PREFIX=prefix)
-        t.check("make install PREFIX=...", res.returncode == 0, res.stderr[-400:])
-        binary = os.path.join(prefix, "sbin", "xdp-pong")
-        man = os.path.join(prefix, "share", "man", "man8", "xdp-pong.8")
-        unit = os.path.join(prefix, "lib", "systemd", "system", "xdp-pong@.service")
-        for path in (binary, man, unit):
-            t.check(f"installed {os.path.relpath(path, tmp)}", os.path.exists(path))
-        if not os.path.exists(unit):
-            return
-        text = open(unit).read()
-        t.check("unit runs the installed binary", f"ExecStart={binary} attach " in text, text)
-
-        dest = os.path.join(tmp, "dest")
-        res = make_install(PREFIX="/opt/xp", DESTDIR=dest)
-        dunit = os.path.join(dest, "opt/xp/lib/systemd/system/xdp-pong@.service")
-        t.check("make install DESTDIR=... PREFIX=/opt/xp: files under DESTDIR",
-                res.returncode == 0 and os.path.exists(os.path.join(dest, "opt/xp/sbin/xdp-pong")) and
-                os.path.exists(dunit), res.stderr[-300:])
-        t.check("DESTDIR is not written into the unit", os.path.exists(dunit) and
-                "ExecStart=/opt/xp/sbin/xdp-pong" in open(dunit).read() and dest not in open(dunit).read())
-
-        instance = os.path.join(os.path.dirname(unit), "xdp-pong@eth0.service")
-        os.symlink(unit, instance)
-        res = subprocess.run(["systemd-analyze", "verify", instance], capture_output=True, text=True,
-                             env=dict(os.environ, MANPATH=os.path.join(prefix, "share", "man")))
-        t.check("systemd-analyze verify xdp-pong@eth0.service", res.returncode == 0 and not res.stderr.strip(),
-                res.stdout + res.stderr)
-        os.unlink(instance)
-
-        page = subprocess.run(["groff", "-man", "-Tutf8", "-P-cbou", "-rLL=100n", man], capture_output=True,
-                              text=True).stdout
-        helptext = sh([binary, "--help"]).stdout
-        commands = re.findall(r"^  (\w+) ", helptext.split("Commands:")[1], re.M)
-        t.check("the man page renders", "SYNOPSIS" in page and "EXIT STATUS" in page, page[:300])
-        missing = [c for c in commands if f"xdp-pong {c}" not in page]
-        t.check(f"the man page covers every command of --help ({', '.join(commands)})", not missing, str(missing))
-
-        unit_tests(t, os.path.dirname(unit), binary, tmp)
+@pytest.fixture(scope="module")
+def installed():
+    """make install PREFIX=<tmp>/usr: (tmp, binary, man page, unit). Not under pytest's
+    tmp_path: its parents are private, and systemd --test reads the unit as nobody."""
+    tmp = tempfile.mkdtemp(prefix="xdp-pong-install.")
+    yield from _installed(tmp)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
-def unit_tests(t, unit_dir, binary, tmp):
-    res = subprocess.run(["systemd-analyze", "security", "--offline=true",
-                          os.path.join(unit_dir, "xdp-pong@.service")], capture_output=True, text=True)
+def _installed(tmp):
+    prefix = os.path.join(tmp, "usr")
+    res = make_install(PREFIX=prefix)
+    assert res.returncode == 0, res.stderr[-400:]
+    paths = (os.path.join(prefix, "sbin", "xdp-pong"), os.path.join(prefix, "share", "man", "man8", "xdp-pong.8"),
+             os.path.join(prefix, "lib", "systemd", "system", "xdp-pong@.service"))
+    # systemd --test runs unprivileged: it must be able to read the unit
+    for d in (tmp, prefix, os.path.join(prefix, "lib"), os.path.join(prefix, "lib", "systemd"),
+              os.path.dirname(paths[2])):
+        os.chmod(d, 0o755)
+    yield (tmp, *paths)
+
+
+def test_make_install(installed):
+    tmp, binary, man, unit = installed
+    for path in (binary, man, unit):
+        assert os.path.exists(path), f"installed {os.path.relpath(path, tmp)}"
+    assert f"ExecStart={binary} attach " in open(unit).read(), "unit runs the installed binary"
+
+
+def test_make_install_destdir(tmp_path):
+    dest = str(tmp_path / "dest")
+    res = make_install(PREFIX="/opt/xp", DESTDIR=dest)
+    dunit = os.path.join(dest, "opt/xp/lib/systemd/system/xdp-pong@.service")
+    assert res.returncode == 0 and os.path.exists(os.path.join(dest, "opt/xp/sbin/xdp-pong")) and \
+        os.path.exists(dunit), res.stderr[-300:]
+    text = open(dunit).read()
+    assert "ExecStart=/opt/xp/sbin/xdp-pong" in text and dest not in text, "DESTDIR is not written into the unit"
+
+
+def test_systemd_analyze_verify(installed, tmp_path):
+    tmp, binary, man, unit = installed
+    unit_dir = tmp_path / "units"
+    unit_dir.mkdir()
+    shutil.copy(unit, unit_dir / "xdp-pong@.service")
+    os.symlink(unit_dir / "xdp-pong@.service", unit_dir / "xdp-pong@eth0.service")
+    res = subprocess.run(["systemd-analyze", "verify", str(unit_dir / "xdp-pong@eth0.service")], capture_output=True,
+                         text=True, env=dict(os.environ, MANPATH=os.path.dirname(os.path.dirname(man))))
+    assert res.returncode == 0 and not res.stderr.strip(), res.stdout + res.stderr
+
+
+def test_man_page_covers_every_command(installed):
+    tmp, binary, man, unit = installed
+    page = subprocess.run(["groff", "-man", "-Tutf8", "-P-cbou", "-rLL=100n", man], capture_output=True,
+                          text=True).stdout
+    commands = re.findall(r"^  (\w+) ", sh([binary, "--help"]).stdout.split("Commands:")[1], re.M)
+    assert "SYNOPSIS" in page and "EXIT STATUS" in page, page[:300]
+    missing = [c for c in commands if f"xdp-pong {c}" not in page]
+    assert not missing, f"commands of --help missing from the man page: {missing}"
+
+
+def test_security_exposure(installed):
+    res = subprocess.run(["systemd-analyze", "security", "--offline=true", installed[3]], capture_output=True,
+                         text=True)
     m = re.search(r"Overall exposure level for \S+: ([\d.]+)", res.stdout)
     score = float(m.group(1)) if m else None
-    print(f"  systemd-analyze security: exposure {score}", flush=True)
-    t.check(f"systemd-analyze security: exposure {score} <= {MAX_EXPOSURE}",
-            score is not None and score <= MAX_EXPOSURE, res.stdout[-600:] + res.stderr[-300:])
+    print(f"systemd-analyze security: exposure {score}")
+    assert score is not None and score <= MAX_EXPOSURE, res.stdout[-600:] + res.stderr[-300:]
 
-    # systemd --test runs unprivileged: it must be able to read the unit
-    for d in (tmp, os.path.join(tmp, "usr"), os.path.join(tmp, "usr", "lib"),
-              os.path.join(tmp, "usr", "lib", "systemd"), unit_dir):
-        os.chmod(d, 0o755)
-    ns = f"xpinst{os.getpid() % 100000}"
-    sh(["ip", "netns", "del", ns])
-    if not t.check(f"namespace {ns} created", sh(["ip", "netns", "add", ns]).returncode == 0):
-        return
+
+@pytest.fixture(scope="module")
+def unit_ns():
+    with Lab.single(unique("inst")) as lab:
+        yield lab
+
+
+@pytest.mark.parametrize("name", NAMES, ids=[repr(n)[2:-1] for n in NAMES])
+def test_unit_instance(installed, unit_ns, tmp_path, name):
+    """The unit's command lines for an interface called name, as systemd reads and runs them."""
+    tmp, binary, man, unit = installed
+    ns = unit_ns.ns_name
+    peer = f"peer{NAMES.index(name)}".encode()
+    res = bytes_sh([b"ip", b"-n", ns.encode(), b"link", b"add", name, b"type", b"veth", b"peer", b"name", peer])
+    assert res.returncode == 0, res.stderr
+    bytes_sh([b"ip", b"-n", ns.encode(), b"link", b"set", b"dev", name, b"up"])
     try:
-        for i, name in enumerate(NAMES):
-            res = subprocess.run([b"ip", b"-n", ns.encode(), b"link", b"add", name, b"type", b"veth", b"peer",
-                                  b"name", f"peer{i}".encode()], capture_output=True)
-            subprocess.run([b"ip", b"-n", ns.encode(), b"link", b"set", b"dev", name, b"up"], capture_output=True)
-            if t.check(f"an interface named {name!r}", res.returncode == 0, res.stderr):
-                unit_instance(t, unit_dir, binary, tmp, ns, name)
+        unit_instance(os.path.dirname(unit), binary, str(tmp_path), ns, name)
     finally:
-        sh(["ip", "netns", "del", ns])
+        bytes_sh([b"ip", b"-n", ns.encode(), b"link", b"del", b"dev", name])
 
 
-def unit_instance(t, unit_dir, binary, tmp, ns, name):
-    label = f"xdp-pong@ for {name!r}"
+def unit_instance(unit_dir, binary, tmp, ns, name):
     inst = subprocess.run([b"systemd-escape", b"--template=xdp-pong@.service", name],
                           capture_output=True).stdout.strip()
     view = systemd_view(unit_dir, inst)
     start, stop = view["exec"].get("ExecStart", []), view["exec"].get("ExecStopPost", [])
-    if not t.check(f"{label}: systemd reads one ExecStart and one ExecStopPost",
-                   len(start) == 1 and len(stop) == 1 and not set(view["exec"]) - {"ExecStart", "ExecStopPost"},
-                   str(view["exec"])):
-        return
-    t.check(f"{label}: the commands run xdp-pong, no shell",
-            all(argv[0] == binary.encode() for argv in start + stop), str(start + stop))
+    assert len(start) == 1 and len(stop) == 1 and not set(view["exec"]) - {"ExecStart", "ExecStopPost"}, \
+        f"systemd reads one ExecStart and one ExecStopPost: {view['exec']}"
+    assert all(argv[0] == binary.encode() for argv in start + stop), f"the commands run xdp-pong, no shell: {start + stop}"
     caps = ",".join("+" + c[4:].lower() for c in view["caps"])
-    t.equal(f"{label}: the unit's capabilities", sorted(caps.split(",")),
-            ["+bpf", "+net_admin", "+perfmon", "+sys_admin"])
+    assert sorted(caps.split(",")) == ["+bpf", "+net_admin", "+perfmon", "+sys_admin"], "the unit's capabilities"
     runtime = os.path.join(tmp.encode(), b"run", view["runtime_dir"] or b"missing")
     env = {b"RUNTIME_DIRECTORY": runtime, b"XDP_PONG_OPTS": b"--ttl 9 --mode native"}
     cwd = os.path.join(tmp, "cwd")
@@ -232,15 +246,15 @@ def unit_instance(t, unit_dir, binary, tmp, ns, name):
     os.makedirs(runtime, mode=0o700)           # RuntimeDirectory=, made by systemd before ExecStart
     res = run(start[0])
     attached = prog()
-    t.check(f"{label}: ExecStart attaches", res.returncode == 0 and attached is not None, res.stderr)
-    t.check(f"{label}: ExecStart recorded the program it attached",
-            os.path.exists(record) and open(record, "rb").read().split()[1:2] == [str(attached).encode()])
+    assert res.returncode == 0 and attached is not None, f"ExecStart attaches: {res.stderr}"
+    assert os.path.exists(record) and open(record, "rb").read().split()[1:2] == [str(attached).encode()], \
+        "ExecStart recorded the program it attached"
     out = sh(["ip", "netns", "exec", ns, binary, "status"]).stdout
-    t.check(f"{label}: $XDP_PONG_OPTS reached attach (ttl 9)", re.search(r" native +\d+ +9 ", out), out)
-    t.equal(f"{label}: no shell ran any part of the name", sorted(os.listdir(cwd)), [])
+    assert re.search(r" native +\d+ +9 ", out), f"$XDP_PONG_OPTS reached attach (ttl 9): {out}"
+    assert sorted(os.listdir(cwd)) == [], "no shell ran any part of the name"
     res = run(stop[0])
-    t.check(f"{label}: ExecStopPost detaches", res.returncode == 0 and prog() is None, res.stderr)
-    t.check(f"{label}: ExecStopPost removed the record", not os.path.exists(record))
+    assert res.returncode == 0 and prog() is None, f"ExecStopPost detaches: {res.stderr}"
+    assert not os.path.exists(record), "ExecStopPost removed the record"
     shutil.rmtree(runtime)                     # and systemd removes RuntimeDirectory= after the stop
 
     # a start that fails (xdp-pong attached by hand): ExecStopPost leaves it alone
@@ -248,11 +262,10 @@ def unit_instance(t, unit_dir, binary, tmp, ns, name):
     hand = prog()
     os.makedirs(runtime, mode=0o700)
     res = run(start[0])
-    t.check(f"{label}: ExecStart fails where xdp-pong was attached by hand", hand and res.returncode != 0,
-            res.stderr)
+    assert hand and res.returncode != 0, f"ExecStart fails where xdp-pong was attached by hand: {res.stderr}"
     res = run(stop[0])
-    t.check(f"{label}: after that failed start, ExecStopPost leaves the hand-attached program",
-            res.returncode == 0 and prog() == hand, res.stderr)
+    assert res.returncode == 0 and prog() == hand, \
+        f"after that failed start, ExecStopPost leaves the hand-attached program: {res.stderr}"
     shutil.rmtree(runtime)
     by_hand("detach")
 
@@ -263,7 +276,7 @@ def unit_instance(t, unit_dir, binary, tmp, ns, name):
     by_hand("attach")
     replaced = prog()
     res = run(stop[0])
-    t.check(f"{label}: ExecStopPost leaves a program it did not attach",
-            res.returncode == 0 and replaced is not None and prog() == replaced, res.stderr)
+    assert res.returncode == 0 and replaced is not None and prog() == replaced, \
+        f"ExecStopPost leaves a program it did not attach: {res.stderr}"
     shutil.rmtree(runtime)
     by_hand("detach")

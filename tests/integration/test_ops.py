@@ -1,4 +1,4 @@
-"""Operations, with real clients through the bridge lab: address scoping and
+"""Operations, with real clients through the bridge lab (one per module): address scoping and
 run-time prefix changes, per-source and global rate limits, live stats,
 Prometheus output (promtool, textfile, HTTP, and a real Prometheus server
 scraping it), several interfaces and an interface that disappears.
@@ -9,22 +9,27 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from pylib.lab import ROOT, XDP_PONG, Lab, delta, sh  # noqa: E402
+import pytest
 
-# Debian's prometheus and promtool, unpacked by scripts/deps.sh (not installed: no service)
-PROMETHEUS = os.path.join(ROOT, "build", "tools", "prometheus")
-PROMTOOL = os.path.join(ROOT, "build", "tools", "promtool")
+from pylib.env import PROMETHEUS, PROMTOOL, XDP_PONG, delta, sh
+from pylib.inotify import IN_MOVED_TO, WRITES_IN_PLACE, DirWatch
 
 ECHO4 = ("counters", "echo4")
 LIMITED = ("refused_by_reason", "rate_limited")
 OUTSIDE = ("refused_by_reason", "not_in_prefix")
+
+
+@pytest.fixture(autouse=True)
+def clean(bridge):
+    """Each test starts and ends with nothing attached and no neighbour cached by the client."""
+    yield
+    for dev in ("pong0", "pong1"):
+        bridge.pong_cli("detach", dev)
+    bridge.client("ip", "addr", "del", "198.51.100.3/24", "dev", "cli0")
+    bridge.client("ip", "neigh", "flush", "dev", "cli0", "nud", "all")
 
 
 def ping(lab, addr, count=3, interval="0.2", src=None, wait="1"):
@@ -42,51 +47,50 @@ def free_port():
         return s.getsockname()[1]
 
 
-def scoping(t, lab):
+def test_scoping(bridge):
+    lab = bridge
     res = lab.pong_cli("attach", "pong0", "--prefix", "198.51.100.0/25", "--prefix", "2001:db8:77::/64")
-    t.check("attach with --prefix: no warning", res.returncode == 0 and "warning" not in res.stderr, res.stderr)
+    assert (res.returncode == 0 and "warning" not in res.stderr), ("attach with --prefix: no warning") + ': ' + str(res.stderr)
     listed = lab.pong_cli("prefix", "list", "pong0").stdout.split()
-    t.equal("prefix list shows both prefixes", listed, ["198.51.100.0/25", "2001:db8:77::/64"])
-    t.equal("scope: an address inside is answered", ping(lab, "198.51.100.50"), (3, 3))
+    assert (listed) == (["198.51.100.0/25", "2001:db8:77::/64"]), ("prefix list shows both prefixes")
+    assert (ping(lab, "198.51.100.50")) == ((3, 3)), ("scope: an address inside is answered")
     before = lab.stats()
-    t.equal("scope: an address outside is not", ping(lab, "198.51.100.200", count=2)[1], 0)
-    t.check("scope: counted under not_in_prefix", delta(before, lab.stats(), OUTSIDE)[0] >= 1)
-    t.equal("scope: routed to an address outside is not answered", ping(lab, "203.0.113.9", count=2)[1], 0)
+    assert (ping(lab, "198.51.100.200", count=2)[1]) == (0), ("scope: an address outside is not")
+    assert (delta(before, lab.stats(), OUTSIDE)[0] >= 1), ("scope: counted under not_in_prefix")
+    assert (ping(lab, "203.0.113.9", count=2)[1]) == (0), ("scope: routed to an address outside is not answered")
     res = lab.client("ping", "-6", "-n", "-c", "2", "-i", "0.2", "-W", "1", "2001:db8:77::50")
-    t.check("scope: IPv6 inside the prefix answered (NS and echo6)", " 0% packet loss" in res.stdout, res.stdout)
+    assert (" 0% packet loss" in res.stdout), ("scope: IPv6 inside the prefix answered (NS and echo6)") + ': ' + str(res.stdout)
     res = lab.client("ping", "-6", "-n", "-c", "2", "-i", "0.2", "-W", "1", "2001:db8:99::9")
-    t.check("scope: IPv6 routed outside the prefix not answered", "100% packet loss" in res.stdout, res.stdout)
+    assert ("100% packet loss" in res.stdout), ("scope: IPv6 routed outside the prefix not answered") + ': ' + str(res.stdout)
 
     before = lab.stats()
     res = lab.pong_cli("prefix", "add", "pong0", "198.51.100.128/25")
-    t.check("prefix add at run time", res.returncode == 0, res.stderr)
+    assert (res.returncode == 0), ("prefix add at run time") + ': ' + str(res.stderr)
     lab.client("ip", "neigh", "flush", "dev", "cli0")
-    t.equal("prefix add: the new range answers", ping(lab, "198.51.100.200"), (3, 3))
+    assert (ping(lab, "198.51.100.200")) == ((3, 3)), ("prefix add: the new range answers")
     after = lab.stats()
-    t.check("prefix add: counters kept (not reset by the change)",
-            after["counters"]["echo4"]["packets"] >= before["counters"]["echo4"]["packets"] + 3 and
-            after["prog_id"] == before["prog_id"], f"{before['counters']['echo4']} -> {after['counters']['echo4']}")
+    assert (after["counters"]["echo4"]["packets"] >= before["counters"]["echo4"]["packets"] + 3 and
+            after["prog_id"] == before["prog_id"]), ("prefix add: counters kept (not reset by the change)") + ': ' + str(f"{before['counters']['echo4']} -> {after['counters']['echo4']}")
     for cidr in ("198.51.100.0/25", "198.51.100.128/25"):
         lab.pong_cli("prefix", "del", "pong0", cidr)
     res = lab.pong_cli("prefix", "del", "pong0", "2001:db8:77::/64")
-    t.check("prefix del of the last one says nothing is answered now",
-            res.returncode == 0 and "nothing is answered" in res.stdout, res.stdout + res.stderr)
+    assert (res.returncode == 0 and "nothing is answered" in res.stdout), ("prefix del of the last one says nothing is answered now") + ': ' + str(res.stdout + res.stderr)
     lab.client("ip", "neigh", "flush", "dev", "cli0")
-    t.equal("empty list: fails closed, nothing answered", ping(lab, "198.51.100.50", count=2)[1], 0)
+    assert (ping(lab, "198.51.100.50", count=2)[1]) == (0), ("empty list: fails closed, nothing answered")
     res = lab.pong_cli("prefix", "clear", "pong0")
-    t.check("prefix clear warns that every address is answered", res.returncode == 0 and
-            "every address" in res.stderr, res.stderr)
-    t.check("prefix list after clear says every address",
-            "every address is answered" in lab.pong_cli("prefix", "list", "pong0").stdout)
+    assert (res.returncode == 0 and
+            "every address" in res.stderr), ("prefix clear warns that every address is answered") + ': ' + str(res.stderr)
+    assert ("every address is answered" in lab.pong_cli("prefix", "list", "pong0").stdout), ("prefix list after clear says every address")
     lab.client("ip", "neigh", "flush", "dev", "cli0")
-    t.equal("after clear: routed addresses answered again", ping(lab, "203.0.113.9"), (3, 3))
+    assert (ping(lab, "203.0.113.9")) == ((3, 3)), ("after clear: routed addresses answered again")
     res = lab.pong_cli("detach", "pong0")
-    t.check("detach after scoping", res.returncode == 0, res.stderr)
+    assert (res.returncode == 0), ("detach after scoping") + ': ' + str(res.stderr)
 
 
-def rate_limits(t, lab):
+def test_rate_limits(bridge):
+    lab = bridge
     res = lab.pong_cli("attach", "pong0", "--rate-limit", "50")
-    t.check("attach --rate-limit 50", res.returncode == 0, res.stderr)
+    assert (res.returncode == 0), ("attach --rate-limit 50") + ': ' + str(res.stderr)
     pong_mac = lab.mac(lab.pong, "pong0")
     lab.client("ip", "addr", "add", "198.51.100.3/24", "dev", "cli0")
     for addr in ("198.51.100.50", "198.51.100.51"):   # no ARP during the flood
@@ -101,15 +105,12 @@ def rate_limits(t, lab):
     after = lab.stats()
     m = re.search(r"(\d+) packets transmitted, (\d+) received", out)
     sent, got = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
-    t.equal("rate limit: a second source keeps getting every answer", polite, (8, 8))
-    t.check(f"rate limit: the flooding source is cut to the limit ({got} of {sent} in {elapsed:.1f}s)",
-            sent == 600 and 50 <= got <= 50 * (elapsed + 1) + 10, out)
-    t.equal("rate limit: every request of the flood answered or dropped as rate_limited",
-            delta(before, after, LIMITED)[0] + got, sent)
+    assert (polite) == ((8, 8)), ("rate limit: a second source keeps getting every answer")
+    assert (sent == 600 and 50 <= got <= 50 * (elapsed + 1) + 10), (f"rate limit: the flooding source is cut to the limit ({got} of {sent} in {elapsed:.1f}s)") + ': ' + str(out)
+    assert (delta(before, after, LIMITED)[0] + got) == (sent), ("rate limit: every request of the flood answered or dropped as rate_limited")
 
     res = lab.pong_cli("set", "pong0", "--rate-limit", "off", "--global-limit", "20")
-    t.check("set --rate-limit off --global-limit 20", res.returncode == 0 and "global 20 pps" in res.stdout,
-            res.stdout + res.stderr)
+    assert (res.returncode == 0 and "global 20 pps" in res.stdout), ("set --rate-limit off --global-limit 20") + ': ' + str(res.stdout + res.stderr)
     t0 = time.time()
     a = subprocess.Popen(["ip", "netns", "exec", lab.cli, "ping", "-n", "-q", "-c", "150", "-i", "0.01", "-W", "1",
                           "-I", "198.51.100.2", "198.51.100.50"], stdout=subprocess.PIPE, text=True)
@@ -118,67 +119,70 @@ def rate_limits(t, lab):
     elapsed = time.time() - t0
     m = re.search(r"(\d+) packets transmitted, (\d+) received", out)
     a_got = int(m.group(2)) if m else -1
-    t.check(f"global limit: all sources together cut to it ({a_got}+{b_got} in {elapsed:.1f}s)",
-            20 <= a_got + b_got <= 20 * (elapsed + 1) + 5)
+    assert (20 <= a_got + b_got <= 20 * (elapsed + 1) + 5), (f"global limit: all sources together cut to it ({a_got}+{b_got} in {elapsed:.1f}s)")
     status = lab.pong_cli("status", "pong0").stdout
-    t.check("status shows the limits", "per source off, global 20 pps" in status, status)
+    assert ("per source off, global 20 pps" in status), ("status shows the limits") + ': ' + str(status)
     lab.pong_cli("set", "pong0", "--global-limit", "off")
-    t.equal("limits off: every answer again", ping(lab, "198.51.100.50", count=5, interval="0.05"), (5, 5))
+    assert (ping(lab, "198.51.100.50", count=5, interval="0.05")) == ((5, 5)), ("limits off: every answer again")
     lab.pong_cli("detach", "pong0")
 
 
-def live_stats(t, lab):
+def test_live_stats(bridge):
+    lab = bridge
     lab.pong_cli("attach", "pong0")
     pinger = subprocess.Popen(["ip", "netns", "exec", lab.cli, "ping", "-n", "-q", "-c", "60", "-i", "0.05",
                                "198.51.100.50"], stdout=subprocess.DEVNULL)
     res = lab.ns(lab.pong, XDP_PONG, "stats", "pong0", "--interval", "0.5", "--count", "3", "--json")
     pinger.wait(timeout=60)
     lines = [json.loads(line) for line in res.stdout.splitlines() if line.strip()]
-    t.equal("stats --interval 0.5 --count 3: three samples, then exit 0", (res.returncode, len(lines)), (0, 3))
+    assert ((res.returncode, len(lines))) == ((0, 3)), ("stats --interval 0.5 --count 3: three samples, then exit 0")
     rates = [s["interfaces"][0]["rates"]["echo4"]["pps"] for s in lines]
-    t.check(f"stats --interval: echo4 rate near the ping rate of 20/s ({rates})",
-            all(12 <= r <= 28 for r in rates[1:]), str(rates))
-    t.check("stats --interval: elapsed time measured", all(0.45 <= s["elapsed"] <= 0.8 for s in lines),
-            str([s["elapsed"] for s in lines]))
+    assert (all(12 <= r <= 28 for r in rates[1:])), (f"stats --interval: echo4 rate near the ping rate of 20/s ({rates})") + ': ' + str(str(rates))
+    assert (all(0.45 <= s["elapsed"] <= 0.8 for s in lines)), ("stats --interval: elapsed time measured") + ': ' + str(str([s["elapsed"] for s in lines]))
     proc = subprocess.Popen(["ip", "netns", "exec", lab.pong, XDP_PONG, "stats", "--interval", "0.3"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=10)
-    t.check("stats --interval: Ctrl-C exits cleanly (status 0, no error)",
-            proc.returncode == 0 and not err and "PACKETS/S" in out, f"{proc.returncode} {err}")
+    assert (proc.returncode == 0 and not err and "PACKETS/S" in out), ("stats --interval: Ctrl-C exits cleanly (status 0, no error)") + ': ' + str(f"{proc.returncode} {err}")
 
 
-def prometheus(t, lab):
+def test_prometheus(bridge):
+    lab = bridge
+    assert lab.pong_cli("attach", "pong0").returncode == 0
     ping(lab, "198.51.100.50")
     res = lab.pong_cli("stats", "--prometheus")
-    t.check("stats --prometheus", res.returncode == 0 and "xdp_pong_replies_total{" in res.stdout, res.stderr)
+    assert (res.returncode == 0 and "xdp_pong_replies_total{" in res.stdout), ("stats --prometheus") + ': ' + str(res.stderr)
     check = subprocess.run([PROMTOOL, "check", "metrics"], input=res.stdout, capture_output=True, text=True)
-    t.check("promtool check metrics accepts it", check.returncode == 0, check.stdout + check.stderr)
+    assert (check.returncode == 0), ("promtool check metrics accepts it") + ': ' + str(check.stdout + check.stderr)
     echo4 = lab.stats()["counters"]["echo4"]["packets"]
-    t.check("prometheus: the echo4 sample equals stats --json",
-            f'xdp_pong_replies_total{{interface="pong0",kind="echo4"}} {echo4}' in res.stdout)
+    assert (f'xdp_pong_replies_total{{interface="pong0",kind="echo4"}} {echo4}' in res.stdout), ("prometheus: the echo4 sample equals stats --json")
 
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "xdp_pong.prom")
         res = lab.pong_cli("stats", "--textfile", path)
-        t.check("stats --textfile writes the file", res.returncode == 0 and os.path.exists(path), res.stderr)
-        t.check("stats --textfile: same content as --prometheus",
-                open(path).read() == lab.pong_cli("stats", "--prometheus").stdout)
-        t.equal("stats --textfile: no temporary file left", os.listdir(tmp), ["xdp_pong.prom"])
-        # a reader never sees a partial file while it is rewritten
-        writer = subprocess.Popen(["sh", "-c", f"for i in $(seq 40); do ip netns exec {lab.pong} {XDP_PONG} "
-                                   f"stats --textfile {path} || exit 1; done"])
-        torn = 0
-        while writer.poll() is None:
-            lines = open(path).read().splitlines()   # a whole file ends with the last reason's bytes
-            torn += not (lines and lines[-1].startswith('xdp_pong_refused_bytes_total{interface="pong0",'
-                                                        'reason="rate_limited"}'))
-        t.check("stats --textfile is atomic: 40 rewrites, a reader never saw a partial file",
-                writer.returncode == 0 and torn == 0, f"{torn} partial reads")
+        assert (res.returncode == 0 and os.path.exists(path)), ("stats --textfile writes the file") + ': ' + str(res.stderr)
+        assert (open(path).read() == lab.pong_cli("stats", "--prometheus").stdout), ("stats --textfile: same content as --prometheus")
+        assert (os.listdir(tmp)) == (["xdp_pong.prom"]), ("stats --textfile: no temporary file left")
+        # atomic: the target is only ever renamed over, never written in place
+        # (inotify sees every write; a reader racing the writer could miss a torn file)
+        watch = DirWatch(tmp)
+        try:
+            for _ in range(5):
+                assert lab.pong_cli("stats", "--textfile", path).returncode == 0
+            events = [mask for name, mask in watch.events() if name == "xdp_pong.prom"]
+            assert events and all(m == IN_MOVED_TO for m in events), \
+                f"stats --textfile is atomic: the target was written in place: {[hex(m) for m in events]}"
+            assert len(events) == 5, "stats --textfile: each write renamed a whole file over the target"
+            # the detector's own control: a writer in place (the shell's >) is seen as one
+            sh(["sh", "-c", 'cat "$1" > "$1.copy" && cat "$1.copy" > "$1"', "sh", path])
+            assert any(m & WRITES_IN_PLACE for name, m in watch.events() if name == "xdp_pong.prom"), \
+                "inotify must see a write in place (control)"
+        finally:
+            watch.close()
+        os.unlink(path + ".copy")
         res = lab.pong_cli("stats", "--textfile", os.path.join(tmp, "nodir", "x.prom"))
-        t.check("stats --textfile into a missing directory: one-line error",
-                res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1, res.stderr)
+        assert (res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1), ("stats --textfile into a missing directory: one-line error") + ': ' + str(res.stderr)
 
         port, prom_port = free_port(), free_port()
         server = subprocess.Popen(["ip", "netns", "exec", lab.pong, XDP_PONG, "metrics", "--listen",
@@ -192,14 +196,14 @@ def prometheus(t, lab):
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             body = http_get(lab, f"http://127.0.0.1:{port}/metrics")
-            t.check("metrics --listen serves /metrics", body is not None and "xdp_pong_replies_total" in body)
+            assert (body is not None and "xdp_pong_replies_total" in body), ("metrics --listen serves /metrics")
             fds_before = len(os.listdir(f"/proc/{server.pid}/fd"))
             lab.ns(lab.pong, "/usr/bin/python3", "-c",
                    f"import urllib.request\nfor _ in range(100): urllib.request.urlopen("
                    f"'http://127.0.0.1:{port}/metrics', timeout=5).read()")
             fds_after = len(os.listdir(f"/proc/{server.pid}/fd"))
-            t.equal("metrics --listen: 100 scrapes leak no file descriptor", fds_after, fds_before)
-            t.equal("metrics --listen: other paths are 404", http_status(lab, f"http://127.0.0.1:{port}/other"), 404)
+            assert (fds_after) == (fds_before), ("metrics --listen: 100 scrapes leak no file descriptor")
+            assert (http_status(lab, f"http://127.0.0.1:{port}/other")) == (404), ("metrics --listen: other paths are 404")
             value = None
             query = "xdp_pong_replies_total%7Bkind%3D%22echo4%22%7D"
             for _ in range(60):
@@ -212,14 +216,13 @@ def prometheus(t, lab):
                 if value is not None:
                     break
                 time.sleep(0.5)
-            t.equal("a real Prometheus scraped xdp-pong metrics: its query API returns the echo4 replies",
-                    value, lab.stats()["counters"]["echo4"]["packets"])
+            assert (value) == (lab.stats()["counters"]["echo4"]["packets"]), ("a real Prometheus scraped xdp-pong metrics: its query API returns the echo4 replies")
         finally:
             prom.terminate()
             prom.wait(timeout=30)
             server.send_signal(signal.SIGTERM)
             server.communicate(timeout=10)
-        t.equal("metrics --listen exits 0 on SIGTERM", server.returncode, 0)
+        assert (server.returncode) == (0), ("metrics --listen exits 0 on SIGTERM")
     lab.pong_cli("detach", "pong0")
 
 
@@ -295,7 +298,8 @@ print(json.dumps(out))
 """
 
 
-def hostile_clients(t, lab):
+def test_hostile_clients(bridge):
+    lab = bridge
     """metrics --listen under idle, slow and odd clients: a scrape still answers."""
     lab.pong_cli("attach", "pong0")
     port = free_port()
@@ -307,24 +311,21 @@ def hostile_clients(t, lab):
         try:
             out = json.loads(res.stdout)
         except ValueError:
-            t.check("hostile clients: the client script ran", False, res.stderr[-600:])
+            assert (False), ("hostile clients: the client script ran") + ': ' + str(res.stderr[-600:])
             return
-        t.check(f"hostile clients: 1,025 idle connections from one client, {out['idle_open']} kept open (limit 8)",
-                out["idle_open"] <= 8, str(out))
-        t.check(f"hostile clients: a scrape from another client answers ({out['scrape_seconds']:.2f}s)",
-                out["scrape_ok"] and out["scrape_seconds"] < 2, str(out))
-        t.check(f"hostile clients: slow clients sending a byte every 0.5 s are cut off by the deadline "
-                f"(all within {out['slow_closed_after']:.1f}s)",
-                out["slow_still_open"] == 0 and out["slow_closed_after"] <= 13, str(out))
+        assert (out["idle_open"] <= 8), (f"hostile clients: 1,025 idle connections from one client, {out['idle_open']} kept open (limit 8)") + ': ' + str(str(out))
+        assert (out["scrape_ok"] and out["scrape_seconds"] < 2), (f"hostile clients: a scrape from another client answers ({out['scrape_seconds']:.2f}s)") + ': ' + str(str(out))
+        assert (out["slow_still_open"] == 0 and out["slow_closed_after"] <= 13), (f"hostile clients: slow clients sending a byte every 0.5 s are cut off by the deadline "
+                f"(all within {out['slow_closed_after']:.1f}s)") + ': ' + str(str(out))
         for m in ("POST", "PUT", "DELETE"):
             status, allow = out[m]
-            t.check(f"hostile clients: {m} gets 405 with an Allow header", " 405 " in status and
-                    allow == ["allow: get, head"], str(out[m]))
+            assert (" 405 " in status and
+                    allow == ["allow: get, head"]), (f"hostile clients: {m} gets 405 with an Allow header") + ': ' + str(str(out[m]))
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=10)
         lab.pong_cli("detach", "pong0")
-    t.equal("metrics --listen exits 0 on SIGTERM after hostile clients", server.returncode, 0)
+    assert (server.returncode) == (0), ("metrics --listen exits 0 on SIGTERM after hostile clients")
 
 
 def http_get(lab, url):
@@ -341,7 +342,8 @@ def http_status(lab, url):
     return int(res.stdout.strip()) if res.stdout.strip().isdigit() else None
 
 
-def several_interfaces(t, lab):
+def test_several_interfaces(bridge):
+    lab = bridge
     # a second responder port on the same bridge, in the responder's namespace
     for cmd in (["ip", "-n", lab.sw, "link", "add", "swq", "type", "veth", "peer", "name", "pong1", "netns",
                  lab.pong],
@@ -350,31 +352,20 @@ def several_interfaces(t, lab):
                 ["ip", "-n", lab.pong, "link", "set", "pong1", "up"]):
         sh(cmd)
     res = lab.pong_cli("attach", "pong0", "pong1", "--mode", "skb", "--ttl", "33")
-    t.check("attach two interfaces in one call", res.returncode == 0, res.stderr)
+    assert (res.returncode == 0), ("attach two interfaces in one call") + ': ' + str(res.stderr)
     res = lab.pong_cli("prefix", "add", "pong1", "192.0.2.0/24")
-    t.check("each interface has its own settings: prefix on pong1 only", res.returncode == 0, res.stderr)
+    assert (res.returncode == 0), ("each interface has its own settings: prefix on pong1 only") + ': ' + str(res.stderr)
     status = lab.pong_cli("status").stdout
-    t.check("status: pong0 all addresses, pong1 scoped",
-            re.search(r"^pong0 .* all ", status, re.M) and re.search(r"^pong1 .* 1 prefix ", status, re.M), status)
+    assert (re.search(r"^pong0 .* all ", status, re.M) and re.search(r"^pong1 .* 1 prefix ", status, re.M)), ("status: pong0 all addresses, pong1 scoped") + ': ' + str(status)
     res = lab.pong_cli("detach", "pong1")
-    t.check("detach one", res.returncode == 0, res.stderr)
-    t.check("the other stays attached", re.search(r"^pong0 ", lab.pong_cli("status").stdout, re.M) is not None)
+    assert (res.returncode == 0), ("detach one") + ': ' + str(res.stderr)
+    assert (re.search(r"^pong0 ", lab.pong_cli("status").stdout, re.M) is not None), ("the other stays attached")
     lab.pong_cli("attach", "pong1", "--mode", "skb")
     sh(["ip", "-n", lab.pong, "link", "del", "pong1"])
     res = lab.pong_cli("stats", "pong1")
-    t.check("stats of a vanished interface: one plain line", res.returncode == 1 and
-            res.stderr.strip() == "xdp-pong: no such interface: pong1", res.stderr)
+    assert (res.returncode == 1 and
+            res.stderr.strip() == "xdp-pong: no such interface: pong1"), ("stats of a vanished interface: one plain line") + ': ' + str(res.stderr)
     res = lab.pong_cli("stats", "--json")
     names = [i["name"] for i in json.loads(res.stdout)["interfaces"]] if res.returncode == 0 else None
-    t.equal("stats without names lists the interfaces still there", names, ["pong0"])
+    assert (names) == (["pong0"]), ("stats without names lists the interfaces still there")
     lab.pong_cli("detach", "pong0")
-
-
-def run(t):
-    with Lab("o") as lab:
-        scoping(t, lab)
-        rate_limits(t, lab)
-        live_stats(t, lab)
-        prometheus(t, lab)
-        hostile_clients(t, lab)
-        several_interfaces(t, lab)

@@ -14,12 +14,12 @@ import glob
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from pylib.lab import ROOT, sh  # noqa: E402
+import pytest
+
+from pylib.env import ROOT, sh
 
 DEPS = os.path.join(ROOT, "scripts", "deps.sh")
 POLICY = "/usr/sbin/policy-rc.d"
@@ -60,8 +60,13 @@ def stub_bin(tmp, installed, block="install"):
     return d
 
 
-def interrupted(t, sig, installed, policy):
+@pytest.mark.parametrize("sig,installed", [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGHUP, False),
+                                           (signal.SIGTERM, True)],
+                         ids=["SIGINT during apt-get", "SIGTERM during apt-get", "SIGHUP during apt-get",
+                              "SIGTERM during the package download"])
+def test_interrupted(sig, installed):
     """deps.sh check, with apt stubbed, interrupted by sig while apt runs."""
+    policy = policy_state()
     what = "the package download" if installed else "apt-get"
     with tempfile.TemporaryDirectory() as tmp:
         block = "download" if installed else "install"
@@ -89,24 +94,17 @@ def interrupted(t, sig, installed, policy):
             proc.communicate()
         elapsed = time.time() - t0
         name = signal.Signals(sig).name
-        t.check(f"deps.sh interrupted by {name} during {what}: exits at once, non-zero",
-                apt_pid is not None and proc.returncode not in (0, None) and elapsed < 5,
-                f"apt stub pid {apt_pid}, exit {proc.returncode} after {elapsed:.1f}s")
+        assert (apt_pid is not None and proc.returncode not in (0, None) and elapsed < 5), (f"deps.sh interrupted by {name} during {what}: exits at once, non-zero") + ': ' + str(f"apt stub pid {apt_pid}, exit {proc.returncode} after {elapsed:.1f}s")
         alive = apt_pid is not None and os.path.exists(f"/proc/{apt_pid}")
-        t.check(f"deps.sh interrupted by {name} during {what}: apt stopped too", not alive)
-        t.equal(f"deps.sh interrupted by {name} during {what}: no temporary file left",
-                os.listdir(scratch), [])
-        t.check(f"deps.sh interrupted by {name} during {what}: nothing in build/tools",
-                not os.path.exists(os.path.join(tmp, "tools")) or not os.listdir(os.path.join(tmp, "tools")))
-        t.equal(f"deps.sh interrupted by {name}: policy-rc.d untouched", policy_state(), policy)
+        assert (not alive), (f"deps.sh interrupted by {name} during {what}: apt stopped too")
+        assert (os.listdir(scratch)) == ([]), (f"deps.sh interrupted by {name} during {what}: no temporary file left")
+        assert (not os.path.exists(os.path.join(tmp, "tools")) or not os.listdir(os.path.join(tmp, "tools"))), (f"deps.sh interrupted by {name} during {what}: nothing in build/tools")
+        assert (policy_state()) == (policy), (f"deps.sh interrupted by {name}: policy-rc.d untouched")
 
 
-def run(t):
-    policy = policy_state()
-
-    # every package of every profile: no unit, no init script
+def test_no_package_ships_a_service():
     pkgs = sh(["sh", DEPS, "--list", "build", "demo", "check", "bench"]).stdout.split()
-    t.check("deps.sh lists its packages", len(pkgs) > 10, str(pkgs))
+    assert len(pkgs) > 10, f"deps.sh lists its packages: {pkgs}"
     services = {}
     for p in pkgs:
         files = sh(["dpkg", "-L", p]).stdout.splitlines()
@@ -117,32 +115,30 @@ def run(t):
         # packages on every Debian system already (required), and the init system itself
         if found and prio != "required" and p != "systemd":
             services[p] = found
-    t.check("no package deps.sh installs ships a service", not services, str(services))
-    t.check("Debian's prometheus package is not installed (it would enable a server on :9090)",
-            sh(["dpkg-query", "-W", "-f=${Status}", "prometheus"]).stdout.find("install ok installed") < 0)
+    assert not services, f"packages deps.sh installs that ship a service: {services}"
+    assert sh(["dpkg-query", "-W", "-f=${Status}", "prometheus"]).stdout.find("install ok installed") < 0, \
+        "Debian's prometheus package is not installed (it would enable a server on :9090)"
 
-    # the set-up for real (everything present after make check's own run: it verifies)
-    before = enabled_units()
+
+def test_setup_enables_nothing():
+    """The set-up for real (everything present after make check's own run: it verifies)."""
+    policy, before = policy_state(), enabled_units()
     res = sh(["sh", DEPS, "check"], timeout=1800)
-    t.check("scripts/deps.sh check succeeds", res.returncode == 0, res.stderr[-400:])
-    t.equal("the set-up enabled no unit at boot", enabled_units(), before)
-    t.equal("the set-up left policy-rc.d as it was (absent, or the system's own)", policy_state(), policy)
+    assert res.returncode == 0, res.stderr[-400:]
+    assert enabled_units() == before, "the set-up enabled no unit at boot"
+    assert policy_state() == policy, "the set-up left policy-rc.d as it was (absent, or the system's own)"
     tools = os.path.join(ROOT, "build", "tools")
-    t.check("prometheus and promtool unpacked in build/tools",
-            all(os.access(os.path.join(tools, p), os.X_OK) for p in ("prometheus", "promtool")))
+    assert all(os.access(os.path.join(tools, p), os.X_OK) for p in ("prometheus", "promtool")), \
+        "prometheus and promtool unpacked in build/tools"
 
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        interrupted(t, sig, installed=False, policy=policy)
-    interrupted(t, signal.SIGTERM, installed=True, policy=policy)
 
-    # `make` installs nothing: a missing package is named, and the build stops
+def test_make_installs_nothing():
+    """A missing package is named, and the build stops."""
     with tempfile.TemporaryDirectory() as tmp:
         bindir = stub_bin(tmp, installed=False)
         env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}")
         res = subprocess.run(["make", "-s", "-C", ROOT, "build-deps"], env=env, capture_output=True,
                              text=True, timeout=60)
-        t.check("make with packages missing: fails and names them",
-                res.returncode != 0 and "missing Debian packages:" in res.stderr and "libbpf-dev" in res.stderr,
-                res.stderr)
-        t.check("make with packages missing: installs nothing (apt never ran)",
-                not os.path.exists(os.path.join(tmp, "apt-calls")))
+        assert res.returncode != 0 and "missing Debian packages:" in res.stderr and "libbpf-dev" in res.stderr, \
+            res.stderr
+        assert not os.path.exists(os.path.join(tmp, "apt-calls")), "apt never ran"

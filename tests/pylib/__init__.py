@@ -1,0 +1,1 @@
+"""Helpers the tests share: frame builders, paths, inotify."""

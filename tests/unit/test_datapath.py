@@ -1,15 +1,19 @@
 """Datapath tables: every rule of xdp/pong.bpf.c as input frame -> verdict -> bytes.
 
-Each row runs through the real program with BPF_PROG_TEST_RUN (build/pong-testrun).
-A reply must equal, byte for byte, the reply built here independently with
-scapy, and its checksums are verified with our own routine. A passed frame
-must come out unchanged, with the right counter and refusal reason moved.
+Each row is a test (`pytest -k 'ndp: link-local'` runs one). A table runs
+through the real program with BPF_PROG_TEST_RUN (build/pong-testrun) once,
+in order (the rate-limit tables carry state from row to row); each row's
+test then checks its line. A reply must equal, byte for byte, the reply
+built here independently with scapy, and its checksums are verified with
+our own routine. A passed frame must come out unchanged, with the right
+counter and refusal reason moved.
 """
 import os
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import pytest
+
+from pylib.env import TESTRUN
 from pylib.frames import (ANY_IP, ANY_IP6, ARP, BCAST, CLIENT_IP, CLIENT_IP6, ICMP,  # noqa: E402
                           IF_MAC, IP, OTHER_MAC, PEER_MAC, TCP, UDP, Ether, ICMPv6ND_NA,
                           ICMPv6NDOptDstLLAddr, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
@@ -18,8 +22,6 @@ from pylib.frames import (ANY_IP, ANY_IP6, ARP, BCAST, CLIENT_IP, CLIENT_IP6, IC
 from scapy.layers.inet6 import (ICMPv6EchoReply, ICMPv6ND_Redirect, ICMPv6ND_RA,  # noqa: E402
                                 ICMPv6ND_RS, ICMPv6MLReport2, ICMPv6NDOptSrcLLAddr)
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TESTRUN = os.path.join(ROOT, "build", "pong-testrun")
 
 
 class Reply:
@@ -384,32 +386,58 @@ def fix_etype(cases):
         yield name, frame, expect
 
 
-def run_table(t, cases, ttl=64, args=()):
-    cases = list(cases)
-    proc = subprocess.run([TESTRUN, "--mac", IF_MAC, "--ttl", str(ttl), *args],
-                          input="".join(f.hex() + "\n" for _, f, _ in cases),
-                          capture_output=True, text=True, check=False, timeout=120)
-    lines = proc.stdout.splitlines()
-    if not t.check("pong-testrun ran every frame", proc.returncode == 0 and len(lines) == len(cases),
-                   proc.stderr.strip()[-400:]):
-        return
-    for (name, frame, expect), line in zip(cases, lines):
-        verdict, counter, reason, out = line.split(" ")
-        out = bytes.fromhex(out) if out != "-" else b""
-        if isinstance(expect, Drop):
-            t.equal(name, (verdict, counter, reason), ("XDP_DROP", "refused", expect.reason))
-            continue
-        if isinstance(expect, Pass):
-            got = (verdict, counter, reason, out == frame)
-            want = ("XDP_PASS", expect.counter, expect.reason, True)
-            t.equal(name, got, want)
-            continue
-        want = expect.frame
+def cases_ttl():
+    req, req6 = echo4(), echo6()
+    yield "echo4: --ttl 17 sets the reply TTL", bytes(req), Reply("echo4", echo4_reply(req, ttl=17))
+    yield "echo6: --ttl 17 sets the reply hop limit", bytes(req6), Reply("echo6", echo6_reply(req6, ttl=17))
+
+
+# table -> (its rows, pong-testrun's options)
+TABLES = {
+    "ipv4": (cases_ipv4, ()),
+    "arp": (lambda: fix_etype(cases_arp()), ()),
+    "ipv6": (cases_ipv6, ()),
+    "scope": (cases_scope, ("--prefix", "203.0.113.0/24", "--prefix", "2001:db8:99::/48")),
+    "source limit": (cases_source_limit, ("--source-pps", "3")),
+    "global limit": (cases_global_limit, ("--global-pps", "2")),
+    "ttl": (cases_ttl, ("--ttl", "17")),
+}
+ROWS = {table: list(make()) for table, (make, _) in TABLES.items()}
+PARAMS = [pytest.param(table, i, id=f"{table}: {name}") for table, rows in ROWS.items()
+          for i, (name, _, _) in enumerate(rows)]
+
+
+@pytest.fixture(scope="module")
+def results():
+    """Every table through the real program, once: table -> output lines."""
+    assert os.access(TESTRUN, os.X_OK), f"{TESTRUN} missing: run make first"
+    out = {}
+    for table, (_, args) in TABLES.items():
+        rows = ROWS[table]
+        proc = subprocess.run([TESTRUN, "--mac", IF_MAC, *args], input="".join(f.hex() + "\n" for _, f, _ in rows),
+                              capture_output=True, text=True, check=False, timeout=120)
+        lines = proc.stdout.splitlines()
+        assert proc.returncode == 0 and len(lines) == len(rows), \
+            f"pong-testrun did not run every frame of {table}: {proc.stderr.strip()[-400:]}"
+        out[table] = lines
+    return out
+
+
+@pytest.mark.parametrize("table,index", PARAMS)
+def test_row(results, table, index):
+    name, frame, expect = ROWS[table][index]
+    verdict, counter, reason, out = results[table][index].split(" ")
+    out = bytes.fromhex(out) if out != "-" else b""
+    if isinstance(expect, Drop):
+        assert (verdict, counter, reason) == ("XDP_DROP", "refused", expect.reason), name
+    elif isinstance(expect, Pass):
+        assert (verdict, counter, reason, out == frame) == ("XDP_PASS", expect.counter, expect.reason, True), name
+    else:
         problems = []
         if (verdict, counter, reason) != ("XDP_TX", expect.counter, "-"):
             problems.append(f"verdict {verdict}/{counter}/{reason}")
-        problems += check_reply_bytes(out, want, frame, expect.csum_error)
-        t.check(name, not problems, "; ".join(problems))
+        problems += check_reply_bytes(out, expect.frame, frame, expect.csum_error)
+        assert not problems, f"{name}: " + "; ".join(problems)
 
 
 def check_reply_bytes(out, want, req, csum_error):
@@ -454,16 +482,3 @@ def check_reply_bytes(out, want, req, csum_error):
     return problems
 
 
-def run(t):
-    if not t.check("build/pong-testrun exists", os.access(TESTRUN, os.X_OK), "run make first"):
-        return
-    run_table(t, cases_ipv4())
-    run_table(t, fix_etype(cases_arp()))
-    run_table(t, cases_ipv6())
-    run_table(t, cases_scope(), args=("--prefix", "203.0.113.0/24", "--prefix", "2001:db8:99::/48"))
-    run_table(t, cases_source_limit(), args=("--source-pps", "3"))
-    run_table(t, cases_global_limit(), args=("--global-pps", "2"))
-    req, req6 = echo4(), echo6()
-    run_table(t, [("echo4: --ttl 17 sets the reply TTL", bytes(req), Reply("echo4", echo4_reply(req, ttl=17))),
-                  ("echo6: --ttl 17 sets the reply hop limit", bytes(req6),
-                   Reply("echo6", echo6_reply(req6, ttl=17)))], ttl=17)

@@ -7,8 +7,10 @@
  *   pong-testrun --mac 02:00:00:00:00:01 [--ttl N] [--prefix CIDR]...
  *                [--source-pps N] [--global-pps N]
  *
- * --prefix fills the prefix lists and turns scoping on; the --*-pps options
- * set the rate limits (run-time settings, as `xdp-pong set` would).
+ * --prefix and the --*-pps options go through the CLI's own code
+ * (loader/policy.c: the same CIDR parser, scoping rule and limit clamp as
+ * `xdp-pong prefix add` and `xdp-pong set`), so a test cannot pass with a
+ * rule the CLI does not apply. Counter and reason names are the CLI's too.
  *
  * Reads one frame per line on stdin, as hex. For each frame prints one line:
  *   VERDICT COUNTER REASON OUTPUT_HEX
@@ -27,21 +29,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "pong.h"
+#include "xdp-pong.h"
 #include "pong.skel.h"
 
 #define MAX_FRAME 16384
-
-static const char *const counter_names[] = {
-#define X(id, name) [PONG_CNT_##id] = name,
-	PONG_COUNTERS(X)
-#undef X
-};
-static const char *const reason_names[PONG_R__MAX] = {
-	[PONG_R_NONE] = "-",
-#define X(id, name, text) [PONG_R_##id] = name,
-	PONG_REASONS(X)
-#undef X
-};
 
 static int ncpus;
 
@@ -115,34 +106,6 @@ static const char *action(__u32 r)
 	}
 }
 
-/* Add one CIDR to the prefix lists; 0 or -1. */
-static int add_prefix(struct pong *skel, const char *cidr)
-{
-	char addr[64];
-	const char *slash = strchr(cidr, '/');
-	__u8 one = 1;
-	int len;
-
-	if (!slash || (size_t)(slash - cidr) >= sizeof(addr))
-		return -1;
-	memcpy(addr, cidr, (size_t)(slash - cidr));
-	addr[slash - cidr] = '\0';
-	len = atoi(slash + 1);
-	if (strchr(addr, ':')) {
-		struct pong_lpm6 k = { .prefixlen = (__u32)len };
-
-		if (inet_pton(AF_INET6, addr, k.addr) != 1)
-			return -1;
-		return bpf_map_update_elem(bpf_map__fd(skel->maps.pong_prefix6), &k, &one, 0);
-	} else {
-		struct pong_lpm4 k = { .prefixlen = (__u32)len };
-
-		if (inet_pton(AF_INET, addr, k.addr) != 1)
-			return -1;
-		return bpf_map_update_elem(bpf_map__fd(skel->maps.pong_prefix4), &k, &one, 0);
-	}
-}
-
 int main(int argc, char **argv)
 {
 	static char line[2 * MAX_FRAME + 4];
@@ -152,6 +115,7 @@ int main(int argc, char **argv)
 	const char *prefixes[16];
 	int nprefixes = 0;
 	__u32 source_pps = 0, global_pps = 0;
+	bool limits = false;
 	struct pong *skel;
 	int prog_fd, cnt_fd, rsn_fd;
 
@@ -161,21 +125,26 @@ int main(int argc, char **argv)
 			   &mac[3], &mac[4], &mac[5]) == 6)
 			continue;
 		if (!strcmp(argv[i], "--ttl")) {
-			ttl = atoi(argv[i + 1]);
+			char *end;
+
+			ttl = (int)strtol(argv[i + 1], &end, 10);
+			if (*end || ttl < 1 || ttl > 255)
+				goto usage;
 			continue;
 		}
 		if (!strcmp(argv[i], "--prefix") && nprefixes < 16) {
 			prefixes[nprefixes++] = argv[i + 1];
 			continue;
 		}
-		if (!strcmp(argv[i], "--source-pps")) {
-			source_pps = (__u32)atoi(argv[i + 1]);
+		if (!strcmp(argv[i], "--source-pps") && pong_parse_pps(argv[i + 1], &source_pps) == 0) {
+			limits = true;
 			continue;
 		}
-		if (!strcmp(argv[i], "--global-pps")) {
-			global_pps = (__u32)atoi(argv[i + 1]);
+		if (!strcmp(argv[i], "--global-pps") && pong_parse_pps(argv[i + 1], &global_pps) == 0) {
+			limits = true;
 			continue;
 		}
+usage:
 		fprintf(stderr, "usage: pong-testrun [--mac MAC] [--ttl N] [--prefix CIDR]... "
 			"[--source-pps N] [--global-pps N] < frames.hex\n");
 		return 2;
@@ -195,18 +164,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pong-testrun: loading the program failed: %s\n", strerror(errno));
 		return 1;
 	}
+	prog_fd = bpf_program__fd(skel->progs.xdp_pong);
 	for (int i = 0; i < nprefixes; i++) {
-		if (add_prefix(skel, prefixes[i])) {
+		struct pong_cidr c;
+		bool on;
+
+		if (pong_parse_cidr(prefixes[i], &c) || pong_scope_add(prog_fd, &c, &on)) {
 			fprintf(stderr, "pong-testrun: bad prefix %s\n", prefixes[i]);
 			return 2;
 		}
 	}
-	skel->bss->pong_settings.scoped = nprefixes > 0;
-	skel->bss->pong_settings.source_pps = source_pps;
-	skel->bss->pong_settings.global_pps = global_pps;
-	skel->bss->pong_settings.source_interval_ns = source_pps ? 1000000000ull / source_pps : 0;
-	skel->bss->pong_settings.global_interval_ns = global_pps ? 1000000000ull / global_pps : 0;
-	prog_fd = bpf_program__fd(skel->progs.xdp_pong);
+	if (limits && pong_set_limits(prog_fd, &source_pps, &global_pps, NULL)) {
+		fprintf(stderr, "pong-testrun: cannot set the limits\n");
+		return 1;
+	}
 	cnt_fd = bpf_map__fd(skel->maps.pong_counters);
 	rsn_fd = bpf_map__fd(skel->maps.pong_reasons);
 
@@ -233,8 +204,8 @@ int main(int argc, char **argv)
 		c = moved(c0, c1, PONG_CNT__MAX);
 		r = moved(r0, r1, PONG_R__MAX);
 		printf("%s %s %s ", action(opts.retval),
-		       c >= 0 ? counter_names[c] : (c == -1 ? "none" : "several"),
-		       r >= 0 ? reason_names[r] : (r == -1 ? "-" : "several"));
+		       c >= 0 ? pong_counter_names[c] : (c == -1 ? "none" : "several"),
+		       r >= 0 ? pong_reason_names[r] : (r == -1 ? "-" : "several"));
 		for (__u32 i = 0; i < opts.data_size_out; i++)
 			printf("%02x", out[i]);
 		if (!opts.data_size_out)

@@ -7,7 +7,7 @@
 #include <linux/if_ether.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include "../pong.h"
+#include "verdict.h"
 #include "eth.h"
 #include "ipv4.h"
 

@@ -7,7 +7,7 @@
 #include <linux/ip.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include "../pong.h"
+#include "verdict.h"
 #include "csum.h"
 #include "eth.h"
 
@@ -28,9 +28,9 @@ struct icmphdr {
 };
 
 /*
- * The ICMP message at the cursor, inside an IPv4 packet of total length tot
- * whose header is hlen bytes: 0 if it is an echo request we answer,
- * otherwise the refusal reason.
+ * The ICMP message at the cursor, with room bytes of it inside the IPv4
+ * packet (total length less the header): 0 if it is an echo request we
+ * answer, with *icmpp set; otherwise the refusal reason.
  */
 static __always_inline int icmp4_check_echo(struct cursor *c, struct icmphdr **icmpp,
 					    __u32 room)

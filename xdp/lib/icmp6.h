@@ -7,7 +7,7 @@
 #include <linux/icmpv6.h>
 #include <linux/ipv6.h>
 #include <bpf/bpf_helpers.h>
-#include "../pong.h"
+#include "verdict.h"
 #include "csum.h"
 #include "eth.h"
 #include "ipv6.h"

@@ -7,7 +7,7 @@
 #include <linux/ip.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include "../pong.h"
+#include "verdict.h"
 #include "eth.h"
 
 #define IP_MF     0x2000

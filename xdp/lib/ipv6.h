@@ -9,7 +9,7 @@
 #include <linux/ipv6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include "../pong.h"
+#include "verdict.h"
 #include "eth.h"
 
 #define IPV6_EXT_MAX 4          /* extension headers walked to find ICMPv6 */

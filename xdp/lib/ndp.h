@@ -12,7 +12,7 @@
 #include <linux/ipv6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include "../pong.h"
+#include "verdict.h"
 #include "csum.h"
 #include "eth.h"
 #include "ipv6.h"

@@ -17,7 +17,7 @@
 #include <linux/in6.h>
 #include <linux/types.h>
 #include <bpf/bpf_helpers.h>
-#include "../pong.h"
+#include "verdict.h"
 
 #define NSEC_PER_SEC 1000000000ull
 

@@ -27,10 +27,9 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-from pylib.frames import (ARP, ICMP, IP, Ether, ICMPv6EchoRequest, ICMPv6ND_NS,  # noqa: E402
-                          ICMPv6NDOptSrcLLAddr, IPv6, Raw, solicited_node)
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "scripts", "lab"))
+from lab import Lab, ethtool_counters, request_frames  # noqa: E402
 
 BUILD = os.path.join(ROOT, "build")
 XDP_PONG = os.path.join(BUILD, "xdp-pong")
@@ -50,23 +49,15 @@ def sh(*cmd, check=True, timeout=300):
 class Bench:
     def __init__(self, args):
         self.args = args
-        tag = f"xpb{os.getpid() % 100000}"
-        self.gen_ns, self.dut_ns = f"{tag}-gen", f"{tag}-dut"
+        self.lab = None
         self.stats_was = None
 
     # ---- set-up and tear-down ----
 
     def up(self):
-        self.down()
-        sh("ip", "netns", "add", self.gen_ns)
-        sh("ip", "netns", "add", self.dut_ns)
-        sh("ip", "-n", self.gen_ns, "link", "add", "gen0", "type", "veth", "peer", "name", "dut0",
-           "netns", self.dut_ns)
-        for ns, dev in ((self.gen_ns, "gen0"), (self.dut_ns, "dut0")):
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-        self.gen_mac = self.mac(self.gen_ns, "gen0")
-        self.dut_mac = self.mac(self.dut_ns, "dut0")
+        self.lab = Lab.pair(f"xpb{os.getpid() % 100000}")
+        self.gen_ns, self.dut_ns = self.lab.gen, self.lab.dut
+        self.gen_mac, self.dut_mac = self.lab.gen_mac, self.lab.dut_mac
         self.stats_was = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
         self.bpf_stats(False)
 
@@ -75,14 +66,11 @@ class Bench:
         set_bpf_stats("1" if on else "0")
 
     def down(self):
-        for ns in (self.gen_ns, self.dut_ns):
-            sh("ip", "netns", "del", ns, check=False)
+        if self.lab:
+            self.lab.down()
         if self.stats_was is not None:
             set_bpf_stats(self.stats_was)
             self.stats_was = None
-
-    def mac(self, ns, dev):
-        return sh("ip", "netns", "exec", ns, "cat", f"/sys/class/net/{dev}/address").stdout.strip()
 
     def dut(self, *cmd, check=True):
         return sh("ip", "netns", "exec", self.dut_ns, *cmd, check=check)
@@ -110,11 +98,8 @@ class Bench:
 
     def drops(self):
         """Frames the veths dropped: requests gen0 could not hand to dut0, replies dut0 could not send back."""
-        def stat(ns, dev, pattern):
-            out = sh("ip", "netns", "exec", ns, "ethtool", "-S", dev, check=False).stdout
-            return sum(int(v) for v in re.findall(pattern + r":\s*(\d+)", out))
-        return (stat(self.gen_ns, "gen0", r"tx_queue_\d+_xdp_xmit_errors"),
-                stat(self.dut_ns, "dut0", r"rx_queue_\d+_xdp_tx_errors"))
+        return (ethtool_counters(self.lab, self.gen_ns, "gen0", r"tx_queue_\d+_xdp_xmit_errors"),
+                ethtool_counters(self.lab, self.dut_ns, "dut0", r"rx_queue_\d+_xdp_tx_errors"))
 
     def prog_stats(self):
         """(run_time_ns, run_cnt) of the XDP program on dut0, or None."""
@@ -128,17 +113,14 @@ class Bench:
     # ---- the request frames ----
 
     def kinds(self):
-        eth = Ether(dst=self.dut_mac, src=self.gen_mac)
-        group, gmac = solicited_node(DUT_IP6)
+        """(name, the sink's kind, request frame bytes): minimum-size frames, and a full-size echo."""
+        small = request_frames(self.gen_mac, self.dut_mac, payload=18)     # 64-byte echo4 frames
         return [
-            ("echo4 64B", "echo4", eth / IP(src=GEN_IP, dst=DUT_IP) / ICMP(id=1, seq=1) / Raw(b"p" * 18)),
-            ("echo4 1514B", "echo4", eth / IP(src=GEN_IP, dst=DUT_IP) / ICMP(id=1, seq=1) / Raw(b"p" * 1472)),
-            ("arp", "arp", Ether(dst="ff:ff:ff:ff:ff:ff", src=self.gen_mac) /
-             ARP(op=1, hwsrc=self.gen_mac, psrc=GEN_IP, pdst=DUT_IP) / Raw(b"\0" * 18)),
-            ("echo6", "echo6", eth / IPv6(src=GEN_IP6, dst=DUT_IP6) / ICMPv6EchoRequest(id=1, seq=1) /
-             Raw(b"p" * 16)),
-            ("ndp", "ndp", Ether(dst=gmac, src=self.gen_mac) / IPv6(src=GEN_IP6, dst=group, hlim=255) /
-             ICMPv6ND_NS(tgt=DUT_IP6) / ICMPv6NDOptSrcLLAddr(lladdr=self.gen_mac)),
+            ("echo4 64B", "echo4", bytes(small["echo4"])),
+            ("echo4 1514B", "echo4", bytes(request_frames(self.gen_mac, self.dut_mac, payload=1472)["echo4"])),
+            ("arp", "arp", bytes(small["arp"]) + bytes(18)),                 # padded to 60 bytes, as on a wire
+            ("echo6", "echo6", bytes(request_frames(self.gen_mac, self.dut_mac, payload=16)["echo6"])),
+            ("ndp", "ndp", bytes(small["ndp"])),
         ]
 
     # ---- measurements ----
@@ -147,7 +129,7 @@ class Bench:
         # Generator, responder and sink all run on the generator's CPU (veth
         # NAPI runs where it was scheduled); pinning keeps the run on one CPU.
         out = sh("ip", "netns", "exec", self.gen_ns, "taskset", "-c", str(self.args.cpu), GEN,
-                 "--ifname", "gen0", "--frame", bytes(frame).hex(), "--count", str(count)).stdout
+                 "--ifname", "gen0", "--frame", frame.hex(), "--count", str(count)).stdout
         return json.loads(out)
 
     def throughput(self):
@@ -173,7 +155,7 @@ class Bench:
                     runs[resp].append(entry)
                     print(f"  {kind:12} round {rnd + 1} {resp:9} {entry['replies_pps'] / 1e6:7.3f} Mpps "
                           f"({got}/{run['sent']})", flush=True)
-            results[kind] = {"frame_bytes": len(bytes(frame)), "runs": runs,
+            results[kind] = {"frame_bytes": len(frame), "runs": runs,
                              "summary": summarise(runs)}
             for resp in ("xdp-pong", "ceiling"):
                 results[kind]["summary"][resp]["ns_per_packet"] = self.program_cost(resp, frame)

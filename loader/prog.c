@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Floor 1, the bottom of the loader: find xdp-pong on an interface, open
+ * its maps, read its config, read and write its settings, read its counters.
+ *
+ * Nothing is pinned. The program is found through the interface (netlink,
+ * bpf_xdp_query) and its maps through the program (program -> map ids ->
+ * map by name), so every command works after the attaching process has
+ * exited, inside `ip netns exec` (where /sys, and any bpffs under it, is a
+ * fresh mount) and without a bpffs at all. libxdp is asked only when its
+ * dispatcher runs on the interface: the dispatcher's component list lives in
+ * a bpffs.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "xdp-pong.h"
+
+#define MAX_PROG_MAPS 16
+
+static bool is_pong(const struct xdp_program *p)
+{
+	return p && strcmp(xdp_program__name(p), PONG_PROG_NAME) == 0;
+}
+
+/* Name some other program on the interface, for messages: "'name' (id N)". */
+static void describe_other(char *buf, size_t len, const char *name, __u32 id)
+{
+	/*
+	 * libxdp lists a dispatcher's programs from its bpffs pins. Seen as a
+	 * single program, the dispatcher was attached where a bpffs was mounted
+	 * and this process cannot see it (e.g. under `ip netns exec`).
+	 */
+	if (strcmp(name, "xdp_dispatcher") == 0)
+		snprintf(buf, len, "libxdp's dispatcher (id %u), whose programs are listed in a bpffs "
+			 "not mounted here; run where it was attached", id);
+	else
+		snprintf(buf, len, "'%s' (id %u)", name, id);
+}
+
+/* Under libxdp's dispatcher: the component programs, from libxdp (and its bpffs pins). */
+static int find_in_dispatcher(int ifindex, struct pong_attachment *a)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p, *found = NULL;
+	long err = libxdp_get_error(mp);
+
+	if (err)
+		return (int)err;
+	if (xdp_multiprog__is_legacy(mp)) {
+		/* the pins are not visible here: libxdp sees the dispatcher alone */
+		p = xdp_multiprog__main_prog(mp);
+		describe_other(a->other, sizeof(a->other), xdp_program__name(p), xdp_program__id(p));
+	} else {
+		a->shared = true;
+		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
+			if (is_pong(p))
+				found = p;
+			else if (!a->other[0])
+				describe_other(a->other, sizeof(a->other), xdp_program__name(p), xdp_program__id(p));
+		}
+	}
+	if (found) {
+		a->attached = true;
+		a->prog_id = xdp_program__id(found);
+	}
+	xdp_multiprog__close(mp);
+	return 0;
+}
+
+/*
+ * What runs on ifindex: fills a (attached, mode, program id, any other
+ * program; pong_describe() adds config and settings). With prog_fd, also
+ * returns a new fd of xdp-pong's program (-1 if none). Opens nothing it does
+ * not close. Returns 0, or -errno when the interface cannot be queried.
+ */
+int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	a->ifindex = ifindex;
+	a->attached = false;
+	a->cfg_known = false;
+	a->nprefixes = -1;
+	memset(&a->settings, 0, sizeof(a->settings));
+	a->other[0] = '\0';
+	a->shared = false;
+	if (prog_fd)
+		*prog_fd = -1;
+
+	err = bpf_xdp_query(ifindex, 0, &q);
+	if (err)
+		return err;
+	switch (q.attach_mode) {
+	case XDP_ATTACHED_NONE:
+		return 0;
+	case XDP_ATTACHED_SKB:
+		a->mode = XDP_MODE_SKB;
+		break;
+	case XDP_ATTACHED_HW:
+		a->mode = XDP_MODE_HW;
+		break;
+	default:   /* driver, or several at once: the driver's program sees frames first */
+		a->mode = q.drv_prog_id ? XDP_MODE_NATIVE : q.skb_prog_id ? XDP_MODE_SKB : XDP_MODE_HW;
+	}
+	a->prog_id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	fd = bpf_prog_get_fd_by_id(a->prog_id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	if (strcmp(info.name, "xdp_dispatcher") == 0) {
+		close(fd);
+		err = find_in_dispatcher(ifindex, a);
+		if (err || !a->attached)
+			return err;
+		fd = bpf_prog_get_fd_by_id(a->prog_id);
+		if (fd < 0)
+			return -errno;
+	} else if (strcmp(info.name, PONG_PROG_NAME) == 0) {
+		a->attached = true;
+	} else {
+		describe_other(a->other, sizeof(a->other), info.name, a->prog_id);
+		close(fd);
+		return 0;
+	}
+	if (prog_fd)
+		*prog_fd = fd;
+	else
+		close(fd);
+	return 0;
+}
+
+/*
+ * xdp-pong on the interface called name: fills a (name included) and, with
+ * prog_fd, returns a new fd of the program. -ENODEV: no such interface;
+ * -ENOENT: xdp-pong is not attached (a->other says what runs there, if
+ * anything); other -errno: the interface cannot be queried.
+ * pong_explain() turns each into its sentence.
+ */
+int pong_open(const char *name, struct pong_attachment *a, int *prog_fd)
+{
+	int err, ifindex = strlen(name) < IF_NAMESIZE ? (int)if_nametoindex(name) : 0;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	if (prog_fd)
+		*prog_fd = -1;
+	if (!ifindex)
+		return -ENODEV;
+	err = pong_find(ifindex, a, prog_fd);
+	if (!err && !a->attached)
+		err = -ENOENT;
+	return err;
+}
+
+/* The one sentence for what pong_open() or pong_find() returned about the interface name. */
+void pong_explain(struct pong_why *why, const char *name, int err, const struct pong_attachment *a)
+{
+	if (err == -ENODEV)
+		pong_why(why, "no such interface: %s", name);
+	else if (err == -ENOENT)
+		pong_why(why, "%s: xdp-pong is not attached%s%s", name,
+			 a && a->other[0] ? "; it runs another XDP program, left alone: " : "", a ? a->other : "");
+	else
+		pong_why(why, "%s: cannot query XDP programs: %s", name, strerror(-err));
+}
+
+/* A new fd of the map of the program whose name ends with suffix, or -errno. */
+int pong_prog_map_fd(int prog_fd, const char *suffix, struct bpf_map_info *minfo)
+{
+	__u32 ids[MAX_PROG_MAPS];
+	struct bpf_prog_info info = {
+		.nr_map_ids = MAX_PROG_MAPS,
+		.map_ids = (__u64)(unsigned long)ids,
+	};
+	__u32 len = sizeof(info);
+	size_t slen = strlen(suffix);
+
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -errno;
+	for (__u32 i = 0; i < info.nr_map_ids && i < MAX_PROG_MAPS; i++) {
+		__u32 mlen = sizeof(*minfo);
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (fd < 0)
+			continue;
+		memset(minfo, 0, sizeof(*minfo));
+		if (bpf_obj_get_info_by_fd(fd, minfo, &mlen) == 0) {
+			size_t nlen = strlen(minfo->name);
+
+			if (nlen >= slen && strcmp(minfo->name + nlen - slen, suffix) == 0)
+				return fd;
+		}
+		close(fd);
+	}
+	return -ENOENT;
+}
+
+/*
+ * The config the program was loaded with. pong_cfg is the only variable in
+ * .rodata and comes first (8-byte aligned); the compiler may append constants
+ * of its own after it.
+ */
+int pong_read_config(int prog_fd, struct pong_config *cfg)
+{
+	struct bpf_map_info minfo = { 0 };
+	__u8 value[256];
+	__u32 key = 0;
+	int err = 0, fd = pong_prog_map_fd(prog_fd, ".rodata", &minfo);
+
+	if (fd < 0)
+		return fd;
+	if (minfo.value_size < sizeof(*cfg) || minfo.value_size > sizeof(value) ||
+	    bpf_map_lookup_elem(fd, &key, value))
+		err = -EPROTO;
+	else
+		memcpy(cfg, value, sizeof(*cfg));
+	close(fd);
+	return err;
+}
+
+static int settings_fd(int prog_fd)
+{
+	struct bpf_map_info minfo;
+	int fd = pong_prog_map_fd(prog_fd, PONG_SETTINGS_MAP, &minfo);
+
+	if (fd >= 0 && minfo.value_size != sizeof(struct pong_settings)) {
+		close(fd);
+		return -EPROTO;    /* a program from another version of xdp-pong */
+	}
+	return fd;
+}
+
+/* The run-time settings (scope switch, limits): the program's .bss. */
+int pong_read_settings(int prog_fd, struct pong_settings *s)
+{
+	__u32 key = 0;
+	int err = 0, fd = settings_fd(prog_fd);
+
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, &key, s))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Replace the whole settings value (callers hold the settings lock: read, change, write). */
+int pong_write_settings(int prog_fd, const struct pong_settings *s)
+{
+	__u32 key = 0;
+	int err = 0, fd = settings_fd(prog_fd);
+
+	if (fd < 0)
+		return fd;
+	if (bpf_map_update_elem(fd, &key, s, BPF_ANY))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Sum a per-CPU array of struct pong_stat over all possible CPUs. */
+static int sum_percpu(int map_fd, __u32 entries, struct pong_stat *out)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct pong_stat *vals;
+	int err = 0;
+
+	if (ncpus <= 0)
+		return -EINVAL;
+	vals = calloc((size_t)ncpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 key = 0; key < entries && !err; key++) {
+		out[key].packets = out[key].bytes = 0;
+		if (bpf_map_lookup_elem(map_fd, &key, vals)) {
+			err = -errno;
+			break;
+		}
+		for (int cpu = 0; cpu < ncpus; cpu++) {
+			out[key].packets += vals[cpu].packets;
+			out[key].bytes += vals[cpu].bytes;
+		}
+	}
+	free(vals);
+	return err;
+}
+
+/* Outcome and reason counters, summed over CPUs. -EPROTO: a program from another xdp-pong version. */
+int pong_read_counters(int prog_fd, struct pong_counters *out)
+{
+	static const struct {
+		const char *map;
+		__u32 entries;
+		size_t offset;
+	} maps[] = {
+		{ PONG_COUNTERS_MAP, PONG_CNT__MAX, offsetof(struct pong_counters, counter) },
+		{ PONG_REASONS_MAP, PONG_R__MAX, offsetof(struct pong_counters, reason) },
+	};
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		struct bpf_map_info minfo = { 0 };
+		int err, fd = pong_prog_map_fd(prog_fd, maps[i].map, &minfo);
+
+		if (fd < 0)
+			return fd;
+		if (minfo.max_entries != maps[i].entries ||
+		    minfo.value_size != sizeof(struct pong_stat)) {
+			close(fd);
+			return -EPROTO;
+		}
+		err = sum_percpu(fd, maps[i].entries, (struct pong_stat *)((char *)out + maps[i].offset));
+		close(fd);
+		if (err)
+			return err;
+	}
+	return 0;
+}

@@ -1,0 +1,117 @@
+"""Fixtures and rules every xdp-pong test shares.
+
+- The suite needs root (BPF_PROG_TEST_RUN, namespaces, XDP): without it,
+  every test fails with the reason.
+- Namespaces come from one place, scripts/lab/lab.py, through the fixtures
+  below; each removes what it made, whatever fails.
+- The run ends with the line `N passed, N failed`. A skipped test counts as
+  failed: nothing here may skip (README, Tests).
+"""
+import json
+import os
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from pylib.env import XDP_PONG, Lab, unique  # noqa: E402
+
+
+# ---- the summary line and the no-skip rule ----
+
+class Tally:
+    def __init__(self):
+        self.outcome = {}
+
+    def pytest_runtest_logreport(self, report):
+        was = self.outcome.get(report.nodeid)
+        if report.failed:
+            self.outcome[report.nodeid] = "failed"
+        elif report.skipped and was != "failed":
+            self.outcome[report.nodeid] = "skipped"
+        elif report.when == "call" and report.passed and was is None:
+            self.outcome[report.nodeid] = "passed"
+
+    def counts(self):
+        values = list(self.outcome.values())
+        passed = values.count("passed")
+        return passed, len(values) - passed
+
+    def pytest_sessionfinish(self, session, exitstatus):
+        skipped = list(self.outcome.values()).count("skipped")
+        if skipped and session.exitstatus == 0:
+            session.exitstatus = 1               # a skip is a failure here
+
+    def pytest_unconfigure(self, config):
+        passed, failed = self.counts()
+        print(f"{passed} passed, {failed} failed", flush=True)
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(Tally(), "xdp-pong-tally")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def as_root():
+    if os.geteuid() != 0:
+        pytest.fail("the tests must run as root: they load BPF programs and create namespaces")
+
+
+# ---- the CLI ----
+
+@pytest.fixture(scope="session")
+def xdp_pong():
+    assert os.access(XDP_PONG, os.X_OK), f"{XDP_PONG} missing: run make first"
+    return XDP_PONG
+
+
+# ---- namespaces ----
+
+class BridgeLab:
+    """The bridge lab (client, switch, responder) with the tests' shorthands."""
+
+    def __init__(self, lab, xp):
+        self.lab, self.xp = lab, xp
+        self.cli, self.sw, self.pong = lab.cli, lab.sw, lab.pong
+
+    def ns(self, ns, *cmd, timeout=60):
+        return self.lab.run(ns, *cmd, timeout=timeout)
+
+    def client(self, *cmd, timeout=60):
+        return self.lab.run(self.cli, *cmd, timeout=timeout)
+
+    def pong_cli(self, *args, timeout=60):
+        """xdp-pong inside the responder's namespace (no bpffs there)."""
+        return self.lab.run(self.pong, self.xp, *args, timeout=timeout)
+
+    def stats(self, iface="pong0"):
+        res = self.pong_cli("stats", iface, "--json")
+        assert res.returncode == 0, f"stats failed: {res.stderr.strip()}"
+        (entry,) = json.loads(res.stdout)["interfaces"]
+        return entry
+
+    def mac(self, ns, dev):
+        return self.lab.mac(ns, dev)
+
+
+@pytest.fixture(scope="module")
+def bridge(xdp_pong, request):
+    """A bridge lab for one test module, removed after it."""
+    with Lab.bridge(unique(request.module.__name__.split("_")[-1][:3])) as lab:
+        yield BridgeLab(lab, xdp_pong)
+
+
+@pytest.fixture(scope="module")
+def pair(request):
+    """gen0 <-> dut0, a veth pair in two namespaces, for one test module."""
+    with Lab.pair(unique("p" + request.module.__name__.split("_")[-1][:3])) as lab:
+        yield lab
+
+
+@pytest.fixture
+def netns(request):
+    """A function's own empty namespace (loopback up): lab.ns_name, lab.run(...)."""
+    with Lab.single(unique("n" + request.node.name[:4].replace("[", ""))) as lab:
+        yield lab
