@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <net/if_arp.h>
 #include <linux/if_link.h>
@@ -59,6 +60,13 @@ static int attach_one(const char *name, int ifindex, const __u8 mac[6], const st
 	}
 	memcpy((void *)skel->rodata->pong_cfg.mac, mac, 6);
 	skel->rodata->pong_cfg.ttl = (__u8)o->ttl;
+	/* the rate limiter's hash: unknown outside, so a flood cannot aim at one source's bucket */
+	if (getrandom((void *)&skel->rodata->pong_cfg.seed, sizeof(skel->rodata->pong_cfg.seed), 0) < 0) {
+		err = -errno;
+		pong_why(why, "%s: cannot get random bytes: %s", name, strerror((int)-err));
+		pong__destroy(skel);
+		return (int)err;
+	}
 	/*
 	 * Scoped from the first frame on: the prefix lists can only be filled
 	 * once the program is loaded (by the attach), and until then an empty
@@ -66,6 +74,8 @@ static int attach_one(const char *name, int ifindex, const __u8 mac[6], const st
 	 */
 	skel->bss->pong_settings.scoped = o->nprefixes > 0;
 	pong_settings_set_limits((struct pong_settings *)&skel->bss->pong_settings, o->source_pps, o->global_pps);
+	pong_settings_set_unclaimed((struct pong_settings *)&skel->bss->pong_settings, o->unclaimed,
+				    o->claim_requests, o->claim_window_s);
 
 	LIBBPF_OPTS(xdp_program_opts, xopts, .obj = skel->obj, .prog_name = PONG_PROG_NAME);
 	prog = xdp_program__create(&xopts);
@@ -94,9 +104,10 @@ static int attach_one(const char *name, int ifindex, const __u8 mac[6], const st
 		char cidr[64];
 
 		pong_format_cidr(&o->prefixes[failed], cidr, sizeof(cidr));
-		pong_why(why, "%s: cannot add prefix %s: %s", name, cidr,
-			 err == -ENOSPC ? "the prefix list is full" : strerror((int)-err));
-		xdp_program__detach(prog, ifindex, o->mode, 0);
+		pong_why(why, "%s: cannot add prefix %s: %s%s", name, cidr,
+			 err == -ENOSPC ? "the prefix list is full" : strerror((int)-err),
+			 xdp_program__detach(prog, ifindex, o->mode, 0) ?
+			 "; and it could not be detached again: detach it by hand" : "");
 	}
 out:
 	xdp_program__close(prog);
@@ -181,10 +192,16 @@ static int record_write(const char *path, const int *ifindex, const __u32 *prog_
 		err = -errno;
 	if (fclose(f) && !err)
 		err = -errno;
-	if (!err && rename(tmp, path))
+	/* link, not rename: an existing record names programs someone may still have to detach */
+	if (!err && link(tmp, path))
 		err = -errno;
+	unlink(tmp);
 	if (!err)
 		return 0;
+	if (err == -EEXIST) {
+		pong_why(why, "cannot write the record %s: it exists (detach --recorded it first)", path);
+		return err;
+	}
 fail:
 	unlink(tmp);
 	pong_why(why, "cannot write the record %s: %s", path, strerror(-err));
@@ -241,9 +258,17 @@ int pong_attach(char **names, int n, const struct pong_attach_opts *o, struct po
 		err = record_write(o->record, ifindex, prog_id, n, why);
 	if (!err)
 		return 0;
-	/* roll back quietly: why already says why nothing is attached */
-	while (done-- > 0)
-		detach_one(names[done], ifindex[done], prog_id[done], NULL);
+	/* roll back quietly (why already says why), unless the rollback fails too */
+	while (done-- > 0) {
+		struct pong_why ignored;
+
+		if (detach_one(names[done], ifindex[done], prog_id[done], &ignored)) {
+			size_t len = strlen(why->text);
+
+			snprintf(why->text + len, sizeof(why->text) - len, "; %s is still attached (id %u): "
+				 "detach it by hand", names[done], prog_id[done]);
+		}
+	}
 	return err;
 }
 
@@ -283,8 +308,9 @@ int pong_detach(char **names, int n, struct pong_why *why)
  */
 int pong_detach_recorded(const char *path, struct pong_recorded *done, int *ndone, struct pong_why *why)
 {
+	struct { int ifindex; unsigned id; } rec[PONG_MAX_IFACES];
 	char line[128];
-	int err = 0, lineno = 0;
+	int n = 0, err = 0, lineno = 0;
 	FILE *f = fopen(path, "re");
 
 	*ndone = 0;
@@ -295,33 +321,39 @@ int pong_detach_recorded(const char *path, struct pong_recorded *done, int *ndon
 		pong_why(why, "cannot read the record %s: %s", path, strerror(-err));
 		return err;
 	}
-	while (fgets(line, sizeof(line), f) && *ndone < PONG_MAX_IFACES) {
-		struct pong_recorded *r = &done[*ndone];
-		int ifindex, end = 0, e;
-		unsigned id;
+	/* all of it read and checked first: a bad record is left whole, nothing detached */
+	while (fgets(line, sizeof(line), f)) {
+		int end = 0;
 
 		lineno++;
-		if (sscanf(line, "%d %u%n", &ifindex, &id, &end) != 2 || ifindex <= 0 || !id ||
-		    (line[end] != '\n' && line[end] != '\0')) {
-			pong_why(why, "%s:%d: not a record of xdp-pong attach --record; left alone", path, lineno);
+		if (n == PONG_MAX_IFACES || sscanf(line, "%d %u%n", &rec[n].ifindex, &rec[n].id, &end) != 2 ||
+		    rec[n].ifindex <= 0 || !rec[n].id || (line[end] != '\n' && line[end] != '\0')) {
+			pong_why(why, "%s:%d: not a record of xdp-pong attach --record; nothing detached", path, lineno);
 			fclose(f);
 			return -EINVAL;
 		}
-		memset(r, 0, sizeof(*r));
-		r->prog_id = id;
-		if (!if_indextoname((unsigned)ifindex, r->name)) {
-			r->outcome = PONG_RECORD_GONE;   /* the interface is gone, and the program with it */
-			(*ndone)++;
-			continue;
-		}
-		e = detach_one(r->name, ifindex, id, why);
-		r->outcome = !e ? PONG_RECORD_DETACHED : e == -ESTALE || e == -ENOENT ? PONG_RECORD_NOT_THERE :
-			     PONG_RECORD_FAILED;
-		if (r->outcome == PONG_RECORD_FAILED && !err)
-			err = e;
-		(*ndone)++;
+		n++;
 	}
 	fclose(f);
+	for (int i = 0; i < n; i++) {
+		struct pong_recorded *r = &done[(*ndone)++];
+		struct pong_why one = { "" };
+		int e;
+
+		memset(r, 0, sizeof(*r));
+		r->prog_id = rec[i].id;
+		if (!if_indextoname((unsigned)rec[i].ifindex, r->name)) {
+			r->outcome = PONG_RECORD_GONE;   /* the interface is gone, and the program with it */
+			continue;
+		}
+		e = detach_one(r->name, rec[i].ifindex, rec[i].id, &one);
+		r->outcome = !e ? PONG_RECORD_DETACHED : e == -ESTALE || e == -ENOENT ? PONG_RECORD_NOT_THERE :
+			     PONG_RECORD_FAILED;
+		if (r->outcome == PONG_RECORD_FAILED && !err) {
+			err = e;
+			*why = one;
+		}
+	}
 	if (!err && unlink(path) && errno != ENOENT) {
 		err = -errno;
 		pong_why(why, "cannot remove the record %s: %s", path, strerror(-err));

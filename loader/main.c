@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Floor 6, the top: xdp-pong's subcommands (attach, detach, prefix, set,
- * status, stats, metrics), what each says on success and on failure, and
+ * claims, status, stats, metrics), what each says on success and on failure, and
  * every exit code: 0 success, 1 error, 2 usage error. Options are declared
  * in options.c; each subcommand below lists the ones it takes.
  */
@@ -55,9 +55,13 @@ static int cmd_attach(int argc, char **argv, int first)
 	struct pong_attach_opts o = {
 		.mode = args.mode, .ttl = (int)args.ttl, .nprefixes = args.nprefixes,
 		.source_pps = args.source_pps, .global_pps = args.global_pps, .record = args.record,
+		.unclaimed = args.unclaimed == 1, .claim_requests = args.claim_requests,
+		.claim_window_s = args.claim_window_s,
 	};
+	static const int held[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 	struct pong_why why = { "" };
 	char *names[PONG_MAX_IFACES];
+	sigset_t block, old;
 	int err, n = 0, total = args.nunit_names + argc - first;
 
 	if (total == 0)
@@ -73,16 +77,28 @@ static int cmd_attach(int argc, char **argv, int first)
 	memcpy(o.prefixes, args.prefixes, sizeof(o.prefixes));
 	if (need_root())
 		return 1;
+	/*
+	 * All or nothing, even when interrupted: SIGINT, SIGTERM, SIGHUP and
+	 * SIGQUIT wait until the attach is whole (recorded) or rolled back.
+	 */
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++)
+		sigaddset(&block, held[i]);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	err = pong_attach(names, n, &o, &why);
 	if (err)
-		return failed(&why, err);
+		failed(&why, err);
+	sigprocmask(SIG_SETMASK, &old, NULL);   /* a signal that came meanwhile acts now */
+	if (err)
+		return 1;
 	for (int i = 0; i < n; i++) {
 		char text[4 * IF_NAMESIZE];
 
-		printf("xdp-pong attached to %s (%s mode, ttl %d, %s)\n", pong_name_text(names[i], text, sizeof(text)),
-		       pong_mode_name(o.mode), o.ttl, o.nprefixes ? "answering its prefix list" : "answering every address");
+		printf("xdp-pong attached to %s (%s mode, ttl %d, %s%s)\n", pong_name_text(names[i], text, sizeof(text)),
+		       pong_mode_name(o.mode), o.ttl, o.nprefixes ? "answering its prefix list" : "answering every address",
+		       o.unclaimed ? " nobody else answers for" : "");
 	}
-	if (!o.nprefixes)
+	if (!o.nprefixes && !o.unclaimed)
 		pong_err("warning: no --prefix: every address that reaches %s%s is answered, other hosts' included",
 			 names[0], n > 1 ? " (and the others)" : "");
 	return 0;
@@ -136,6 +152,7 @@ static int cmd_detach(int argc, char **argv, int first)
 
 static int prefix_list(const char *ifname, int fd)
 {
+	char shown[4 * IF_NAMESIZE];
 	static struct pong_cidr list[2 * PONG_PREFIX_MAX];
 	struct pong_settings st;
 	char buf[64];
@@ -146,10 +163,11 @@ static int prefix_list(const char *ifname, int fd)
 		pong_err("%s: cannot read the prefix lists: %s", ifname, strerror(-err));
 		return 1;
 	}
+	pong_name_text(ifname, shown, sizeof(shown));
 	if (!st.scoped)
-		printf("%s: no prefix list: every address is answered\n", ifname);
+		printf("%s: no prefix list: every address is answered\n", shown);
 	else if (n == 0)
-		printf("%s: empty prefix list: nothing is answered\n", ifname);
+		printf("%s: empty prefix list: nothing is answered\n", shown);
 	for (int i = 0; i < n; i++) {
 		pong_format_cidr(&list[i], buf, sizeof(buf));
 		printf("%s\n", buf);
@@ -160,7 +178,7 @@ static int prefix_list(const char *ifname, int fd)
 static int prefix_change(const char *verb, const char *ifname, int fd, const struct pong_cidr *c)
 {
 	struct pong_cidr failed_cidr = *c;
-	char buf[64];
+	char buf[64], shown[4 * IF_NAMESIZE];
 	bool flag = false;
 	int err;
 
@@ -184,11 +202,12 @@ static int prefix_change(const char *verb, const char *ifname, int fd, const str
 	if (!strcmp(verb, "clear"))
 		pong_err("warning: %s: no prefix list: every address that reaches it is answered, other hosts' included",
 			 ifname);
-	else if (!strcmp(verb, "add") && flag)
-		printf("%s: now answering only addresses in its prefix list\n", ifname);
+	pong_name_text(ifname, shown, sizeof(shown));
+	if (!strcmp(verb, "add") && flag)
+		printf("%s: now answering only addresses in its prefix list\n", shown);
 	else if (!strcmp(verb, "del") && flag)
 		printf("%s: prefix list now empty: nothing is answered ('xdp-pong prefix clear %s' answers every "
-		       "address)\n", ifname, ifname);
+		       "address)\n", shown, shown);
 	return 0;
 }
 
@@ -244,8 +263,9 @@ static int cmd_set(int argc, char **argv, int first)
 
 	if (first == argc)
 		return pong_usage_error(current, "no interface given");
-	if (!args.source_set && !args.global_set)
-		return pong_usage_error(current, "nothing to set: give --rate-limit and/or --global-limit");
+	if (!args.source_set && !args.global_set && args.unclaimed < 0 && !args.claim_requests)
+		return pong_usage_error(current, "nothing to set: give --rate-limit, --global-limit, --unclaimed "
+					"or --claim-after");
 	if (need_root())
 		return 1;
 	if (n > PONG_MAX_IFACES) {
@@ -273,19 +293,56 @@ static int cmd_set(int argc, char **argv, int first)
 		int err = pong_set_limits(fds[i], args.source_set ? &args.source_pps : NULL,
 					  args.global_set ? &args.global_pps : NULL, &st);
 
+		if (!err && (args.unclaimed >= 0 || args.claim_requests))
+			err = pong_set_unclaimed(fds[i], args.unclaimed, args.claim_requests, args.claim_window_s, &st);
 		if (err) {
 			pong_err("%s: cannot change the settings: %s", argv[first + i], strerror(-err));
 			rc = 1;
 		} else {
-			char limits[96];
+			char limits[96], claims[64], shown[4 * IF_NAMESIZE];
 
 			pong_format_limits(&st, limits, sizeof(limits));
-			printf("%s: limits: %s\n", argv[first + i], limits);
+			pong_format_claims(&st, claims, sizeof(claims));
+			printf("%s: limits: %s; claims: %s\n", pong_name_text(argv[first + i], shown, sizeof(shown)),
+			       limits, claims);
 		}
 		close(fds[i]);
 	}
 	pong_unlock(lock);
 	return rc;
+}
+
+/* ---- claims: what --unclaimed holds ---- */
+
+static int cmd_claims(int argc, char **argv, int first)
+{
+	static struct pong_claim_entry list[2 * PONG_CLAIMS_MAX];
+	struct pong_attachment a;
+	struct pong_settings st;
+	struct pong_why why = { "" };
+	int fd, n, err;
+
+	if (argc - first != 1)
+		return pong_usage_error(current, "want one interface");
+	if (need_root())
+		return 1;
+	err = pong_open(argv[first], &a, &fd);
+	if (err) {
+		pong_explain(&why, argv[first], err, &a);
+		return failed(&why, err);
+	}
+	err = pong_read_settings(fd, &st);
+	n = err ? err : pong_claims_list(fd, list, (int)(sizeof(list) / sizeof(list[0])));
+	close(fd);
+	if (n < 0) {
+		pong_err("%s: cannot read the claims: %s", argv[first], strerror(-n));
+		return 1;
+	}
+	if (args.json)
+		pong_print_claims_json(argv[first], &st, list, n);
+	else
+		pong_print_claims_table(argv[first], &st, list, n);
+	return 0;
 }
 
 /* ---- status, stats and metrics ---- */
@@ -399,7 +456,8 @@ static const struct {
 	    "in its --prefix list. Each interface gets its own program, counters and\n"
 	    "settings. All interfaces are attached, or none.",
 	    OPTS(PONG_OPT_MODE, PONG_OPT_TTL, PONG_OPT_PREFIX, PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT,
-		 PONG_OPT_UNIT_INSTANCE, PONG_OPT_RECORD, PONG_OPT_VERBOSE, PONG_OPT_HELP), PONG_OPT__END }, cmd_attach },
+		 PONG_OPT_UNCLAIMED, PONG_OPT_CLAIM_AFTER, PONG_OPT_UNIT_INSTANCE, PONG_OPT_RECORD, PONG_OPT_VERBOSE,
+		 PONG_OPT_HELP), PONG_OPT__END }, cmd_attach },
 	{ { "detach", "IFACE...",
 	    "Remove xdp-pong from each interface; other XDP programs are left alone. With\n"
 	    "--recorded FILE instead of interfaces, remove what 'attach --record FILE' attached.",
@@ -411,8 +469,14 @@ static const struct {
 	    "answers nothing. 'clear' removes the list: every address is answered again.",
 	    OPTS(PONG_OPT_HELP), PONG_OPT__END }, cmd_prefix },
 	{ { "set", "IFACE...",
-	    "Change the rate limits of attached interfaces, at run time.",
-	    OPTS(PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT, PONG_OPT_HELP), PONG_OPT__END }, cmd_set },
+	    "Change the rate limits and --unclaimed of attached interfaces, at run time.",
+	    OPTS(PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT, PONG_OPT_UNCLAIMED, PONG_OPT_CLAIM_AFTER, PONG_OPT_HELP),
+	    PONG_OPT__END }, cmd_set },
+	{ { "claims", "IFACE",
+	    "With --unclaimed: the addresses xdp-pong tracks on an interface, and how it stands\n"
+	    "with each: asked (requests counted, not answered yet), claimed (answered; since\n"
+	    "when, how many replies) or owner-seen (its owner showed signs of life; since when).",
+	    OPTS(PONG_OPT_JSON, PONG_OPT_HELP), PONG_OPT__END }, cmd_claims },
 	{ { "status", "[IFACE...]",
 	    "Show interfaces running xdp-pong (or the named ones): mode, program id,\n"
 	    "reply TTL, the MAC replies are sent from, scope and rate limits.",

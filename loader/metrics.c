@@ -26,8 +26,43 @@
 #include <microhttpd.h>
 #include "xdp-pong.h"
 
-/* Counters of every interface running xdp-pong, as exposition text (malloc'd). */
+static char *render_now(size_t *len);
+static time_t mono_s(void);
+
+/*
+ * Counters of every interface running xdp-pong, as exposition text
+ * (malloc'd). Rendering asks the kernel about every interface: a result is
+ * reused for a second, so that no rate of requests costs more than one
+ * render a second.
+ */
 static char *render(size_t *len)
+{
+	static char *cached;
+	static size_t cached_len;
+	static time_t cached_at;
+	time_t now = mono_s();
+	char *copy;
+
+	if (!cached || now != cached_at) {
+		size_t n;
+		char *fresh = render_now(&n);
+
+		if (!fresh)
+			return NULL;
+		free(cached);
+		cached = fresh;
+		cached_len = n;
+		cached_at = now;
+	}
+	copy = malloc(cached_len ? cached_len : 1);
+	if (!copy)
+		return NULL;
+	memcpy(copy, cached, cached_len);
+	*len = cached_len;
+	return copy;
+}
+
+static char *render_now(size_t *len)
 {
 	static struct pong_attachment a[PONG_MAX_IFACES];
 	static struct pong_counters c[PONG_MAX_IFACES];
@@ -106,7 +141,7 @@ fail:
 }
 
 #define PONG_METRICS_MAX_CONN     64      /* connections in all */
-#define PONG_METRICS_MAX_PER_IP   8       /* connections per client address */
+#define PONG_METRICS_MAX_PER_IP   8       /* connections per client (an IPv4 address, an IPv6 /64) */
 #define PONG_METRICS_IDLE_S       5       /* idle connection closed after */
 #define PONG_METRICS_DEADLINE_S   10      /* any connection closed after */
 #define PONG_METRICS_MEM          16384   /* per connection: request headers must fit */
@@ -123,8 +158,49 @@ static struct {
 		struct MHD_Connection *conn;
 		int fd;
 		time_t started;
+		__u8 client[9];         /* the client's network: see client_key() */
 	} slot[PONG_METRICS_MAX_CONN + 16];
 } open_conns = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/*
+ * Clients are counted by network, not by address: an IPv4 address, or the
+ * /64 of an IPv6 one (one host commonly holds a whole /64; an IPv4-mapped
+ * address counts as the IPv4 one).
+ */
+static void client_key(const struct sockaddr *addr, __u8 key[9])
+{
+	memset(key, 0, 9);
+	if (addr && addr->sa_family == AF_INET) {
+		key[0] = 4;
+		memcpy(key + 1, &((const struct sockaddr_in *)addr)->sin_addr, 4);
+	} else if (addr && addr->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)addr)->sin6_addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(a)) {
+			key[0] = 4;
+			memcpy(key + 1, &a->s6_addr[12], 4);
+		} else {
+			key[0] = 6;
+			memcpy(key + 1, a->s6_addr, 8);
+		}
+	}
+}
+
+/* Accept a connection only while its client's network holds fewer than the per-client limit. */
+static enum MHD_Result accept_client(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	__u8 key[9];
+	int same = 0;
+
+	(void)cls;
+	(void)addrlen;
+	client_key(addr, key);
+	pthread_mutex_lock(&open_conns.lock);
+	for (size_t i = 0; i < sizeof(open_conns.slot) / sizeof(open_conns.slot[0]); i++)
+		same += open_conns.slot[i].conn && !memcmp(open_conns.slot[i].client, key, sizeof(key));
+	pthread_mutex_unlock(&open_conns.lock);
+	return same < PONG_METRICS_MAX_PER_IP ? MHD_YES : MHD_NO;
+}
 
 static time_t mono_s(void)
 {
@@ -152,6 +228,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 			open_conns.slot[i].conn = conn;
 			open_conns.slot[i].fd = info ? info->connect_fd : -1;
 			open_conns.slot[i].started = mono_s();
+			info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+			client_key(info ? info->client_addr : NULL, open_conns.slot[i].client);
 			break;
 		}
 	}
@@ -290,7 +368,7 @@ struct MHD_Daemon *pong_metrics_start(const char *listen_addr, struct pong_why *
 	errno = 0;
 	d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD |
 			     (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (any ? MHD_USE_DUAL_STACK : 0),
-			     (uint16_t)port, NULL, NULL, respond, NULL,
+			     (uint16_t)port, accept_client, NULL, respond, NULL,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)PONG_METRICS_MAX_CONN,
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)PONG_METRICS_MAX_PER_IP,

@@ -26,6 +26,8 @@ enum opt_type {
 	T_SECONDS,         /* double, 0.1-3600 */
 	T_COUNT,           /* long, >= 1 */
 	T_LISTEN,          /* const char *, ADDR:PORT */
+	T_ONOFF,           /* int: 1 for --NAME or --NAME=on, 0 for --NAME=off */
+	T_CLAIM,           /* claim_requests / claim_window_s: "N/SECS" */
 	T_HELP,
 };
 
@@ -94,6 +96,15 @@ static const struct opt_def table[PONG_OPT__END] = {
 		"where to listen: an IPv4 address, an IPv6 address in brackets,\n"
 		"or nothing for all: 127.0.0.1:9101, [::1]:9101, :9101",
 		"wants ADDR:PORT (127.0.0.1:9101, [::1]:9101, :9101)"),
+	[PONG_OPT_UNCLAIMED] = ROW("unclaimed", 'U', T_ONOFF, F(unclaimed), 0, NULL, false,
+		"answer ARP and NS only for addresses nobody else answers for,\n"
+		"and give one up when its owner shows signs of life (--unclaimed=off:\n"
+		"every address again; README, \"Sharing a LAN\")",
+		"takes on or off (--unclaimed, --unclaimed=off)"),
+	[PONG_OPT_CLAIM_AFTER] = ROW("claim-after", 'C', T_CLAIM, 0, 0, "N/SECS", false,
+		"with --unclaimed: claim an address after N requests for it from\n"
+		"one asker within SECS seconds (default 3/5)",
+		"takes requests/seconds, 1-100/1-3600, e.g. 3/5"),
 	[PONG_OPT_VERBOSE] = ROW("verbose", 'v', T_FLAG, F(verbose), 0, NULL, false,
 		"show libbpf/libxdp messages", NULL),
 	[PONG_OPT_HELP] = ROW("help", 'h', T_HELP, 0, 0, NULL, false, "this help", NULL),
@@ -140,8 +151,11 @@ void pong_print_usage(const struct pong_command *cmd, FILE *f)
 
 		if (d->type == T_HELP)
 			continue;
-		len = snprintf(line, sizeof(line), *o == cmd->required ? " --%s%s%s%s" : " [--%s%s%s]%s", d->name,
-			       d->value ? " " : "", d->value ? d->value : "", d->repeatable ? "..." : "");
+		if (d->type == T_ONOFF)
+			len = snprintf(line, sizeof(line), " [--%s[=on|off]]", d->name);
+		else
+			len = snprintf(line, sizeof(line), *o == cmd->required ? " --%s%s%s%s" : " [--%s%s%s]%s",
+				       d->name, d->value ? " " : "", d->value ? d->value : "", d->repeatable ? "..." : "");
 		if (col + len > 100) {
 			col = fprintf(f, "\n%*s", indent - 1, "") - 1;
 		}
@@ -176,8 +190,11 @@ void pong_print_help(const struct pong_command *cmd, FILE *f)
 		char head[64];
 		const char *h = d->help;
 
-		snprintf(head, sizeof(head), "-%c, --%s%s%s", d->letter, d->name, d->value ? " " : "",
-			 d->value ? d->value : "");
+		if (d->type == T_ONOFF)
+			snprintf(head, sizeof(head), "-%c, --%s[=on|off]", d->letter, d->name);
+		else
+			snprintf(head, sizeof(head), "-%c, --%s%s%s", d->letter, d->name, d->value ? " " : "",
+				 d->value ? d->value : "");
 		fprintf(f, "  %-27s ", head);
 		for (; *h; h++) {
 			fputc(*h, f);
@@ -267,6 +284,18 @@ static int take(const struct pong_command *cmd, const struct opt_def *d, const c
 		*(const char **)field = arg;
 		return 0;
 	}
+	case T_ONOFF:
+		if (!arg || !strcmp(arg, "on"))
+			*(int *)field = 1;
+		else if (!strcmp(arg, "off"))
+			*(int *)field = 0;
+		else
+			break;
+		return 0;
+	case T_CLAIM:
+		if (pong_parse_claim(arg, &args->claim_requests, &args->claim_window_s))
+			break;
+		return 0;
 	case T_HELP:
 		return 0;
 	}
@@ -283,16 +312,19 @@ int pong_parse_args(const struct pong_command *cmd, int argc, char **argv, struc
 {
 	struct option longopts[PONG_OPT__END + 1];
 	char shortopts[2 * PONG_OPT__END + 2] = ":";
+	bool seen[PONG_OPT__END] = { false };
 	int n = 0, opt;
 
 	memset(args, 0, sizeof(*args));
+	args->unclaimed = -1;
 	args->mode = XDP_MODE_NATIVE;
 	args->ttl = PONG_DEFAULT_TTL;
 	for (const enum pong_opt *o = cmd->opts; *o != PONG_OPT__END; o++) {
 		const struct opt_def *d = &table[*o];
 		size_t len = strlen(shortopts);
 
-		longopts[n++] = (struct option){ d->name, d->value ? required_argument : no_argument, NULL, d->letter };
+		longopts[n++] = (struct option){ d->name, d->type == T_ONOFF ? optional_argument :
+						 d->value ? required_argument : no_argument, NULL, d->letter };
 		shortopts[len] = d->letter;
 		shortopts[len + 1] = d->value ? ':' : '\0';
 		shortopts[len + 2] = '\0';
@@ -313,15 +345,22 @@ int pong_parse_args(const struct pong_command *cmd, int argc, char **argv, struc
 			return -2;
 		}
 		if (opt == '?') {
-			if (optopt > 0x20 && optopt < 0x7f && strncmp(word, "--", 2) != 0)
+			if (optopt > 0x20 && optopt < 0x7f)      /* a short option, maybe inside a cluster */
 				pong_usage_error(cmd, "unknown option -%c", optopt);
 			else
 				pong_usage_error(cmd, "unknown option or value '%s'", pong_shown(word));
 			return -2;
 		}
 		for (const enum pong_opt *o = cmd->opts; *o != PONG_OPT__END; o++) {
-			if (table[*o].letter == opt)
+			if (table[*o].letter == opt) {
 				d = &table[*o];
+				if (seen[*o] && !d->repeatable && d->type != T_HELP) {
+					/* the later one would win silently: say so instead */
+					pong_usage_error(cmd, "--%s given twice", d->name);
+					return -2;
+				}
+				seen[*o] = true;
+			}
 		}
 		if (!d)
 			return -2;

@@ -11,7 +11,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <inttypes.h>
+#include <arpa/inet.h>
 #include "xdp-pong.h"
 
 static void print_mac(const __u8 *m)
@@ -30,12 +32,22 @@ void pong_format_limits(const struct pong_settings *s, char *buf, size_t len)
 	snprintf(buf, len, "per source %s, global %s", src, all);
 }
 
+/* --unclaimed as status and set show it: "off", or "on (3/5s)". */
+void pong_format_claims(const struct pong_settings *s, char *buf, size_t len)
+{
+	if (s->unclaimed)
+		snprintf(buf, len, "on (%u/%llus)", s->claim_requests,
+			 (unsigned long long)(s->claim_window_ns / 1000000000ull));
+	else
+		snprintf(buf, len, "off");
+}
+
 void pong_print_status_table(const struct pong_attachment *a, int n)
 {
-	printf("%-16s %7s  %-7s %8s  %-4s %-17s  %-12s %s\n", "INTERFACE", "IFINDEX", "MODE", "PROG ID", "TTL",
-	       "MAC", "SCOPE", "LIMITS");
+	printf("%-16s %7s  %-7s %8s  %-4s %-17s  %-12s %-13s %s\n", "INTERFACE", "IFINDEX", "MODE", "PROG ID", "TTL",
+	       "MAC", "SCOPE", "UNCLAIMED", "LIMITS");
 	for (int i = 0; i < n; i++) {
-		char scope[32] = "?", limits[96] = "?", name[4 * IF_NAMESIZE];
+		char scope[32] = "?", limits[96] = "?", claims[32] = "?", name[4 * IF_NAMESIZE];
 
 		pong_name_text(a[i].name, name, sizeof(name));
 		if (!a[i].attached) {
@@ -56,8 +68,9 @@ void pong_print_status_table(const struct pong_attachment *a, int n)
 			else
 				snprintf(scope, sizeof(scope), "all");
 			pong_format_limits(&a[i].settings, limits, sizeof(limits));
+			pong_format_claims(&a[i].settings, claims, sizeof(claims));
 		}
-		printf("  %-12s %s\n", scope, limits);
+		printf("  %-12s %-13s %s\n", scope, claims, limits);
 	}
 }
 
@@ -81,6 +94,9 @@ void pong_print_stats_table(const struct pong_attachment *a, const struct pong_c
 			       (uint64_t)c[i].reason[r].packets, (uint64_t)c[i].reason[r].bytes,
 			       pong_reason_texts[r]);
 		}
+		if (c[i].event[PONG_EV_CLAIMED] || c[i].event[PONG_EV_RELEASED])
+			printf("  addresses claimed %" PRIu64 ", released %" PRIu64 " (--unclaimed)\n",
+			       (uint64_t)c[i].event[PONG_EV_CLAIMED], (uint64_t)c[i].event[PONG_EV_RELEASED]);
 	}
 }
 
@@ -131,6 +147,9 @@ void pong_print_stats_json(const struct pong_attachment *a, const struct pong_co
 		printf("},\"refused_by_reason\":{");
 		for (int r = 1; r < PONG_R__MAX; r++)
 			json_stat(pong_reason_names[r], &c[i].reason[r], r == 1);
+		printf("},\"events\":{");
+		for (int e = 0; e < PONG_EV__MAX; e++)
+			printf("%s\"%s\":%" PRIu64, e ? "," : "", pong_event_names[e], (uint64_t)c[i].event[e]);
 		printf("}}");
 	}
 	printf("]}\n");
@@ -195,6 +214,8 @@ void pong_print_prometheus(FILE *f, const struct pong_attachment *a, const struc
 		{ "xdp_pong_passed_bytes_total", "Bytes of the frames passed to the kernel.", 1 },
 		{ "xdp_pong_refused_total", "Requests not answered, by reason.", 0 },
 		{ "xdp_pong_refused_bytes_total", "Bytes of the requests not answered, by reason.", 1 },
+		{ "xdp_pong_addresses_claimed_total", "Addresses claimed by --unclaimed: asked for, unanswered.", 2 },
+		{ "xdp_pong_addresses_released_total", "Claimed addresses given up: their owner showed signs of life.", 3 },
 	};
 
 	for (size_t fam = 0; fam < sizeof(families) / sizeof(families[0]); fam++) {
@@ -215,6 +236,9 @@ void pong_print_prometheus(FILE *f, const struct pong_attachment *a, const struc
 				const struct pong_stat *s = &ci->counter[PONG_CNT_PASSED];
 
 				prom_sample(f, families[fam].name, a[i].name, NULL, NULL, bytes ? s->bytes : s->packets);
+			} else if (fam >= 6) {
+				prom_sample(f, families[fam].name, a[i].name, NULL, NULL,
+					    ci->event[families[fam].bytes == 2 ? PONG_EV_CLAIMED : PONG_EV_RELEASED]);
 			} else {
 				for (int r = 1; r < PONG_R__MAX; r++)
 					prom_sample(f, families[fam].name, a[i].name, "reason", pong_reason_names[r],
@@ -222,6 +246,63 @@ void pong_print_prometheus(FILE *f, const struct pong_attachment *a, const struc
 			}
 		}
 	}
+}
+
+/* Age of a claim entry in seconds, from its CLOCK_MONOTONIC timestamp (the clock of bpf_ktime_get_ns()). */
+static double claim_age(const struct pong_claim *c)
+{
+	struct timespec ts;
+	__u64 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	return now > c->since_ns ? (double)(now - c->since_ns) / 1e9 : 0.0;
+}
+
+static void claim_addr(const struct pong_claim_entry *e, char *buf, size_t len)
+{
+	if (!inet_ntop(e->family, e->addr, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+}
+
+void pong_print_claims_table(const char *ifname, const struct pong_settings *st, const struct pong_claim_entry *e,
+			     int n)
+{
+	char name[4 * IF_NAMESIZE], claims[32];
+
+	pong_format_claims(st, claims, sizeof(claims));
+	printf("%s: --unclaimed %s; %d address%s tracked\n", pong_name_text(ifname, name, sizeof(name)), claims, n,
+	       n == 1 ? "" : "es");
+	if (!n)
+		return;
+	printf("%-40s %-11s %10s %12s %9s\n", "ADDRESS", "STATE", "AGE", "HITS", "REQUESTS");
+	for (int i = 0; i < n; i++) {
+		char addr[INET6_ADDRSTRLEN];
+
+		claim_addr(&e[i], addr, sizeof(addr));
+		printf("%-40s %-11s %9.1fs %12" PRIu64 " %9u\n", addr, pong_claim_state_name(e[i].claim.state),
+		       claim_age(&e[i].claim), (uint64_t)e[i].claim.hits, e[i].claim.requests);
+	}
+}
+
+void pong_print_claims_json(const char *ifname, const struct pong_settings *st, const struct pong_claim_entry *e,
+			    int n)
+{
+	printf("{\"interface\":");
+	pong_json_string(stdout, ifname);
+	printf(",\"unclaimed\":%s,\"claim_requests\":%u,\"claim_window_s\":%llu,\"owner_hold_s\":%llu,\"claims\":[",
+	       st->unclaimed ? "true" : "false", st->claim_requests,
+	       (unsigned long long)(st->claim_window_ns / 1000000000ull),
+	       (unsigned long long)(st->owner_hold_ns / 1000000000ull));
+	for (int i = 0; i < n; i++) {
+		char addr[INET6_ADDRSTRLEN];
+
+		claim_addr(&e[i], addr, sizeof(addr));
+		printf("%s{\"address\":\"%s\",\"state\":\"%s\",\"age_s\":%.3f,\"hits\":%" PRIu64 ",\"requests\":%u}",
+		       i ? "," : "", addr, pong_claim_state_name(e[i].claim.state), claim_age(&e[i].claim),
+		       (uint64_t)e[i].claim.hits, e[i].claim.requests);
+	}
+	printf("]}\n");
 }
 
 /* One line on stderr for each interface pong_snapshot() lost. */

@@ -118,6 +118,60 @@ int pong_set_limits(int prog_fd, const __u32 *source_pps, const __u32 *global_pp
 	return err;
 }
 
+/*
+ * --unclaimed and --claim-after: on, off, and the claim's threshold (requests
+ * from one asker within a window; 0 leaves it as it is, the first time the
+ * defaults). An owner seen holds its address for PONG_OWNER_HOLD_S.
+ */
+void pong_settings_set_unclaimed(struct pong_settings *s, int on, __u32 requests, __u32 window_s)
+{
+	if (on >= 0)
+		s->unclaimed = (__u32)on;
+	if (requests)
+		s->claim_requests = requests;
+	else if (!s->claim_requests)
+		s->claim_requests = PONG_CLAIM_REQUESTS;
+	if (window_s)
+		s->claim_window_ns = window_s * 1000000000ull;
+	else if (!s->claim_window_ns)
+		s->claim_window_ns = PONG_CLAIM_WINDOW_S * 1000000000ull;
+	s->owner_hold_ns = PONG_OWNER_HOLD_S * 1000000000ull;
+}
+
+/* "3/5": requests from one asker, within that many seconds, that claim an address. 0 or -EINVAL. */
+int pong_parse_claim(const char *s, __u32 *requests, __u32 *window_s)
+{
+	unsigned long n, w;
+	char *end;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || end == s || *end != '/' || s[0] == '-' || n < 1 || n > 100)
+		return -EINVAL;
+	s = end + 1;
+	w = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || w < 1 || w > 3600)
+		return -EINVAL;
+	*requests = (__u32)n;
+	*window_s = (__u32)w;
+	return 0;
+}
+
+/* Read, change (on: 1, 0, or -1 to keep; requests/window_s: 0 to keep), write. */
+int pong_set_unclaimed(int prog_fd, int on, __u32 requests, __u32 window_s, struct pong_settings *out)
+{
+	struct pong_settings st;
+	int err = pong_read_settings(prog_fd, &st);
+
+	if (err)
+		return err;
+	pong_settings_set_unclaimed(&st, on, requests, window_s);
+	err = pong_write_settings(prog_fd, &st);
+	if (!err && out)
+		*out = st;
+	return err;
+}
+
 static int prefix_map(int prog_fd, int family)
 {
 	struct bpf_map_info minfo;
@@ -211,6 +265,45 @@ int pong_prefix_list(int prog_fd, struct pong_cidr *out, int max)
 int pong_prefix_count(int prog_fd)
 {
 	return prefix_walk(prog_fd, NULL, 0);
+}
+
+/*
+ * The addresses --unclaimed tracks, IPv4 first: up to max entries in out.
+ * Returns how many were stored, or -errno.
+ */
+int pong_claims_list(int prog_fd, struct pong_claim_entry *out, int max)
+{
+	static const struct {
+		const char *map;
+		int family;
+		size_t len;
+	} maps[] = { { PONG_CLAIMS4_MAP, AF_INET, 4 }, { PONG_CLAIMS6_MAP, AF_INET6, 16 } };
+	int n = 0;
+
+	for (size_t m = 0; m < 2; m++) {
+		__u8 key[16], next[16];
+		struct bpf_map_info minfo;
+		void *prev = NULL;
+		int fd = pong_prog_map_fd(prog_fd, maps[m].map, &minfo);
+
+		if (fd < 0)
+			return fd;
+		if (minfo.value_size != sizeof(struct pong_claim) || minfo.key_size != maps[m].len) {
+			close(fd);
+			return -EPROTO;
+		}
+		while (n < max && bpf_map_get_next_key(fd, prev, next) == 0) {
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].family = maps[m].family;
+			memcpy(out[n].addr, next, maps[m].len);
+			if (bpf_map_lookup_elem(fd, next, &out[n].claim) == 0)
+				n++;         /* evicted meanwhile: skipped */
+			memcpy(key, next, maps[m].len);
+			prev = key;
+		}
+		close(fd);
+	}
+	return n;
 }
 
 /*

@@ -299,7 +299,38 @@ static int sum_percpu(int map_fd, __u32 entries, struct pong_stat *out)
 	return err;
 }
 
-/* Outcome and reason counters, summed over CPUs. -EPROTO: a program from another xdp-pong version. */
+/* The event counters (claimed, released), summed over CPUs. */
+static int read_events(int prog_fd, __u64 *out)
+{
+	struct bpf_map_info minfo = { 0 };
+	int ncpus = libbpf_num_possible_cpus();
+	int err = 0, fd = pong_prog_map_fd(prog_fd, PONG_EVENTS_MAP, &minfo);
+	__u64 *vals;
+
+	if (fd < 0)
+		return fd;
+	if (ncpus <= 0 || minfo.max_entries != PONG_EV__MAX || minfo.value_size != sizeof(__u64)) {
+		close(fd);
+		return ncpus <= 0 ? -EINVAL : -EPROTO;
+	}
+	vals = calloc((size_t)ncpus, sizeof(*vals));
+	if (!vals) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (__u32 key = 0; key < PONG_EV__MAX && !err; key++) {
+		out[key] = 0;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			err = -errno;
+		for (int cpu = 0; cpu < ncpus && !err; cpu++)
+			out[key] += vals[cpu];
+	}
+	free(vals);
+	close(fd);
+	return err;
+}
+
+/* Outcome, reason and event counters, summed over CPUs. -EPROTO: a program from another xdp-pong version. */
 int pong_read_counters(int prog_fd, struct pong_counters *out)
 {
 	static const struct {
@@ -328,5 +359,5 @@ int pong_read_counters(int prog_fd, struct pong_counters *out)
 		if (err)
 			return err;
 	}
-	return 0;
+	return read_events(prog_fd, out->event);
 }

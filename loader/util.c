@@ -46,10 +46,31 @@ int pong_utf8_len(const char *str)
 }
 
 /*
+ * Characters a terminal acts on although they are valid UTF-8: the C1
+ * controls U+0080-U+009F (U+009B is CSI on the Linux console and in xterm),
+ * and the ones that reorder or break what follows (bidirectional overrides,
+ * embeddings and isolates, marks, line and paragraph separators).
+ */
+static bool is_format_char(const unsigned char *s, int k)
+{
+	unsigned cp;
+
+	if (k == 2) {
+		cp = (unsigned)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
+		return cp >= 0x80 && cp <= 0x9f;
+	}
+	if (k != 3)
+		return false;
+	cp = (unsigned)(s[0] & 0x0f) << 12 | (unsigned)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+	return cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/*
  * Text for a terminal or a log line. Names (interfaces, paths) may hold any
  * byte but NUL, and '/' for interfaces: valid UTF-8 is kept; backslash,
- * control bytes and bytes that are not UTF-8 are written as \\ and \xNN.
- * Always terminated; cut short (at a whole character) if out is too small.
+ * control bytes (C0, DEL, C1), characters that reorder text, and bytes that
+ * are not UTF-8 are written as \\ and \xNN (each byte). Always terminated;
+ * cut short (at a whole character) if out is too small.
  */
 void pong_text_escape(const char *in, char *out, size_t len)
 {
@@ -59,7 +80,7 @@ void pong_text_escape(const char *in, char *out, size_t len)
 		return;
 	while (*in) {
 		const unsigned char c = (unsigned char)*in;
-		char piece[5];
+		char piece[13];
 		int k = pong_utf8_len(in);
 
 		if (c == '\\') {
@@ -68,6 +89,13 @@ void pong_text_escape(const char *in, char *out, size_t len)
 		} else if (k == 0 || c < 0x20 || c == 0x7f) {
 			snprintf(piece, sizeof(piece), "\\x%02x", c);
 			k = 1;
+		} else if (is_format_char((const unsigned char *)in, k)) {
+			const unsigned char *u = (const unsigned char *)in;
+
+			if (k == 2)
+				snprintf(piece, sizeof(piece), "\\x%02x\\x%02x", u[0], u[1]);
+			else
+				snprintf(piece, sizeof(piece), "\\x%02x\\x%02x\\x%02x", u[0], u[1], u[2]);
 		} else {
 			memcpy(piece, in, (size_t)k);
 			piece[k] = '\0';

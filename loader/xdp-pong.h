@@ -64,6 +64,8 @@ void pong_unlock(int fd);
 extern const char *const pong_counter_names[PONG_CNT__MAX];
 extern const char *const pong_reason_names[PONG_R__MAX];
 extern const char *const pong_reason_texts[PONG_R__MAX];
+extern const char *const pong_event_names[PONG_EV__MAX];
+const char *pong_claim_state_name(unsigned state);
 const char *pong_mode_name(enum xdp_attach_mode mode);
 
 /* ---- floor 1: prog.c ---- */
@@ -86,6 +88,7 @@ struct pong_attachment {
 struct pong_counters {
 	struct pong_stat counter[PONG_CNT__MAX];
 	struct pong_stat reason[PONG_R__MAX];
+	__u64 event[PONG_EV__MAX];
 };
 
 int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd);
@@ -111,12 +114,24 @@ void pong_format_cidr(const struct pong_cidr *c, char *buf, size_t len);
 int pong_parse_pps(const char *s, __u32 *pps);
 void pong_settings_set_limits(struct pong_settings *s, __u32 source_pps, __u32 global_pps);
 int pong_set_limits(int prog_fd, const __u32 *source_pps, const __u32 *global_pps, struct pong_settings *out);
+void pong_settings_set_unclaimed(struct pong_settings *s, int on, __u32 requests, __u32 window_s);
+int pong_parse_claim(const char *s, __u32 *requests, __u32 *window_s);
+int pong_set_unclaimed(int prog_fd, int on, __u32 requests, __u32 window_s, struct pong_settings *out);
 int pong_prefix_list(int prog_fd, struct pong_cidr *out, int max);
 int pong_prefix_count(int prog_fd);
 int pong_scope_fill(int prog_fd, const struct pong_cidr *list, int n, int *failed);
 int pong_scope_add(int prog_fd, const struct pong_cidr *c, bool *turned_on);
 int pong_scope_del(int prog_fd, const struct pong_cidr *c, bool *now_empty);
 int pong_scope_clear(int prog_fd, struct pong_cidr *failed);
+
+/* An address --unclaimed tracks, as `claims` lists it. */
+struct pong_claim_entry {
+	int family;                  /* AF_INET or AF_INET6 */
+	__u8 addr[16];
+	struct pong_claim claim;
+};
+
+int pong_claims_list(int prog_fd, struct pong_claim_entry *out, int max);
 
 /* ---- floor 3: stats.c, attach.c, output.c ---- */
 
@@ -134,6 +149,8 @@ void pong_describe(struct pong_attachment *a);
 struct pong_attach_opts {
 	enum xdp_attach_mode mode;
 	int ttl;
+	bool unclaimed;
+	__u32 claim_requests, claim_window_s;   /* 0: the defaults */
 	struct pong_cidr prefixes[PONG_MAX_PREFIXES];
 	int nprefixes;
 	__u32 source_pps, global_pps;
@@ -152,6 +169,11 @@ int pong_detach(char **names, int n, struct pong_why *why);
 int pong_detach_recorded(const char *path, struct pong_recorded *done, int *ndone, struct pong_why *why);
 
 void pong_format_limits(const struct pong_settings *s, char *buf, size_t len);
+void pong_format_claims(const struct pong_settings *s, char *buf, size_t len);
+void pong_print_claims_table(const char *ifname, const struct pong_settings *st, const struct pong_claim_entry *e,
+			     int n);
+void pong_print_claims_json(const char *ifname, const struct pong_settings *st, const struct pong_claim_entry *e,
+			    int n);
 void pong_print_status_table(const struct pong_attachment *a, int n);
 void pong_print_stats_table(const struct pong_attachment *a, const struct pong_counters *c, int n);
 void pong_print_stats_json(const struct pong_attachment *a, const struct pong_counters *c, int n);
@@ -190,6 +212,8 @@ struct pong_args {
 	int nunit_names;
 	const char *record, *recorded, *textfile, *listen;
 	bool json, prometheus, verbose;
+	int unclaimed;               /* -1 not given, 0 off, 1 on */
+	__u32 claim_requests, claim_window_s;   /* --claim-after, 0 if not given */
 	double interval;
 	long count;
 };
@@ -197,7 +221,8 @@ struct pong_args {
 enum pong_opt {
 	PONG_OPT_MODE, PONG_OPT_TTL, PONG_OPT_PREFIX, PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT,
 	PONG_OPT_UNIT_INSTANCE, PONG_OPT_RECORD, PONG_OPT_RECORDED, PONG_OPT_JSON, PONG_OPT_PROMETHEUS,
-	PONG_OPT_TEXTFILE, PONG_OPT_INTERVAL, PONG_OPT_COUNT, PONG_OPT_LISTEN, PONG_OPT_VERBOSE,
+	PONG_OPT_TEXTFILE, PONG_OPT_INTERVAL, PONG_OPT_COUNT, PONG_OPT_LISTEN, PONG_OPT_UNCLAIMED,
+	PONG_OPT_CLAIM_AFTER, PONG_OPT_VERBOSE,
 	PONG_OPT_HELP, PONG_OPT__END
 };
 

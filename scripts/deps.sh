@@ -101,7 +101,9 @@ tmp=""
 child=""
 cleanup() {
 	if [ -n "$child" ]; then
-		kill -TERM "$child" 2>/dev/null || true
+		# apt-get stops cleanly on SIGINT (after the dpkg run under way, if
+		# any: that run is never cut in the middle); wait for it
+		kill -INT "$child" 2>/dev/null || true
 		wait "$child" 2>/dev/null || true
 		child=""
 	fi
@@ -115,9 +117,10 @@ trap 'cleanup; trap - EXIT; exit 129' HUP
 
 # Run a command in the background and wait for it: a trapped signal
 # interrupts `wait` at once (a foreground command would delay the trap until
-# it ended), and cleanup() stops the command too.
+# it ended), and cleanup() stops the command too. A background command
+# starts with SIGINT ignored (no job control here): env gives it back.
 run() {
-	"$@" &
+	env --default-signal=INT "$@" &
 	child=$!
 	wait "$child" || { rc=$?; child=""; return "$rc"; }
 	child=""
@@ -133,7 +136,7 @@ fi
 if [ -n "$need_prometheus" ]; then
 	echo "deps: unpacking prometheus and promtool from Debian's package into build/tools (not installed)"
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/xdp-pong-deps.XXXXXX")
-	chmod 0755 "$tmp"   # apt downloads as its own, unprivileged user
+	chown _apt "$tmp" 2>/dev/null || true   # apt downloads as its own, unprivileged user
 	cd "$tmp"
 	run apt-get download -qq prometheus
 	cd "$ROOT"

@@ -5,10 +5,12 @@
  *
  * Per frame, one of three outcomes, each counted:
  *   reply   XDP_TX, the frame rewritten in place into its answer;
- *   refused XDP_PASS untouched: a frame we would answer, but a safety rule
- *           or the operator's scope said no (the reason is counted too);
- *           over a rate limit, XDP_DROP instead;
+ *   refused XDP_PASS untouched: a frame we would answer, but a safety rule,
+ *           the operator's scope or --unclaimed said no (the reason is
+ *           counted too); over a rate limit, XDP_DROP instead;
  *   passed  XDP_PASS untouched: not a frame xdp-pong answers.
+ * With --unclaimed, every frame is also watched for signs of life of the
+ * owners of addresses (lib/claim.h).
  */
 #include <linux/bpf.h>
 #include <linux/in.h>
@@ -26,6 +28,7 @@
 #include "lib/icmp6.h"
 #include "lib/ndp.h"
 #include "lib/policy.h"
+#include "lib/claim.h"
 
 /* Set by the loader before load (libbpf-bootstrap style per-load config). */
 const volatile struct pong_config pong_cfg = {
@@ -63,32 +66,66 @@ static __always_inline void count(void *map, __u32 id, __u64 bytes)
 	}
 }
 
-static __always_inline int handle_arp(struct cursor *c, struct eth_hdr *eth)
+/* --unclaimed: what an ARP frame says about who is alive (before it is judged as a request). */
+static __always_inline void watch_arp(struct cursor *c, struct eth_hdr *eth)
+{
+	struct arp_eth_ipv4 *arp = c->pos;
+	__be32 spa;
+
+	if ((void *)(arp + 1) > c->end || arp->htype != bpf_htons(ARPHRD_ETHER) ||
+	    arp->ptype != bpf_htons(ETH_P_IP) || arp->hlen != ETH_ALEN || arp->plen != 4 ||
+	    mac_equal(eth->h_source, pong_cfg.mac))
+		return;
+	spa = arp_ip(arp->spa);
+	if (spa) {
+		claim_alive(&pong_claims4, &spa, 1);          /* request, reply or announcement from it */
+	} else if (arp->op == bpf_htons(ARPOP_REQUEST)) {
+		__be32 tpa = arp_ip(arp->tpa);
+
+		claim_alive(&pong_claims4, &tpa, 1);          /* a probe: a host is about to take it */
+	}
+}
+
+static __always_inline int handle_arp(struct cursor *c, struct eth_hdr *eth, int unclaimed)
 {
 	struct arp_eth_ipv4 *arp = 0;
-	int verdict = arp_check_request(c, eth, pong_cfg.mac, &arp);
+	__be32 target, sender;
+	int verdict;
 
+	if (unclaimed)
+		watch_arp(c, eth);
+	verdict = arp_check_request(c, eth, pong_cfg.mac, &arp);
 	if (verdict || !arp)
 		return verdict;
-	verdict = admit_v4(arp_ip(arp->tpa), arp_ip(arp->spa));
+	target = arp_ip(arp->tpa);
+	sender = arp_ip(arp->spa);
+	verdict = scope_admit_v4(target);
+	if (!verdict && unclaimed)
+		verdict = claim_request(&pong_claims4, &target, sender);
+	if (!verdict)
+		verdict = rate_admit_v4(PONG_RL_RESOLVE, sender, pong_cfg.seed);
 	if (verdict)
 		return verdict;
 	arp_reply(eth, arp, pong_cfg.mac);
 	return PONG_REPLY;
 }
 
-static __always_inline int handle_ipv4(struct cursor *c, struct eth_hdr *eth)
+static __always_inline int handle_ipv4(struct cursor *c, struct eth_hdr *eth, int unclaimed)
 {
 	struct iphdr *iph = c->pos;
 	struct icmphdr *icmp = 0;
 	int verdict;
 
+	if ((void *)(iph + 1) > c->end)
+		return PONG_NOT_OURS;
+	if (unclaimed)
+		claim_alive(&pong_claims4, &iph->saddr, 0);   /* any frame from an address we track */
 	/* Only ICMP is ours; protocol sits at a fixed offset whatever the IHL. */
-	if ((void *)(iph + 1) > c->end || iph->protocol != IPPROTO_ICMP)
+	if (iph->protocol != IPPROTO_ICMP)
 		return PONG_NOT_OURS;
 	if (!mac_equal(eth->h_dest, pong_cfg.mac))
 		return PONG_R_L2_DST;
-	if (mac_is_multicast(eth->h_source))
+	if (mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source))
 		return PONG_R_L2_SRC;
 	verdict = parse_ipv4(c, &iph);
 	if (verdict)
@@ -96,7 +133,11 @@ static __always_inline int handle_ipv4(struct cursor *c, struct eth_hdr *eth)
 	verdict = icmp4_check_echo(c, &icmp, bpf_ntohs(iph->tot_len) - iph->ihl * 4);
 	if (verdict || !icmp)
 		return verdict;
-	verdict = admit_v4(iph->daddr, iph->saddr);
+	verdict = scope_admit_v4(iph->daddr);
+	if (!verdict && unclaimed)
+		verdict = claim_echo(&pong_claims4, &iph->daddr);
+	if (!verdict)
+		verdict = rate_admit_v4(PONG_RL_ECHO, iph->saddr, pong_cfg.seed);
 	if (verdict)
 		return verdict;
 
@@ -105,12 +146,27 @@ static __always_inline int handle_ipv4(struct cursor *c, struct eth_hdr *eth)
 	return PONG_REPLY;
 }
 
+/* --unclaimed: what an NS or NA says about who is alive (type and source known to be in the frame). */
+static __always_inline void watch_ndp(struct cursor *c, struct eth_hdr *eth, struct ipv6hdr *ip6, __u8 type)
+{
+	struct nd_ns *nd = c->pos;       /* an NA has its target at the same place */
+
+	if ((void *)(nd + 1) > c->end || mac_equal(eth->h_source, pong_cfg.mac))
+		return;
+	if (type == NDISC_NA)
+		claim_alive(&pong_claims6, &nd->target, 1);   /* its owner advertises it */
+	else if (ipv6_is_unspecified(&ip6->saddr))
+		claim_alive(&pong_claims6, &nd->target, 1);   /* a DAD probe: a host is about to take it */
+	else
+		claim_alive(&pong_claims6, &ip6->saddr, 1);   /* an NS from it */
+}
+
 /*
  * ICMPv6 echo requests and neighbour solicitations are ours; everything else
  * in IPv6 (other ICMPv6 types, TCP, UDP, ...) passes. *counter says which
  * reply a PONG_REPLY stands for; an NS also leaves its answer's fields in ns.
  */
-static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth,
+static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth, int unclaimed,
 				       __u32 *counter, struct ns_request *ns)
 {
 	struct ipv6hdr *ip6 = c->pos;
@@ -120,11 +176,15 @@ static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth,
 
 	if ((void *)(ip6 + 1) > c->end)
 		return PONG_NOT_OURS;
+	if (unclaimed && !ipv6_is_unspecified(&ip6->saddr))
+		claim_alive(&pong_claims6, &ip6->saddr, 0);   /* any frame from an address we track */
 	if (ipv6_upper_proto(c, ip6, &ext) != IPPROTO_ICMPV6)
 		return PONG_NOT_OURS;
 	type = c->pos;
 	if ((void *)(type + 1) > c->end)
 		return PONG_NOT_OURS;
+	if (unclaimed && !ext && (*type == NDISC_NS || *type == NDISC_NA))
+		watch_ndp(c, eth, ip6, *type);
 	if (*type == ICMPV6_ECHO_REQUEST)
 		*counter = PONG_CNT_ECHO6;
 	else if (*type == NDISC_NS)
@@ -134,7 +194,7 @@ static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth,
 
 	if (ext)
 		return PONG_R_IP6_EXT_HEADER;
-	if (mac_is_multicast(eth->h_source))
+	if (mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source))
 		return PONG_R_L2_SRC;
 	plen = bpf_ntohs(ip6->payload_len);
 	if (ip6->version != 6 || (void *)(ip6 + 1) + plen > c->end)
@@ -143,12 +203,19 @@ static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth,
 	if (*counter == PONG_CNT_NDP) {
 		ns->l3_offset = (void *)ip6 - (void *)eth;
 		verdict = ndp_check_ns(c, eth, ip6, plen, pong_cfg.mac, ns);
-		return verdict ? verdict : admit_v6(&ns->target, &ns->src);
+		if (!verdict)
+			verdict = scope_admit_v6(&ns->target);
+		if (!verdict && unclaimed)
+			verdict = claim_request(&pong_claims6, &ns->target, claim_asker6(&ns->src));
+		return verdict ? verdict : rate_admit_v6(PONG_RL_RESOLVE, &ns->src, pong_cfg.seed);
 	}
 	verdict = icmp6_check_echo(c, eth, ip6, plen, pong_cfg.mac);
-	if (verdict)
-		return verdict;
-	verdict = admit_v6(&ip6->daddr, &ip6->saddr);
+	if (!verdict)
+		verdict = scope_admit_v6(&ip6->daddr);
+	if (!verdict && unclaimed)
+		verdict = claim_echo(&pong_claims6, &ip6->daddr);
+	if (!verdict)
+		verdict = rate_admit_v6(PONG_RL_ECHO, &ip6->saddr, pong_cfg.seed);
 	if (verdict)
 		return verdict;
 	eth_reply(eth, pong_cfg.mac);
@@ -165,20 +232,20 @@ int xdp_pong(struct xdp_md *ctx)
 	struct cursor c = { .pos = data, .end = data_end };
 	struct eth_hdr *eth = 0;
 	struct ns_request ns;   /* filled by handle_ipv6() before any use */
-	int verdict = PONG_NOT_OURS;
+	int verdict = PONG_NOT_OURS, unclaimed = pong_settings.unclaimed;
 	__u32 reply_counter = 0;
 
 	switch (parse_eth(&c, &eth)) {
 	case ETH_P_ARP:
-		verdict = handle_arp(&c, eth);
+		verdict = handle_arp(&c, eth, unclaimed);
 		reply_counter = PONG_CNT_ARP;
 		break;
 	case ETH_P_IP:
-		verdict = handle_ipv4(&c, eth);
+		verdict = handle_ipv4(&c, eth, unclaimed);
 		reply_counter = PONG_CNT_ECHO4;
 		break;
 	case ETH_P_IPV6:
-		verdict = handle_ipv6(&c, eth, &reply_counter, &ns);
+		verdict = handle_ipv6(&c, eth, unclaimed, &reply_counter, &ns);
 		if (verdict == PONG_REPLY && reply_counter == PONG_CNT_NDP)
 			verdict = ndp_send_na(ctx, &ns, pong_cfg.mac);
 		break;

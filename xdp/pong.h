@@ -16,10 +16,19 @@
 #define PONG_REASONS_MAP   "pong_reasons"
 #define PONG_PREFIX4_MAP   "pong_prefix4"
 #define PONG_PREFIX6_MAP   "pong_prefix6"
+#define PONG_EVENTS_MAP    "pong_events"
+#define PONG_CLAIMS4_MAP   "pong_claims4"
+#define PONG_CLAIMS6_MAP   "pong_claims6"
 #define PONG_SETTINGS_MAP  ".bss"          /* the map of pong_settings, by suffix */
 #define PONG_PREFIX_MAX    1024            /* prefixes per family and interface */
-#define PONG_RL_SOURCES    65536           /* sources tracked by the per-source limit (LRU) */
+#define PONG_RL_BUCKETS    16384           /* hashed per-source buckets, per class of request */
+#define PONG_CLAIMS_MAX    16384           /* addresses tracked by --unclaimed, per family (LRU) */
 #define PONG_DEFAULT_TTL   64
+/* --unclaimed: claim an address after N requests from one asker within T s, */
+/* and not again until its owner has been silent for H s. */
+#define PONG_CLAIM_REQUESTS   3
+#define PONG_CLAIM_WINDOW_S   5
+#define PONG_OWNER_HOLD_S     60
 
 /*
  * Outcome counters. Every frame the program sees lands in exactly one of them:
@@ -49,7 +58,7 @@ enum pong_counter {
  */
 #define PONG_REASONS(X)                                                              \
 	X(L2_DST,         "l2_dst",         "destination MAC neither ours nor (ARP) broadcast") \
-	X(L2_SRC,         "l2_src",         "source MAC (or ARP/NDP sender MAC) multicast or broadcast") \
+	X(L2_SRC,         "l2_src",         "source MAC (or ARP/NDP sender MAC) multicast, broadcast or all-zero") \
 	X(TRUNCATED,      "truncated",      "header cut short (frame or IP length)")         \
 	X(IP_HEADER,      "ip_header",      "IP version, header or total length invalid")    \
 	X(IP_FRAGMENT,    "ip_fragment",    "IPv4 fragment")                                 \
@@ -63,7 +72,7 @@ enum pong_counter {
 	X(ARP_PROBE,      "arp_probe",      "ARP probe (sender IP 0.0.0.0, RFC 5227)")       \
 	X(ARP_GRATUITOUS, "arp_gratuitous", "gratuitous ARP (sender IP == target IP)")       \
 	X(ARP_TARGET,     "arp_target",     "ARP target in 0/8, 127/8, 224/4 or broadcast")  \
-	X(IP6_SRC,        "ip6_src",        "IPv6 source unspecified, multicast or loopback") \
+	X(IP6_SRC,        "ip6_src",        "IPv6 source unspecified, multicast, loopback or (echo) IPv4-mapped") \
 	X(IP6_DST,        "ip6_dst",        "IPv6 destination unspecified, multicast or loopback") \
 	X(IP6_EXT_HEADER, "ip6_ext_header", "IPv6 extension header before ICMPv6")           \
 	X(NDP_HOP_LIMIT,  "ndp_hop_limit",  "neighbour solicitation with hop limit != 255")   \
@@ -71,9 +80,12 @@ enum pong_counter {
 	X(NDP_CHECKSUM,   "ndp_checksum",   "neighbour solicitation with a wrong checksum")   \
 	X(NDP_DAD,        "ndp_dad",        "duplicate-address probe (source ::, RFC 4862)")  \
 	X(NDP_TARGET,     "ndp_target",     "NS target multicast, unspecified or loopback")    \
+	X(NDP_SELF,       "ndp_self",       "NS whose source is its target (NDP's gratuitous ARP)") \
 	X(NDP_DST,        "ndp_dst",        "NS sent neither to the target nor to its solicited-node group") \
 	X(NO_ROOM,        "no_room",        "no room in the frame buffer to build the reply") \
 	X(NOT_IN_PREFIX,  "not_in_prefix",  "address outside the interface's --prefix list")   \
+	X(NOT_CLAIMED,    "not_claimed",    "--unclaimed: not (yet) claimed; its owner may answer") \
+	X(OWNER_SEEN,     "owner_seen",     "--unclaimed: its owner showed signs of life")      \
 	X(RATE_LIMITED,   "rate_limited",   "over --rate-limit or --global-limit (dropped)")
 
 enum pong_reason {
@@ -84,7 +96,23 @@ enum pong_reason {
 	PONG_R__MAX
 };
 
-/* Value of both counter maps (per CPU; userspace sums over all CPUs). */
+/*
+ * Events that are not outcomes of a frame, counted per CPU in pong_events:
+ * an address claimed (--unclaimed) and one released when its owner showed up.
+ * X(id, json name)
+ */
+#define PONG_EVENTS(X)              \
+	X(CLAIMED,  "claimed")      \
+	X(RELEASED, "released")
+
+enum pong_event {
+#define PONG_X_ENUM(id, name) PONG_EV_##id,
+	PONG_EVENTS(PONG_X_ENUM)
+#undef PONG_X_ENUM
+	PONG_EV__MAX
+};
+
+/* Value of the counter maps (per CPU; userspace sums over all CPUs). */
 struct pong_stat {
 	__u64 packets;
 	__u64 bytes;
@@ -95,6 +123,8 @@ struct pong_config {
 	__u8 mac[6];   /* the interface's MAC: source of every reply (read as 16-bit words) */
 	__u8 ttl;      /* IPv4 TTL and IPv6 hop limit of echo replies */
 	__u8 pad;
+	__u32 seed;    /* random, per load: the rate limiter's hash, which a flood cannot aim */
+	__u32 pad2;
 } __attribute__((aligned(8)));
 
 /*
@@ -106,9 +136,33 @@ struct pong_settings {
 	__u32 scoped;               /* answer only addresses inside the prefix lists */
 	__u32 source_pps;           /* per-source limit (IPv4 /32, IPv6 /64), for display */
 	__u32 global_pps;           /* limit on all replies, for display */
-	__u32 pad;
+	__u32 unclaimed;            /* answer ARP/NS only for unclaimed addresses (--unclaimed) */
 	__u64 source_interval_ns;
 	__u64 global_interval_ns;
+	__u64 claim_window_ns;      /* --unclaimed: requests counted within this window */
+	__u64 owner_hold_ns;        /* --unclaimed: an owner seen keeps its address this long */
+	__u32 claim_requests;       /* --unclaimed: requests from one asker that claim an address */
+	__u32 pad;
+};
+
+/*
+ * What --unclaimed knows of an address (maps pong_claims4/6, LRU, keyed by
+ * the address). The datapath updates it without locks: the numbers are
+ * approximate when CPUs race, the states are not.
+ */
+enum pong_claim_state {
+	PONG_CLAIM_CANDIDATE = 0,   /* asked for, unanswered so far: counting */
+	PONG_CLAIM_CLAIMED = 1,     /* xdp-pong answers for it */
+	PONG_CLAIM_OWNER = 2,       /* its owner showed signs of life: hands off */
+};
+
+struct pong_claim {
+	__u64 since_ns;             /* candidate: window start; claimed: when; owner: last seen (CLOCK_MONOTONIC) */
+	__u64 hits;                 /* requests answered while claimed */
+	__u32 asker;                /* candidate: who asks (IPv4 address, or a hash of the IPv6 one) */
+	__u16 requests;             /* candidate: unanswered requests from that asker in the window */
+	__u8 state;                 /* enum pong_claim_state */
+	__u8 pad;
 };
 
 /* Keys of the prefix lists (LPM tries): prefix length, then the address. */

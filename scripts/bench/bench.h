@@ -5,6 +5,7 @@
 
 #define GEN_MAX_FRAME 1514
 #define GEN_REWRITE   256    /* bytes the generator rewrites every run */
+#define GEN_IPV4_SRC  26     /* offset of the IPv4 source in an untagged frame */
 
 /* What the sink counts, by the kind of frame that came back. */
 enum sink_kind {

@@ -75,14 +75,14 @@ class Bench:
     def dut(self, *cmd, check=True):
         return sh("ip", "netns", "exec", self.dut_ns, *cmd, check=check)
 
-    def responder(self, name):
-        """Leave dut0 bare, then set up one responder on it."""
+    def responder(self, name, opts=()):
+        """Leave dut0 bare, then set up one responder on it (opts: xdp-pong attach options)."""
         self.dut(XDP_PONG, "detach", "dut0", check=False)
         sh("ip", "-n", self.dut_ns, "link", "set", "dut0", "xdpdrv", "off")
         sh("ip", "-n", self.dut_ns, "addr", "flush", "dev", "dut0")
         sh("ip", "-n", self.dut_ns, "neigh", "flush", "dev", "dut0")
         if name == "xdp-pong":
-            self.dut(XDP_PONG, "attach", "dut0")
+            self.dut(XDP_PONG, "attach", "dut0", *opts)
         elif name == "ceiling":
             sh("ip", "-n", self.dut_ns, "link", "set", "dut0", "xdpdrv", "obj",
                os.path.join(BUILD, "reflect.bpf.o"), "sec", "xdp")
@@ -125,12 +125,47 @@ class Bench:
 
     # ---- measurements ----
 
-    def one_run(self, frame, count):
+    def one_run(self, frame, count, random_src=False):
         # Generator, responder and sink all run on the generator's CPU (veth
         # NAPI runs where it was scheduled); pinning keeps the run on one CPU.
         out = sh("ip", "netns", "exec", self.gen_ns, "taskset", "-c", str(self.args.cpu), GEN,
-                 "--ifname", "gen0", "--frame", frame.hex(), "--count", str(count)).stdout
+                 "--ifname", "gen0", "--frame", frame.hex(), "--count", str(count),
+                 *(["--random-src"] if random_src else [])).stdout
         return json.loads(out)
+
+    def pong_handled(self):
+        """Frames xdp-pong on dut0 has handled so far: replies, refusals and passes."""
+        doc = json.loads(self.dut(XDP_PONG, "stats", "dut0", "--json").stdout)["interfaces"][0]["counters"]
+        return sum(v["packets"] for v in doc.values())
+
+    def flood(self):
+        """A random-source echo flood (16M spoofed sources): how fast xdp-pong handles it with
+        its limits off and on, in alternating rounds, and its cost per packet in each."""
+        frame = self.kinds()[0][2]                       # echo4, 64-byte frames
+        settings = {"limits off": (), "limits on": ("--rate-limit", "10", "--global-limit", "1000")}
+        runs = {name: [] for name in settings}
+        for rnd in range(self.args.rounds):
+            order = list(settings) if rnd % 2 == 0 else list(settings)[::-1]
+            for name in order:
+                self.responder("xdp-pong", settings[name])
+                before = self.pong_handled()
+                run = self.one_run(frame, self.args.packets, random_src=True)
+                handled = self.pong_handled() - before
+                secs = run["elapsed_ns"] / 1e9
+                runs[name].append({"sent": run["sent"], "handled": handled, "seconds": secs,
+                                   "handled_pps": handled / secs, "replies": run["received"]["echo4"]})
+                print(f"  flood        round {rnd + 1} {name:10} {handled / secs / 1e6:7.3f} Mpps handled "
+                      f"({run['received']['echo4']} replies)", flush=True)
+        out = {}
+        for name, rs in runs.items():
+            pps = [r["handled_pps"] for r in rs]
+            out[name] = {"runs": rs, "handled_pps": statistics.median(pps), "min": min(pps), "max": max(pps),
+                         "ns_per_packet": self.program_cost("xdp-pong", frame, settings[name], random_src=True)}
+        ratios = [on["handled_pps"] / off["handled_pps"] for on, off in zip(runs["limits on"], runs["limits off"])]
+        out["ratio_on_off"] = statistics.median(ratios)
+        print(f"  flood: limits on / off {out['ratio_on_off']:.3f} (per-round ratios {', '.join(f'{r:.3f}' for r in ratios)})",
+              flush=True)
+        return out
 
     def throughput(self):
         results = {}
@@ -161,13 +196,13 @@ class Bench:
                 results[kind]["summary"][resp]["ns_per_packet"] = self.program_cost(resp, frame)
         return results
 
-    def program_cost(self, resp, frame):
+    def program_cost(self, resp, frame, opts=(), random_src=False):
         """Mean run time of the XDP program on dut0 per packet, from kernel.bpf_stats_enabled."""
-        self.responder(resp)
+        self.responder(resp, opts)
         self.bpf_stats(True)
         try:
             before = self.prog_stats()
-            self.one_run(frame, min(self.args.packets, 1_000_000))
+            self.one_run(frame, min(self.args.packets, 1_000_000), random_src=random_src)
             after = self.prog_stats()
         finally:
             self.bpf_stats(False)
@@ -327,7 +362,7 @@ def main():
                     help="pings per latency run (default 1000, env BENCH_PINGS)")
     ap.add_argument("--cpu", type=int, default=0,
                     help="CPU the generator (and with it the whole path) runs on (default 0)")
-    ap.add_argument("--kinds", default="", help="comma-separated subset of kinds, e.g. 'echo4 64B,ndp'")
+    ap.add_argument("--kinds", default="", help="comma-separated subset of kinds, e.g. 'echo4 64B,ndp,flood'")
     ap.add_argument("--json", default=os.path.join(BUILD, "bench.json"))
     ap.add_argument("--png", default=os.path.join(BUILD, "bench.png"))
     args = ap.parse_args()
@@ -342,6 +377,8 @@ def main():
         bench.up()
         print(f"bench: {args.packets} requests per run, {args.rounds} rounds, {os.cpu_count()} CPUs", flush=True)
         results = bench.throughput()
+        wanted = [k.strip() for k in args.kinds.split(",") if k.strip()]
+        flood = bench.flood() if not wanted or "flood" in wanted else None
         lat = bench.latency()
     finally:
         bench.down()
@@ -352,12 +389,13 @@ def main():
         print(f"  {'met ' if ok else 'MISS'} {text}")
     doc = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "kernel": os.uname().release,
            "cpus": os.cpu_count(), "packets_per_run": args.packets, "rounds": args.rounds,
-           "throughput": results, "latency": lat,
+           "throughput": results, "flood": flood, "latency": lat,
            "targets": [{"met": ok, "what": text} for ok, text in targets]}
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump(doc, f, indent=1)
-    chart(results, lat, args.png)
+    if results:
+        chart(results, lat, args.png)
     print(f"\nwrote {args.json} and {args.png}")
 
 

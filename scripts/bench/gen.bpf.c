@@ -12,10 +12,12 @@
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 #include "bench.h"
 
 struct {
 	__u32 len;
+	__u32 random_src;     /* non-zero: an IPv4 frame whose source gets a random 10/8 address every run */
 	__u8 data[GEN_MAX_FRAME];
 } tmpl;
 
@@ -30,6 +32,27 @@ int xdp_gen(struct xdp_md *ctx)
 		len = GEN_REWRITE;
 	if (bpf_xdp_store_bytes(ctx, 0, tmpl.data, len))
 		return XDP_ABORTED;
+	if (tmpl.random_src) {
+		/*
+		 * A spoofed flood: a random source in 10.0.0.0/8 (16M sources),
+		 * the header checksum updated to match (RFC 1624), so that
+		 * anything on the way that checks it (a bridge calling
+		 * iptables) passes the frame on.
+		 */
+		__u16 old[2], new[2], check;
+		__u32 src = bpf_htonl(0x0a000000 | (bpf_get_prandom_u32() & 0x00ffffff)), sum;
+
+		__builtin_memcpy(old, &tmpl.data[GEN_IPV4_SRC], 4);
+		__builtin_memcpy(&check, &tmpl.data[GEN_IPV4_SRC - 2], 2);
+		__builtin_memcpy(new, &src, 4);
+		sum = (__u16)~check + (__u16)~old[0] + (__u16)~old[1] + new[0] + new[1];
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		check = (__u16)~sum;
+		if (bpf_xdp_store_bytes(ctx, GEN_IPV4_SRC, &src, 4) ||
+		    bpf_xdp_store_bytes(ctx, GEN_IPV4_SRC - 2, &check, 2))
+			return XDP_ABORTED;
+	}
 	return XDP_TX;
 }
 

@@ -4,7 +4,10 @@
  * kernel allows (BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES) and count
  * what comes back with a sink XDP program on the same interface.
  *
- *   pong-gen --ifname gen0 --frame HEX --count N [--batch N]
+ *   pong-gen --ifname gen0 --frame HEX --count N [--batch N] [--random-src]
+ *
+ * --random-src: the frame is an untagged IPv4 one; every copy gets a random
+ * source in 10.0.0.0/8 (a spoofed flood).
  *
  * Prints one JSON object: {"sent":N,"elapsed_ns":T,"received":{KIND:N,...}}.
  * The sink is attached for the run only, and replaced by nothing afterwards.
@@ -80,13 +83,20 @@ int main(int argc, char **argv)
 	static __u8 frame[GEN_MAX_FRAME];
 	const char *ifname = NULL, *hex = NULL;
 	unsigned long long count = 0;
-	int batch = 64, len = 0, ifindex, ncpus, err, rc = 1;
+	int batch = 64, len = 0, ifindex, ncpus, err, rc = 1, random_src = 0;
 	struct gen *gen = NULL;
 	struct sink *sink = NULL;
 	__u64 before[SINK__MAX], after[SINK__MAX], t0, t1;
 	struct xdp_md ctx = { 0 };
 
-	for (int i = 1; i + 1 < argc; i += 2) {
+	for (int i = 1; i < argc; i += 2) {
+		if (!strcmp(argv[i], "--random-src")) {
+			random_src = 1;
+			i--;
+			continue;
+		}
+		if (i + 1 >= argc)
+			return fail("option %s needs a value", argv[i]);
 		if (!strcmp(argv[i], "--ifname"))
 			ifname = argv[i + 1];
 		else if (!strcmp(argv[i], "--frame"))
@@ -99,7 +109,7 @@ int main(int argc, char **argv)
 			return fail("unknown option %s", argv[i]);
 	}
 	if (!ifname || !hex || !count || count > 0xffffffffull)
-		return fail("usage: pong-gen --ifname IF --frame HEX --count N [--batch N]");
+		return fail("usage: pong-gen --ifname IF --frame HEX --count N [--batch N] [--random-src]");
 	for (; hex[0] && hex[1]; hex += 2) {
 		unsigned v;
 
@@ -128,6 +138,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	gen->bss->tmpl.len = (__u32)len;
+	gen->bss->tmpl.random_src = (__u32)random_src;
 	memcpy(gen->bss->tmpl.data, frame, (size_t)len);
 
 	ctx.data_end = (__u32)len;

@@ -96,6 +96,10 @@ class Lab:
     def _bridge(self):
         if not os.path.exists(PASS_OBJ):
             raise RuntimeError(f"{PASS_OBJ} missing: run make first")
+        # a switch forwards frames, it does not filter them: no iptables on bridged traffic
+        for proto in ("iptables", "ip6tables", "arptables"):
+            if os.path.exists(f"/proc/sys/net/bridge/bridge-nf-call-{proto}"):
+                self.write_sysctl(self.sw, f"net/bridge/bridge-nf-call-{proto}", "0")
         self.ip(self.sw, "link", "add", "br0", "type", "bridge")
         self.ip(self.sw, "link", "set", "br0", "up")
         self.ip(self.sw, "link", "add", "swc", "type", "veth", "peer", "name", "cli0", "netns", self.cli)
@@ -112,6 +116,25 @@ class Lab:
         self.ip(self.cli, "addr", "add", f"{CLIENT_IP6}/64", "dev", "cli0", "nodad")
         self.ip(self.cli, "route", "add", "default", "via", GATEWAY_IP)
         self.ip(self.cli, "-6", "route", "add", "default", "via", GATEWAY_IP6)
+
+    def add_host(self, role, addrs=(), xdp_peer=False):
+        """Another host on the bridge lab's switch: namespace PREFIX-ROLE, interface
+        ROLE0 (with addrs, "A/LEN", IPv6 without DAD), its switch port sw-ROLE.
+        xdp_peer: an XDP_PASS program on that port, so that frames sent from
+        ROLE0 by XDP (a generator) are delivered. Removed with the lab."""
+        ns, dev, port = f"{self.prefix}-{role}", f"{role}0", f"sw-{role}"
+        self.names[role] = ns
+        sh(["ip", "netns", "add", ns], check=True)
+        self.ip(ns, "link", "set", "lo", "up")
+        self.ip(self.sw, "link", "add", port, "type", "veth", "peer", "name", dev, "netns", ns)
+        self.ip(self.sw, "link", "set", port, "master", "br0")
+        self.ip(self.sw, "link", "set", port, "up")
+        if xdp_peer:
+            self.ip(self.sw, "link", "set", "dev", port, "xdpdrv", "obj", PASS_OBJ, "sec", "xdp")
+        self.ip(ns, "link", "set", dev, "up")
+        for addr in addrs:
+            self.ip(ns, "addr", "add", addr, "dev", dev, *(["nodad"] if ":" in addr else []))
+        return ns
 
     def _pair(self):
         self.ip(self.gen, "link", "add", "gen0", "type", "veth", "peer", "name", "dut0", "netns", self.dut)

@@ -127,6 +127,12 @@ BAD_INPUT = [
     (["attach", "--unit-instance", "a\\x2"], 2, "is not an interface name escaped with systemd-escape"),
     (["attach", "--unit-instance", "nosuch\\x2d0"], 1, "no such interface: nosuch-0"),
     (["detach", "--recorded", "/nonexistent/rec", "a0"], 2, "--recorded FILE takes no interface"),
+    (["attach", "a0", "--record", "/tmp/a", "--record", "/tmp/b"], 2, "--record given twice"),
+    (["stats", "--json", "-xj"], 2, "unknown option -x"),
+    (["set", "a0", "--unclaimed=maybe"], 2, "--unclaimed takes on or off"),
+    (["attach", "a0", "--claim-after", "3"], 2, "--claim-after takes requests/seconds"),
+    (["claims"], 2, "want one interface"),
+    (["claims", "a0"], 1, "a0: xdp-pong is not attached"),
 ]
 NOT_ROOT = [["attach", "a0"], ["detach", "a0"], ["stats"], ["status"], ["prefix", "list", "a0"],
             ["set", "a0", "--global-limit", "5"], ["metrics", "--listen", ":9"]]
@@ -236,6 +242,15 @@ def test_names_with_any_byte(cli):
     assert res.returncode == 1 and res.stderr.count(b"\n") == 1 and b"n\\xe9\\x1bx" in res.stderr and \
         b"\x1b" not in res.stderr, res.stderr
     cli.raw(b"detach", name)
+    # valid UTF-8 that a terminal obeys: CSI as a C1 control (U+009B), a right-to-left override (U+202E)
+    name = b"c\xc2\x9b2J\xe2\x80\xae"
+    assert bytes_sh([b"ip", b"-n", cli.ns.encode(), b"link", b"add", name, b"type", b"veth", b"peer", b"name",
+                     b"oddpeer3"]).returncode == 0
+    bytes_sh([b"ip", b"-n", cli.ns.encode(), b"link", b"set", b"dev", name, b"up"])
+    res = cli.raw(b"attach", name, b"--mode", b"skb")
+    out = res.stdout + res.stderr + cli.raw(b"status").stdout + cli.raw(b"prefix", b"list", name).stdout
+    assert b"\xc2\x9b" not in out and b"\xe2\x80\xae" not in out and b"c\\xc2\\x9b2J\\xe2\\x80\\xae" in out, out
+    cli.raw(b"detach", name)
 
 
 def test_no_lock_no_change(cli):
@@ -255,9 +270,13 @@ def test_records(cli):
         with open(rec, "w") as f:
             f.write("garbage\n")
         expect_error(cli("detach", "--recorded", rec), 1, "not a record of xdp-pong attach --record")
+        assert open(rec).read() == "garbage\n", "a bad record is left as it was"
+        os.unlink(rec)
         res = cli("attach", "a0", "c0", "--record", rec)
         ids = [cli.xdp_prog("a0"), cli.xdp_prog("c0")]
         assert res.returncode == 0 and [int(line.split()[1]) for line in open(rec)] == ids, open(rec).read()
+        expect_error(cli("attach", "b0", "--record", rec), 1, "it exists (detach --recorded it first)")
+        assert cli.xdp_prog("b0") is None, "an existing record: nothing attached"
         res = cli("attach", "d0", "--record", os.path.join(tmp, "nodir", "rec"))
         assert res.returncode == 1 and cli.xdp_prog("d0") is None, "a record that cannot be written: nothing attached"
         res = cli("detach", "--recorded", rec)

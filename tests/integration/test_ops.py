@@ -250,12 +250,24 @@ for _ in range(1025):
         idle.append(conn("127.0.0.1"))
     except OSError:
         break
+# 20 connections from 10 addresses of one IPv6 /64: a client, for the limit
+many = []
+for i in range(10):
+    for _ in range(2):
+        s = socket.socket(socket.AF_INET6)
+        s.bind((f"2001:db8:ff::{i + 1}", 0))
+        try:
+            s.connect(("::1", port))
+            many.append(s)
+        except OSError:
+            pass
 # 20 slow clients on another address: one header byte every 0.5 s, never done
 slow = [conn("127.0.0.3") for _ in range(20)]
 for s in slow:
     s.send(b"GET /metrics HTTP/1.1\r\n")
 time.sleep(1.0)
 out["idle_open"] = sum(is_open(s) for s in idle)
+out["net64_open"] = sum(is_open(s) for s in many)
 out["slow_open"] = sum(is_open(s) for s in slow)
 # a scrape from a third address, while all of that is going on
 t0 = time.time()
@@ -303,7 +315,9 @@ def test_hostile_clients(bridge):
     """metrics --listen under idle, slow and odd clients: a scrape still answers."""
     lab.pong_cli("attach", "pong0")
     port = free_port()
-    server = subprocess.Popen(["ip", "netns", "exec", lab.pong, XDP_PONG, "metrics", "--listen", f"127.0.0.1:{port}"],
+    for i in range(10):
+        lab.ns(lab.pong, "ip", "addr", "add", f"2001:db8:ff::{i + 1}/64", "dev", "lo", "nodad")
+    server = subprocess.Popen(["ip", "netns", "exec", lab.pong, XDP_PONG, "metrics", "--listen", f":{port}"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(0.5)
@@ -314,6 +328,7 @@ def test_hostile_clients(bridge):
             assert (False), ("hostile clients: the client script ran") + ': ' + str(res.stderr[-600:])
             return
         assert (out["idle_open"] <= 8), (f"hostile clients: 1,025 idle connections from one client, {out['idle_open']} kept open (limit 8)") + ': ' + str(str(out))
+        assert out["net64_open"] <= 8, f"20 connections from 10 addresses of one /64: {out['net64_open']} kept (limit 8)"
         assert (out["scrape_ok"] and out["scrape_seconds"] < 2), (f"hostile clients: a scrape from another client answers ({out['scrape_seconds']:.2f}s)") + ': ' + str(str(out))
         assert (out["slow_still_open"] == 0 and out["slow_closed_after"] <= 13), (f"hostile clients: slow clients sending a byte every 0.5 s are cut off by the deadline "
                 f"(all within {out['slow_closed_after']:.1f}s)") + ': ' + str(str(out))

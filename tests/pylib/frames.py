@@ -22,6 +22,7 @@ IF_MAC = "02:00:00:00:00:01"      # the interface xdp-pong runs on
 PEER_MAC = "02:00:00:00:00:02"    # the requester
 OTHER_MAC = "02:00:00:00:00:99"   # some third host
 BCAST = "ff:ff:ff:ff:ff:ff"
+ZERO_MAC = "00:00:00:00:00:00"
 CLIENT_IP = "198.51.100.2"
 ANY_IP = "203.0.113.7"            # an address nobody assigned
 CLIENT_IP6 = "2001:db8:77::2"

@@ -16,6 +16,7 @@ replays a run (the seed is printed); `make check` runs 200,000 frames
 import argparse
 import os
 import random
+import re
 import struct
 import subprocess
 import sys
@@ -36,14 +37,9 @@ COUNTERS = ["echo4", "arp", "echo6", "ndp", "passed", "refused"]
 
 def reasons_from_header():
     """Reason names as the ABI header lists them (so a new reason must be reached too)."""
-    names = []
-    for line in open(os.path.join(ROOT, "xdp", "pong.h")):
-        line = line.strip()
-        if line.startswith("X(") and line.count('"') >= 2 and "," in line:
-            parts = line.split('"')
-            if parts[0].strip().startswith("X(") and parts[0].count(",") == 1:
-                names.append(parts[1])
-    return [n for n in names if n not in COUNTERS]
+    text = open(os.path.join(ROOT, "xdp", "pong.h")).read()
+    block = text.split("#define PONG_REASONS(X)", 1)[1].split("enum pong_reason", 1)[0]
+    return re.findall(r'X\(\w+,\s*"(\w+)"', block)
 
 
 def templates():
@@ -226,10 +222,10 @@ def echo_csum_valid(frame, outcome_kind):
     return None
 
 
-# frames no fuzzed frame can reach: no_room needs a full buffer; not_in_prefix and
-# rate_limited need settings (the fuzzer runs with none: every address, no
-# limits). The unit tables cover those.
-POLICY_REASONS = ("no_room", "not_in_prefix", "rate_limited")
+# reasons no fuzzed frame can reach: no_room needs a full buffer; not_in_prefix,
+# rate_limited, not_claimed and owner_seen need settings (the fuzzer runs with
+# none: every address, no limits, no claims). The unit tables cover those.
+POLICY_REASONS = ("no_room", "not_in_prefix", "rate_limited", "not_claimed", "owner_seen")
 
 
 def fuzz(seed, count):

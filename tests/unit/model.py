@@ -117,7 +117,7 @@ class Model:
         dst, src = f[0:6], f[6:12]
         if dst not in (BCAST, self.mac):
             return refused("l2_dst")
-        if src[0] & 1:
+        if src[0] & 1 or src == ZERO6:
             return refused("l2_src")
         if off + 28 > len(f):
             return refused("truncated")
@@ -173,7 +173,7 @@ class Model:
             return passed()
         if f[0:6] != self.mac:
             return refused("l2_dst")
-        if f[6] & 1:
+        if f[6] & 1 or f[6:12] == ZERO6:
             return refused("l2_src")
         ver, ihl = f[off] >> 4, f[off] & 15
         if ver != 4 or ihl < 5:
@@ -243,7 +243,7 @@ class Model:
             return passed()
         if ext:
             return refused("ip6_ext_header")
-        if f[6] & 1:
+        if f[6] & 1 or f[6:12] == ZERO6:
             return refused("l2_src")
         plen = u16(f, off + 4)
         if f[off] >> 4 != 6 or off + 40 + plen > len(f):
@@ -260,8 +260,8 @@ class Model:
             return refused("truncated")
         if not v6_unicast(dst):
             return refused("ip6_dst")
-        if not v6_unicast(src):
-            return refused("ip6_src")
+        if not v6_unicast(src) or src[:12] == bytes(10) + b"\xff\xff":
+            return refused("ip6_src")             # IPv4-mapped sources too
         if f[p + 1] != 0:
             return refused("icmp_code")
         out = bytearray(f)
@@ -287,6 +287,8 @@ class Model:
         target = f[p + 8:p + 24]
         if not v6_unicast(target):
             return refused("ndp_target")
+        if src == target:
+            return refused("ndp_self")
         if dst != target and dst != solicited_node_group(target):
             return refused("ndp_dst")
         if f[0:6] != self.mac and f[0:6] != b"\x33\x33\xff" + target[13:16]:
@@ -304,7 +306,7 @@ class Model:
             if f[q] == 1:
                 if olen != 1 or q + 8 > len(f):
                     return refused("ndp_format")
-                if f[q + 2] & 1:
+                if f[q + 2] & 1 or f[q + 2:q + 8] == ZERO6:
                     return refused("l2_src")
                 reply_mac = f[q + 2:q + 8]
             o += olen * 8
@@ -313,7 +315,8 @@ class Model:
         pseudo = src + dst + struct.pack("!IxxxB", plen, 58)
         if ones_sum(pseudo + f[p:p + plen]) != 0xFFFF:
             return refused("ndp_checksum")
-        na = bytearray(struct.pack("!BBHI", 136, 0, 0, 0x60000000) + target + bytes([2, 1]) + self.mac)
+        # R=0 S=1 O=0: a proxy's advertisement must not override the owner's (RFC 4861 7.2.8)
+        na = bytearray(struct.pack("!BBHI", 136, 0, 0, 0x40000000) + target + bytes([2, 1]) + self.mac)
         ip6 = struct.pack("!IHBB", 0x60000000, len(na), 58, 255) + target + src
         csum = ~ones_sum(target + src + struct.pack("!IxxxB", len(na), 58) + bytes(na)) & 0xFFFF
         struct.pack_into("!H", na, 2, csum)

@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 from pylib.env import TESTRUN
-from pylib.frames import (ANY_IP, ANY_IP6, ARP, BCAST, CLIENT_IP, CLIENT_IP6, ICMP,  # noqa: E402
+from pylib.frames import (ZERO_MAC, ANY_IP, ANY_IP6, ARP, BCAST, CLIENT_IP, CLIENT_IP6, ICMP,  # noqa: E402
                           IF_MAC, IP, OTHER_MAC, PEER_MAC, TCP, UDP, Ether, ICMPv6ND_NA,
                           ICMPv6NDOptDstLLAddr, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
                           IPv6ExtHdrHopByHop, Raw, arp_request, checksum_ok, echo4, echo6, l2,
@@ -83,11 +83,11 @@ def echo6_reply(req, ttl=64):
 
 
 def na_for(req, to_mac):
-    """The advertisement RFC 4861 asks for: R=0 S=1 O=1, TLLA = our MAC, hop limit 255."""
+    """The advertisement RFC 4861 asks of a proxy: R=0 S=1 O=0, TLLA = our MAC, hop limit 255."""
     target = req[IPv6].payload.tgt
     return (l2(dst=to_mac, src=IF_MAC, tags=tags_of(req)) /
             IPv6(src=target, dst=req[IPv6].src, hlim=255, tc=0, fl=0) /
-            ICMPv6ND_NA(R=0, S=1, O=1, tgt=target) / ICMPv6NDOptDstLLAddr(lladdr=IF_MAC))
+            ICMPv6ND_NA(R=0, S=1, O=0, tgt=target) / ICMPv6NDOptDstLLAddr(lladdr=IF_MAC))
 
 
 def set_bytes(frame, at, data):
@@ -146,6 +146,7 @@ def cases_ipv4():
     yield "refuse echo4: destination MAC broadcast", bytes(echo4(dst=BCAST)), refused("l2_dst")
     yield "refuse echo4: source MAC multicast", bytes(echo4(src="01:00:5e:00:00:01")), refused("l2_src")
     yield "refuse echo4: source MAC broadcast", bytes(echo4(src=BCAST)), refused("l2_src")
+    yield "refuse echo4: source MAC all-zero", bytes(echo4(src=ZERO_MAC)), refused("l2_src")
     yield "refuse echo4: IP version 6", raw_ip(bytes(echo4()), ver_ihl=0x65), refused("ip_header")
     yield "refuse echo4: IHL 4", raw_ip(bytes(echo4()), ver_ihl=0x44), refused("ip_header")
     yield "refuse echo4: total length beyond frame", raw_ip(bytes(echo4()), tot_len=1000), refused("ip_header")
@@ -199,6 +200,7 @@ def cases_arp():
     yield "refuse arp: destination MAC multicast", bytes(arp_request(dst="01:00:5e:00:00:01")), refused("l2_dst")
     yield "refuse arp: source MAC multicast", bytes(arp_request(src="03:00:00:00:00:01")), refused("l2_src")
     yield "refuse arp: source MAC broadcast", bytes(arp_request(src=BCAST)), refused("l2_src")
+    yield "refuse arp: source MAC all-zero", bytes(arp_request(src=ZERO_MAC)), refused("l2_src")
     yield "refuse arp: sender MAC multicast", bytes(arp_request(sha="01:00:5e:00:00:01")), refused("l2_src")
     yield "refuse arp: sender MAC zero", bytes(arp_request(sha="00:00:00:00:00:00")), refused("l2_src")
     for spa in ("127.0.0.1", "224.0.0.1", "240.0.0.1", "255.255.255.255", "0.0.0.1"):
@@ -239,6 +241,9 @@ def cases_ipv6():
     yield "refuse echo6: destination MAC not ours", bytes(echo6(dst=OTHER_MAC)), refused("l2_dst")
     yield "refuse echo6: destination MAC multicast", bytes(echo6(dst="33:33:00:00:00:01")), refused("l2_dst")
     yield "refuse echo6: source MAC multicast", bytes(echo6(src="33:33:00:00:00:01")), refused("l2_src")
+    yield "refuse echo6: source MAC all-zero", bytes(echo6(src=ZERO_MAC)), refused("l2_src")
+    yield "refuse echo6: IPv4-mapped source (::ffff:0:0/96)", bytes(echo6(src_ip="::ffff:198.51.100.2")), \
+        refused("ip6_src")
     for dst in ("ff02::1", "ff0e::1234", "::", "::1"):
         yield f"refuse echo6: destination {dst}", bytes(echo6(dst_ip=dst)), refused("ip6_dst")
     for src in ("::", "ff02::1", "::1"):
@@ -299,6 +304,11 @@ def cases_ipv6():
     yield "refuse ndp: Ethernet destination another group", bytes(ns(dst="33:33:ff:00:00:08")), refused("l2_dst")
     yield "refuse ndp: source MAC multicast", bytes(ns(src="33:33:00:00:00:02")), refused("l2_src")
     yield "refuse ndp: SLLA multicast", bytes(ns(slla="01:00:5e:00:00:01")), refused("l2_src")
+    yield "refuse ndp: source MAC all-zero", bytes(ns(src=ZERO_MAC)), refused("l2_src")
+    yield "refuse ndp: SLLA all-zero (the NA would go to 00:00:00:00:00:00)", bytes(ns(slla=ZERO_MAC)), \
+        refused("l2_src")
+    yield "refuse ndp: source is the target (NDP's gratuitous ARP)", \
+        bytes(ns(target=ANY_IP6, src_ip=ANY_IP6)), refused("ndp_self")
     yield "refuse ndp: option length 0", bytes(ns(opts=Raw(bytes([1, 0]) + bytes(6)))), refused("ndp_format")
     yield "refuse ndp: SLLA of length 2", bytes(ns(opts=Raw(bytes([1, 2]) + bytes(14)))), refused("ndp_format")
     yield "refuse ndp: option beyond payload", \
@@ -345,21 +355,26 @@ def cases_scope():
 
 
 def cases_source_limit():
-    """--source-pps 3: a source gets 3 replies in a burst, then drops; others are unaffected."""
+    """--source-pps 3: a source gets 3 replies of a class (echo; ARP and NS) in a burst, then
+    drops; other sources, and the other class, are unaffected."""
     for i in range(5):
         r = echo4(seq=i)
         yield f"rate: source A request {i + 1}", bytes(r), (Reply("echo4", echo4_reply(r)) if i < 3
                                                             else Drop("rate_limited"))
+    r = arp_request()
+    yield "rate: source A's ARP has a budget of its own", bytes(r), Reply("arp", arp_reply(r))
     r = echo4(src_ip="198.51.100.3")
     yield "rate: source B still answered", bytes(r), Reply("echo4", echo4_reply(r))
     r = arp_request(sender="198.51.100.3")
-    yield "rate: ARP counts against the same source", bytes(r), Reply("arp", arp_reply(r))
+    yield "rate: source B's ARP answered", bytes(r), Reply("arp", arp_reply(r))
     for i in range(2):
         r = echo6(src_ip=f"2001:db8:77::{i + 10:x}")
         yield f"rate: IPv6 /64 shares one bucket ({i + 1})", bytes(r), Reply("echo6", echo6_reply(r))
-    yield "rate: IPv6 /64 shares one bucket (3)", bytes(ns(src_ip="2001:db8:77::99")), \
+    yield "rate: an NS from that /64 spends the other class", bytes(ns(src_ip="2001:db8:77::99")), \
         Reply("ndp", na_for(ns(src_ip="2001:db8:77::99"), PEER_MAC))
-    yield "rate: IPv6 /64 shares one bucket (4)", bytes(echo6(src_ip="2001:db8:77::12")), Drop("rate_limited")
+    r = echo6(src_ip="2001:db8:77::12")
+    yield "rate: IPv6 /64 shares one bucket (3)", bytes(r), Reply("echo6", echo6_reply(r))
+    yield "rate: IPv6 /64 shares one bucket (4)", bytes(echo6(src_ip="2001:db8:77::13")), Drop("rate_limited")
     r = echo6(src_ip="2001:db8:78::1")
     yield "rate: another /64 answered", bytes(r), Reply("echo6", echo6_reply(r))
     for host in range(1, 5):   # link-local hosts all share fe80::/64: each is its own source
@@ -368,7 +383,8 @@ def cases_source_limit():
 
 
 def cases_global_limit():
-    """--global-pps 2: two replies in a burst, whoever asks, then drops."""
+    """--global-pps 2: two replies of a class in a burst, whoever asks, then drops; ARP and
+    NS have a bucket of their own, which echo cannot spend."""
     r = echo4(src_ip="198.51.100.3")
     yield "global: request 1 answered", bytes(r), Reply("echo4", echo4_reply(r))
     yield "global: a refused frame passes and spends no token", bytes(echo4(dst_ip="127.0.0.1")), refused("ip_dst")
@@ -376,6 +392,65 @@ def cases_global_limit():
     yield "global: request 2, from another source, answered", bytes(r), Reply("echo4", echo4_reply(r))
     yield "global: request 3, from a third source, dropped", bytes(echo4(src_ip="198.51.100.5")), \
         Drop("rate_limited")
+    r = arp_request(sender="198.51.100.6")
+    yield "global: echo spent, ARP still answered (its own bucket)", bytes(r), Reply("arp", arp_reply(r))
+    r = ns(src_ip="2001:db8:77::6")
+    yield "global: and NS (the same bucket as ARP)", bytes(r), Reply("ndp", na_for(r, PEER_MAC))
+    yield "global: address resolution over its own limit, dropped", bytes(arp_request(sender="198.51.100.7")), \
+        Drop("rate_limited")
+
+
+UNCLAIMED = "198.51.100.77"     # asked for, nobody answers: claimed after three requests
+OWNED = "198.51.100.78"         # its owner speaks up
+UNCLAIMED6, OWNED6 = "2001:db8:77::77", "2001:db8:77::78"
+
+
+def cases_unclaimed():
+    """--unclaimed (3 requests from one asker within 5 s claim; an owner seen holds for 60 s).
+    Rows run in order: each sees what the rows before left in the claims table."""
+    for i in range(1, 3):
+        yield f"unclaimed: ARP for a new address, request {i}: passed to its owner", \
+            bytes(arp_request(target=UNCLAIMED)), refused("not_claimed")
+    r = arp_request(target=UNCLAIMED)
+    yield "unclaimed: request 3 from the same asker: claimed and answered", bytes(r), Reply("arp", arp_reply(r))
+    yield "unclaimed: and answered from then on", bytes(r), Reply("arp", arp_reply(r))
+    r = echo4(dst_ip=UNCLAIMED)
+    yield "unclaimed: echo to the claimed address answered", bytes(r), Reply("echo4", echo4_reply(r))
+    r = echo4(dst_ip="203.0.113.50")
+    yield "unclaimed: echo to an address never asked for (routed) answered", bytes(r), Reply("echo4", echo4_reply(r))
+    for i, sender in enumerate(("198.51.100.2", "198.51.100.3", "198.51.100.2")):
+        yield f"unclaimed: askers taking turns restart the count ({i + 1})", \
+            bytes(arp_request(target=OWNED, sender=sender)), refused("not_claimed")
+    yield "unclaimed: the owner announces itself (gratuitous ARP from another MAC)", \
+        bytes(arp_request(target=OWNED, sender=OWNED, src=OTHER_MAC, sha=OTHER_MAC)), refused("arp_gratuitous")
+    for i in range(3):
+        yield f"unclaimed: ARP for an address whose owner spoke: passed ({i + 1})", \
+            bytes(arp_request(target=OWNED)), refused("owner_seen")
+    yield "unclaimed: echo to it passed too", bytes(echo4(dst_ip=OWNED)), refused("owner_seen")
+    yield "unclaimed: the claimed address's owner sends any IPv4 frame", \
+        bytes(l2(src=OTHER_MAC) / IP(src=UNCLAIMED, dst="198.51.100.2") / UDP(dport=53)), Pass()
+    yield "unclaimed: released: its requests pass", bytes(arp_request(target=UNCLAIMED)), refused("owner_seen")
+    yield "unclaimed: ARP probe (RFC 5227) for a third address", \
+        bytes(arp_request(target="198.51.100.79", sender="0.0.0.0", src=OTHER_MAC, sha=OTHER_MAC)), \
+        refused("arp_probe")
+    yield "unclaimed: the probed address is left to its new owner", \
+        bytes(arp_request(target="198.51.100.79")), refused("owner_seen")
+
+    for i in range(1, 3):
+        yield f"unclaimed: NS for a new address, {i}: passed", bytes(ns(target=UNCLAIMED6)), refused("not_claimed")
+    r = ns(target=UNCLAIMED6)
+    yield "unclaimed: NS 3: claimed, NA sent", bytes(r), Reply("ndp", na_for(r, PEER_MAC))
+    r = echo6(dst_ip=UNCLAIMED6)
+    yield "unclaimed: echo6 to it answered", bytes(r), Reply("echo6", echo6_reply(r))
+    yield "unclaimed: its owner advertises it (NA from another MAC)", \
+        bytes(l2(src=OTHER_MAC, dst="33:33:00:00:00:01") / IPv6(src="fe80::99", dst="ff02::1", hlim=255) /
+              ICMPv6ND_NA(tgt=UNCLAIMED6, O=1)), Pass()
+    yield "unclaimed: NS for it now passes", bytes(ns(target=UNCLAIMED6)), refused("owner_seen")
+    yield "unclaimed: echo6 to it passes", bytes(echo6(dst_ip=UNCLAIMED6)), refused("owner_seen")
+    yield "unclaimed: a duplicate-address probe for another address", \
+        bytes(ns(target=OWNED6, src_ip="::", slla=None, src=OTHER_MAC)), refused("ndp_dad")
+    yield "unclaimed: the probed address is left to its new owner (IPv6)", bytes(ns(target=OWNED6)), \
+        refused("owner_seen")
 
 
 def fix_etype(cases):
@@ -400,6 +475,7 @@ TABLES = {
     "scope": (cases_scope, ("--prefix", "203.0.113.0/24", "--prefix", "2001:db8:99::/48")),
     "source limit": (cases_source_limit, ("--source-pps", "3")),
     "global limit": (cases_global_limit, ("--global-pps", "2")),
+    "unclaimed": (cases_unclaimed, ("--unclaimed",)),
     "ttl": (cases_ttl, ("--ttl", "17")),
 }
 ROWS = {table: list(make()) for table, (make, _) in TABLES.items()}

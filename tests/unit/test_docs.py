@@ -33,10 +33,10 @@ def synopsis_lines(text, sub):
     """The lines of a synopsis that begin with `xdp-pong SUB`, with their indented continuations."""
     out, inside = [], False
     for line in text.splitlines():
-        if re.match(rf"^\s*xdp-pong {sub}\b", line):
+        if re.match(rf"^\s*xdp-pong\s+{sub}\b", line):
             inside = True
             out.append(line)
-        elif inside and line.startswith("    ") and not re.match(r"^\s*xdp-pong ", line):
+        elif inside and line.startswith("    ") and not re.match(r"^\s*xdp-pong\s", line):
             out.append(line)
         else:
             inside = False

@@ -5,7 +5,7 @@
  * embeds; nothing is attached).
  *
  *   pong-testrun --mac 02:00:00:00:00:01 [--ttl N] [--prefix CIDR]...
- *                [--source-pps N] [--global-pps N]
+ *                [--source-pps N] [--global-pps N] [--unclaimed]
  *
  * --prefix and the --*-pps options go through the CLI's own code
  * (loader/policy.c: the same CIDR parser, scoping rule and limit clamp as
@@ -115,11 +115,18 @@ int main(int argc, char **argv)
 	const char *prefixes[16];
 	int nprefixes = 0;
 	__u32 source_pps = 0, global_pps = 0;
-	bool limits = false;
+	bool limits = false, unclaimed = false;
 	struct pong *skel;
 	int prog_fd, cnt_fd, rsn_fd;
 
-	for (int i = 1; i + 1 < argc; i += 2) {
+	for (int i = 1; i < argc; i += 2) {
+		if (!strcmp(argv[i], "--unclaimed")) {
+			unclaimed = true;
+			i--;
+			continue;
+		}
+		if (i + 1 >= argc)
+			goto usage;
 		if (!strcmp(argv[i], "--mac") &&
 		    sscanf(argv[i + 1], "%x:%x:%x:%x:%x:%x", &mac[0], &mac[1], &mac[2],
 			   &mac[3], &mac[4], &mac[5]) == 6)
@@ -146,7 +153,7 @@ int main(int argc, char **argv)
 		}
 usage:
 		fprintf(stderr, "usage: pong-testrun [--mac MAC] [--ttl N] [--prefix CIDR]... "
-			"[--source-pps N] [--global-pps N] < frames.hex\n");
+			"[--source-pps N] [--global-pps N] [--unclaimed] < frames.hex\n");
 		return 2;
 	}
 
@@ -173,6 +180,10 @@ usage:
 			fprintf(stderr, "pong-testrun: bad prefix %s\n", prefixes[i]);
 			return 2;
 		}
+	}
+	if (unclaimed && pong_set_unclaimed(prog_fd, 1, 0, 0, NULL)) {
+		fprintf(stderr, "pong-testrun: cannot turn --unclaimed on\n");
+		return 1;
 	}
 	if (limits && pong_set_limits(prog_fd, &source_pps, &global_pps, NULL)) {
 		fprintf(stderr, "pong-testrun: cannot set the limits\n");

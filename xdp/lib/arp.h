@@ -50,7 +50,7 @@ static __always_inline int arp_check_request(struct cursor *c, struct eth_hdr *e
 
 	if (!mac_is_broadcast(eth->h_dest) && !mac_equal(eth->h_dest, our_mac))
 		return PONG_R_L2_DST;
-	if (mac_is_multicast(eth->h_source))
+	if (mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source))
 		return PONG_R_L2_SRC;
 	if ((void *)(arp + 1) > c->end)
 		return PONG_R_TRUNCATED;

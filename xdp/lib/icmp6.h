@@ -25,8 +25,8 @@ static __always_inline int icmp6_check_echo(struct cursor *c, struct eth_hdr *et
 		return PONG_R_TRUNCATED;
 	if (!ipv6_is_unicast(&ip6->daddr))
 		return PONG_R_IP6_DST;
-	if (!ipv6_is_unicast(&ip6->saddr))
-		return PONG_R_IP6_SRC;
+	if (!ipv6_is_unicast(&ip6->saddr) || ipv6_is_v4mapped(&ip6->saddr))
+		return PONG_R_IP6_SRC;   /* Linux drops IPv4-mapped sources too */
 	if (icmp6->icmp6_code != 0)
 		return PONG_R_ICMP_CODE;
 	return 0;

@@ -38,6 +38,13 @@ static __always_inline int ipv6_is_unicast(const struct in6_addr *a)
 	       (last != 0 && last != bpf_htonl(1));
 }
 
+/* ::ffff:0:0/96, an IPv4 address written as IPv6: never the source of a real IPv6 packet. */
+static __always_inline int ipv6_is_v4mapped(const struct in6_addr *a)
+{
+	return (a->in6_u.u6_addr32[0] | a->in6_u.u6_addr32[1]) == 0 &&
+	       a->in6_u.u6_addr32[2] == bpf_htonl(0x0000ffff);
+}
+
 static __always_inline int ipv6_equal(const struct in6_addr *a, const struct in6_addr *b)
 {
 	return a->in6_u.u6_addr32[0] == b->in6_u.u6_addr32[0] &&

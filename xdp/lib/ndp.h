@@ -22,7 +22,12 @@
 #define ND_OPT_SLLA       1      /* source link-layer address */
 #define ND_OPT_TLLA       2      /* target link-layer address */
 #define ND_OPT_MAX        8      /* options walked in a solicitation */
-#define NA_FLAGS_S_O      bpf_htonl(0x60000000)   /* R=0 S=1 O=1 */
+/*
+ * R=0 S=1 O=0. O=0: we answer for addresses that are not our own, so an
+ * owner's advertisement (O=1) must win in every neighbour cache (RFC 4861
+ * 7.2.8). A cache with no entry yet (INCOMPLETE) takes ours all the same.
+ */
+#define NA_FLAGS          bpf_htonl(0x40000000)
 #define L3_OFFSET_MAX     (ETH_HLEN + 4 * VLAN_MAX_DEPTH)
 #define NS_MAX_LEN        256    /* longest solicitation we answer (24 + options) */
 
@@ -111,6 +116,8 @@ static __always_inline int ndp_check_ns(struct cursor *c, struct eth_hdr *eth, s
 		return PONG_R_IP6_SRC;
 	if (!ipv6_is_unicast(&ns->target))
 		return PONG_R_NDP_TARGET;
+	if (ipv6_equal(&ip6->saddr, &ns->target))
+		return PONG_R_NDP_SELF;
 	if (!ipv6_equal(&ip6->daddr, &ns->target) &&
 	    !ipv6_is_solicited_node_of(&ip6->daddr, &ns->target))
 		return PONG_R_NDP_DST;
@@ -134,7 +141,7 @@ static __always_inline int ndp_check_ns(struct cursor *c, struct eth_hdr *eth, s
 		if (opt->type == ND_OPT_SLLA) {
 			if (opt->len != 1 || (void *)(opt + 1) > c->end)
 				return PONG_R_NDP_FORMAT;
-			if (mac_is_multicast(opt->data))
+			if (mac_is_multicast(opt->data) || mac_is_zero(opt->data))
 				return PONG_R_L2_SRC;
 			mac_copy(req->reply_mac, opt->data);
 		}
@@ -191,7 +198,7 @@ static __always_inline int ndp_send_na(struct xdp_md *ctx, const struct ns_reque
 
 	na->type = NDISC_NA;
 	na->code = 0;
-	na->flags = NA_FLAGS_S_O;
+	na->flags = NA_FLAGS;
 	na->target = req->target;
 	na->tlla.type = ND_OPT_TLLA;
 	na->tlla.len = 1;
@@ -204,7 +211,7 @@ static __always_inline int ndp_send_na(struct xdp_md *ctx, const struct ns_reque
 	 */
 	sum = 2 * csum_words(&req->target, 8) + csum_words(&req->src, 8) +
 	      bpf_htons(sizeof(*na)) + bpf_htons(IPPROTO_ICMPV6) +
-	      bpf_htons(NDISC_NA << 8) + bpf_htons(0x6000) +
+	      bpf_htons(NDISC_NA << 8) + bpf_htons(0x4000) +
 	      bpf_htons(ND_OPT_TLLA << 8 | 1) + mac[0] + mac[1] + mac[2];
 	na->cksum = (__sum16)~csum_fold(sum);
 	return 0;

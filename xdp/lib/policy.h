@@ -1,14 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Admission: the operator's policy, applied to a request that passed every
- * protocol rule, just before it is answered. Two checks, in order:
+ * protocol rule, just before it is answered. In order:
  *   scope   the answered address (echo destination, ARP/NS target) must lie
  *           in the interface's prefix lists, when it has any (reason
  *           not_in_prefix; the frame passes untouched);
+ *   claims  with --unclaimed, see claim.h (not_claimed, owner_seen; passes);
  *   rate    the requester's source (IPv4 /32, IPv6 /64; a link-local
- *           source by its interface ID) and all replies
- *           together stay under their limits (reason rate_limited; the frame
- *           is dropped, so a spoofed flood is not reflected).
+ *           source by its interface ID) and all replies together stay under
+ *           their limits (reason rate_limited; the frame is dropped, so a
+ *           spoofed flood is not reflected).
+ *
+ * Rate limits count two classes of request apart: echo, and address
+ * resolution (ARP, NS). Each has its own global bucket and its own table of
+ * per-source buckets, so an echo flood cannot spend the budget that keeps
+ * ARP and neighbour discovery answering. Per-source buckets are a fixed
+ * array (16,384 per class: small enough to stay in a CPU's cache) indexed
+ * by a hash of the source, seeded at random per load: the
+ * cost per packet is the same whatever the sources (no map insert per new
+ * source under a spoofed flood), and two sources sharing a bucket can only
+ * make each other's limit stricter, never looser.
  */
 #ifndef PONG_LIB_POLICY_H
 #define PONG_LIB_POLICY_H
@@ -20,8 +31,14 @@
 #include "verdict.h"
 
 #define NSEC_PER_SEC 1000000000ull
+#define GCRA_TRIES   16          /* compare-and-swap attempts against other CPUs */
 
-volatile struct pong_settings pong_settings;   /* .bss: zero = every address, no limits */
+enum pong_rl_class {
+	PONG_RL_ECHO = 0,
+	PONG_RL_RESOLVE = 1,     /* ARP and NS */
+};
+
+volatile struct pong_settings pong_settings;   /* .bss: zero = every address, no limits, no claims */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -39,36 +56,33 @@ struct {
 	__type(value, __u8);
 } pong_prefix6 SEC(".maps");
 
-/* Per-source limiter state: the GCRA "theoretical arrival time", in ns. */
-struct rl_key {
-	__u32 family;
-	__u8 addr[8];     /* IPv4 address, the /64 of an IPv6 one, or a link-local's interface ID */
-};
-
+/* GCRA "theoretical arrival times", in ns: per class, PONG_RL_BUCKETS hashed per-source buckets. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, PONG_RL_SOURCES);
-	__type(key, struct rl_key);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * PONG_RL_BUCKETS);
+	__type(key, __u32);
 	__type(value, __u64);
 } pong_rl_source SEC(".maps");
 
+/* ... and one global bucket per class. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u64);
 } pong_rl_global SEC(".maps");
 
 /*
  * GCRA (a token bucket of one second's worth): admit if the bucket has a
- * token, and take it. Lock-free: a compare-and-swap, retried a few times
- * when other CPUs race for the same bucket.
+ * token, and take it. Lock-free: a compare-and-swap, retried when another
+ * CPU moved the bucket in between (each retry sees that CPU's update, so
+ * only a request over the limit is ever refused).
  */
 static __always_inline int gcra_admit(__u64 *tat, __u64 now, __u64 interval)
 {
 	__u64 tau = NSEC_PER_SEC > interval ? NSEC_PER_SEC - interval : 0;
 
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < GCRA_TRIES; i++) {
 		__u64 old = *(volatile __u64 *)tat;
 		__u64 t = old > now ? old : now;
 
@@ -80,69 +94,97 @@ static __always_inline int gcra_admit(__u64 *tat, __u64 now, __u64 interval)
 	return 0;
 }
 
-static __always_inline int rate_admit(const struct rl_key *src)
+/* Bucket index of a source: a multiplicative hash of (class, family tag, 8 bytes of address), seeded. */
+static __always_inline __u32 rl_bucket(__u32 class, __u64 tag, __u64 addr, __u32 seed)
+{
+	__u64 h = (addr ^ ((__u64)seed << 32 | seed)) * 0x9e3779b97f4a7c15ull;
+
+	h ^= tag * 0xc2b2ae3d27d4eb4full;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return class * PONG_RL_BUCKETS + (__u32)(h >> 50);   /* top 14 bits: PONG_RL_BUCKETS = 16384 */
+}
+
+/* A GCRA bucket with no token left, at time now (a look, nothing taken). */
+static __always_inline int gcra_empty(const __u64 *tat, __u64 now, __u64 interval)
+{
+	__u64 t = *(volatile const __u64 *)tat;
+	__u64 tau = NSEC_PER_SEC > interval ? NSEC_PER_SEC - interval : 0;
+
+	return t > now && t - now > tau;
+}
+
+/*
+ * The limits, in an order that keeps a flood cheap: a spent global bucket
+ * refuses at once, before any per-source bucket is looked at (under a
+ * spoofed flood, that is nearly every request); otherwise the source's
+ * bucket, then the global one, each take a token. The clock is the coarse
+ * one (a tick, a few ms): the rates hold over time, and reading it costs
+ * next to nothing.
+ */
+static __always_inline int rate_admit(__u32 class, __u64 tag, __u64 addr, __u32 seed)
 {
 	__u64 src_iv = pong_settings.source_interval_ns, all_iv = pong_settings.global_interval_ns;
-	__u64 now, *tat;
-	__u32 zero = 0;
+	__u64 now, *global = 0;
 
 	if (!src_iv && !all_iv)
 		return 0;
-	now = bpf_ktime_get_ns();
-	if (src_iv) {
-		tat = bpf_map_lookup_elem(&pong_rl_source, src);
-		if (!tat) {
-			__u64 first = now + src_iv;   /* a new source: its first request is free */
-
-			bpf_map_update_elem(&pong_rl_source, src, &first, BPF_NOEXIST);
-		} else if (!gcra_admit(tat, now, src_iv)) {
-			return PONG_R_RATE_LIMITED;
-		}
-	}
+	now = bpf_ktime_get_coarse_ns();
 	if (all_iv) {
-		tat = bpf_map_lookup_elem(&pong_rl_global, &zero);
-		if (tat && !gcra_admit(tat, now, all_iv))
+		global = bpf_map_lookup_elem(&pong_rl_global, &class);
+		if (global && gcra_empty(global, now, all_iv))
 			return PONG_R_RATE_LIMITED;
 	}
+	if (src_iv) {
+		__u32 idx = rl_bucket(class, tag, addr, seed);
+		__u64 *tat = bpf_map_lookup_elem(&pong_rl_source, &idx);
+
+		if (tat && !gcra_admit(tat, now, src_iv))
+			return PONG_R_RATE_LIMITED;
+	}
+	if (global && !gcra_admit(global, now, all_iv))
+		return PONG_R_RATE_LIMITED;
 	return 0;
 }
 
-/* 0 to answer an IPv4 request for target from source, else the reason. */
-static __always_inline int admit_v4(__be32 target, __be32 source)
+/* 0 if target lies in the prefix list (or there is none), else not_in_prefix. */
+static __always_inline int scope_admit_v4(__be32 target)
 {
-	struct rl_key src = { .family = 4 };
+	struct pong_lpm4 key = { .prefixlen = 32 };
 
-	if (pong_settings.scoped) {
-		struct pong_lpm4 key = { .prefixlen = 32 };
-
-		__builtin_memcpy(key.addr, &target, 4);
-		if (!bpf_map_lookup_elem(&pong_prefix4, &key))
-			return PONG_R_NOT_IN_PREFIX;
-	}
-	__builtin_memcpy(src.addr, &source, 4);
-	return rate_admit(&src);
+	if (!pong_settings.scoped)
+		return 0;
+	__builtin_memcpy(key.addr, &target, 4);
+	return bpf_map_lookup_elem(&pong_prefix4, &key) ? 0 : PONG_R_NOT_IN_PREFIX;
 }
 
-/* 0 to answer an IPv6 request for target from source, else the reason. */
-static __always_inline int admit_v6(const struct in6_addr *target, const struct in6_addr *source)
+static __always_inline int scope_admit_v6(const struct in6_addr *target)
 {
-	struct rl_key src = { .family = 6 };
+	struct pong_lpm6 key = { .prefixlen = 128 };
 
-	if (pong_settings.scoped) {
-		struct pong_lpm6 key = { .prefixlen = 128 };
+	if (!pong_settings.scoped)
+		return 0;
+	__builtin_memcpy(key.addr, target, 16);
+	return bpf_map_lookup_elem(&pong_prefix6, &key) ? 0 : PONG_R_NOT_IN_PREFIX;
+}
 
-		__builtin_memcpy(key.addr, target, 16);
-		if (!bpf_map_lookup_elem(&pong_prefix6, &key))
-			return PONG_R_NOT_IN_PREFIX;
-	}
+/* The rate limits for a request from an IPv4 source. */
+static __always_inline int rate_admit_v4(__u32 class, __be32 source, __u32 seed)
+{
+	return rate_admit(class, 4, source, seed);
+}
+
+/* ... from an IPv6 source: its /64, or a link-local one by its interface ID (all share fe80::/64). */
+static __always_inline int rate_admit_v6(__u32 class, const struct in6_addr *source, __u32 seed)
+{
+	__u64 half;
+
 	if (source->in6_u.u6_addr8[0] == 0xfe && (source->in6_u.u6_addr8[1] & 0xc0) == 0x80) {
-		/* link-local: every host shares fe80::/64, so key by interface ID */
-		src.family = 0xfe80;
-		__builtin_memcpy(src.addr, &source->in6_u.u6_addr8[8], 8);
-	} else {
-		__builtin_memcpy(src.addr, source, 8);
+		__builtin_memcpy(&half, &source->in6_u.u6_addr8[8], 8);
+		return rate_admit(class, 0xfe80, half, seed);
 	}
-	return rate_admit(&src);
+	__builtin_memcpy(&half, source, 8);
+	return rate_admit(class, 6, half, seed);
 }
 
 #endif
