@@ -86,7 +86,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/pong-gen: scripts/bench/pong-gen.c scripts/bench/bench.h $(BUILD)/gen.skel.h $(BUILD)/sink.skel.h
-	$(CC) $(CFLAGS) -Iscripts/bench $< -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) -Iscripts/bench $< -o $@ $(LDLIBS) -lpthread
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man page, the systemd template unit.
 PREFIX  ?= /usr/local

@@ -76,6 +76,7 @@ static int attach_one(const char *name, int ifindex, const __u8 mac[6], const st
 	pong_settings_set_limits((struct pong_settings *)&skel->bss->pong_settings, o->source_pps, o->global_pps);
 	pong_settings_set_unclaimed((struct pong_settings *)&skel->bss->pong_settings, o->unclaimed,
 				    o->claim_requests, o->claim_window_s);
+	pong_settings_sync((struct pong_settings *)&skel->bss->pong_settings);
 
 	LIBBPF_OPTS(xdp_program_opts, xopts, .obj = skel->obj, .prog_name = PONG_PROG_NAME);
 	prog = xdp_program__create(&xopts);

@@ -258,15 +258,26 @@ int pong_read_settings(int prog_fd, struct pong_settings *s)
 	return err;
 }
 
-/* Replace the whole settings value (callers hold the settings lock: read, change, write). */
-int pong_write_settings(int prog_fd, const struct pong_settings *s)
+/*
+ * Derive what the datapath reads first: whether any policy is on. Without
+ * any, a common request is answered after one look at the settings.
+ */
+void pong_settings_sync(struct pong_settings *s)
 {
+	s->active = s->scoped || s->unclaimed || s->source_interval_ns || s->global_interval_ns;
+}
+
+/* Replace the whole settings value (callers hold the settings lock: read, change, write). */
+int pong_write_settings(int prog_fd, const struct pong_settings *settings)
+{
+	struct pong_settings s = *settings;
 	__u32 key = 0;
 	int err = 0, fd = settings_fd(prog_fd);
 
 	if (fd < 0)
 		return fd;
-	if (bpf_map_update_elem(fd, &key, s, BPF_ANY))
+	pong_settings_sync(&s);
+	if (bpf_map_update_elem(fd, &key, &s, BPF_ANY))
 		err = -errno;
 	close(fd);
 	return err;

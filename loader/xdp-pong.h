@@ -98,6 +98,7 @@ int pong_prog_map_fd(int prog_fd, const char *suffix, struct bpf_map_info *minfo
 int pong_read_config(int prog_fd, struct pong_config *cfg);
 int pong_read_settings(int prog_fd, struct pong_settings *s);
 int pong_write_settings(int prog_fd, const struct pong_settings *s);
+void pong_settings_sync(struct pong_settings *s);
 int pong_read_counters(int prog_fd, struct pong_counters *out);
 
 /* ---- floor 2: policy.c ---- */

@@ -3,6 +3,12 @@
  * xdp-pong: answer ICMP echo, ARP and IPv6 neighbour solicitations for any
  * address, at the NIC.
  *
+ * Without a policy on, the common request of each kind is checked with all
+ * its rules at once and answered at once (fast_reply()); anything else, and
+ * everything when a policy is on, goes through the rules one by one, which
+ * name the reason of every refusal. Both answer exactly the same frames the
+ * same way (the unit tables and the differential fuzz check it).
+ *
  * Per frame, one of three outcomes, each counted:
  *   reply   XDP_TX, the frame rewritten in place into its answer;
  *   refused XDP_PASS untouched: a frame we would answer, but a safety rule,
@@ -88,15 +94,18 @@ static __always_inline void watch_arp(struct cursor *c, struct eth_hdr *eth)
 
 static __always_inline int handle_arp(struct cursor *c, struct eth_hdr *eth, int unclaimed)
 {
-	struct arp_eth_ipv4 *arp = 0;
+	struct arp_eth_ipv4 *arp = unclaimed || !pong_settings.active ? NULL :
+				   arp_fast_request(c, eth, pong_cfg.mac);
 	__be32 target, sender;
 	int verdict;
 
-	if (unclaimed)
-		watch_arp(c, eth);
-	verdict = arp_check_request(c, eth, pong_cfg.mac, &arp);
-	if (verdict || !arp)
-		return verdict;
+	if (!arp) {                 /* not the common request: every rule, one by one */
+		if (unclaimed)
+			watch_arp(c, eth);
+		verdict = arp_check_request(c, eth, pong_cfg.mac, &arp);
+		if (verdict || !arp)
+			return verdict;
+	}
 	target = arp_ip(arp->tpa);
 	sender = arp_ip(arp->spa);
 	verdict = scope_admit_v4(target);
@@ -113,9 +122,11 @@ static __always_inline int handle_arp(struct cursor *c, struct eth_hdr *eth, int
 static __always_inline int handle_ipv4(struct cursor *c, struct eth_hdr *eth, int unclaimed)
 {
 	struct iphdr *iph = c->pos;
-	struct icmphdr *icmp = 0;
+	struct icmphdr *icmp = unclaimed || !pong_settings.active ? NULL : icmp4_fast_echo(c, eth, pong_cfg.mac);
 	int verdict;
 
+	if (icmp)                   /* the common request, all rules checked at once */
+		goto admit;
 	if ((void *)(iph + 1) > c->end)
 		return PONG_NOT_OURS;
 	if (unclaimed)
@@ -133,6 +144,9 @@ static __always_inline int handle_ipv4(struct cursor *c, struct eth_hdr *eth, in
 	verdict = icmp4_check_echo(c, &icmp, bpf_ntohs(iph->tot_len) - iph->ihl * 4);
 	if (verdict || !icmp)
 		return verdict;
+admit:
+	if ((void *)(iph + 1) > c->end)
+		return PONG_NOT_OURS;   /* known; for the verifier */
 	verdict = scope_admit_v4(iph->daddr);
 	if (!verdict && unclaimed)
 		verdict = claim_echo(&pong_claims4, &iph->daddr);
@@ -166,7 +180,7 @@ static __always_inline void watch_ndp(struct cursor *c, struct eth_hdr *eth, str
  * in IPv6 (other ICMPv6 types, TCP, UDP, ...) passes. *counter says which
  * reply a PONG_REPLY stands for; an NS also leaves its answer's fields in ns.
  */
-static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth, int unclaimed,
+static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth, int unclaimed, __u64 frame_len,
 				       __u32 *counter, struct ns_request *ns)
 {
 	struct ipv6hdr *ip6 = c->pos;
@@ -176,6 +190,26 @@ static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth, in
 
 	if ((void *)(ip6 + 1) > c->end)
 		return PONG_NOT_OURS;
+	if (!unclaimed && pong_settings.active) {   /* the common requests, all rules checked at once */
+		if (icmp6_fast_echo(c, eth, ip6, pong_cfg.mac)) {
+			*counter = PONG_CNT_ECHO6;
+			c->pos = ip6 + 1;
+			goto echo;
+		}
+		if (ndp_fast_ns(c, eth, ip6, pong_cfg.mac, frame_len)) {
+			struct nd_ns *nsh = (void *)(ip6 + 1);
+
+			*counter = PONG_CNT_NDP;
+			verdict = scope_admit_v6(&nsh->target);
+			if (!verdict)
+				verdict = rate_admit_v6(PONG_RL_RESOLVE, &ip6->saddr, pong_cfg.seed);
+			if (!verdict) {
+				ndp_fast_na(eth, ip6, pong_cfg.mac);
+				return PONG_REPLY_DONE;
+			}
+			return verdict;
+		}
+	}
 	if (unclaimed && !ipv6_is_unspecified(&ip6->saddr))
 		claim_alive(&pong_claims6, &ip6->saddr, 0);   /* any frame from an address we track */
 	if (ipv6_upper_proto(c, ip6, &ext) != IPPROTO_ICMPV6)
@@ -210,8 +244,12 @@ static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth, in
 		return verdict ? verdict : rate_admit_v6(PONG_RL_RESOLVE, &ns->src, pong_cfg.seed);
 	}
 	verdict = icmp6_check_echo(c, eth, ip6, plen, pong_cfg.mac);
-	if (!verdict)
-		verdict = scope_admit_v6(&ip6->daddr);
+	if (verdict)
+		return verdict;
+echo:
+	if ((void *)(ip6 + 1) + sizeof(struct icmp6hdr) > c->end)
+		return PONG_NOT_OURS;   /* known; for the verifier */
+	verdict = scope_admit_v6(&ip6->daddr);
 	if (!verdict && unclaimed)
 		verdict = claim_echo(&pong_claims6, &ip6->daddr);
 	if (!verdict)
@@ -223,6 +261,53 @@ static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth, in
 	return PONG_REPLY;
 }
 
+/*
+ * With no policy on (no scope, no claims, no limits), the common request of
+ * each kind is checked with all its rules at once and answered at once.
+ * 1 if it was (the frame is now its reply), 0 to take the full path.
+ */
+static __always_inline int fast_reply(struct cursor *c, struct eth_hdr *eth, int proto, __u64 len)
+{
+	__u32 counter;
+
+	if (proto == ETH_P_IP) {
+		struct iphdr *iph = c->pos;
+		struct icmphdr *icmp = icmp4_fast_echo(c, eth, pong_cfg.mac);
+
+		if (!icmp || (void *)(iph + 1) > c->end)
+			return 0;
+		eth_reply(eth, pong_cfg.mac);
+		icmp4_echo_reply(iph, icmp, pong_cfg.ttl);
+		counter = PONG_CNT_ECHO4;
+	} else if (proto == ETH_P_ARP) {
+		struct arp_eth_ipv4 *arp = arp_fast_request(c, eth, pong_cfg.mac);
+
+		if (!arp)
+			return 0;
+		arp_reply(eth, arp, pong_cfg.mac);
+		counter = PONG_CNT_ARP;
+	} else if (proto == ETH_P_IPV6) {
+		struct ipv6hdr *ip6 = c->pos;
+
+		if ((void *)(ip6 + 1) > c->end)
+			return 0;
+		if (icmp6_fast_echo(c, eth, ip6, pong_cfg.mac)) {
+			eth_reply(eth, pong_cfg.mac);
+			icmp6_echo_reply(ip6, (void *)(ip6 + 1), pong_cfg.ttl);
+			counter = PONG_CNT_ECHO6;
+		} else if (ndp_fast_ns(c, eth, ip6, pong_cfg.mac, len)) {
+			ndp_fast_na(eth, ip6, pong_cfg.mac);
+			counter = PONG_CNT_NDP;
+		} else {
+			return 0;
+		}
+	} else {
+		return 0;
+	}
+	count(&pong_counters, counter, len);
+	return 1;
+}
+
 SEC("xdp")
 int xdp_pong(struct xdp_md *ctx)
 {
@@ -232,10 +317,16 @@ int xdp_pong(struct xdp_md *ctx)
 	struct cursor c = { .pos = data, .end = data_end };
 	struct eth_hdr *eth = 0;
 	struct ns_request ns;   /* filled by handle_ipv6() before any use */
-	int verdict = PONG_NOT_OURS, unclaimed = pong_settings.unclaimed;
+	int verdict = PONG_NOT_OURS, unclaimed, proto;
 	__u32 reply_counter = 0;
 
-	switch (parse_eth(&c, &eth)) {
+	proto = parse_eth(&c, &eth);
+	if (!pong_settings.active && fast_reply(&c, eth, proto, len))
+		return XDP_TX;
+
+	/* every rule, one by one, with the operator's policy */
+	unclaimed = pong_settings.unclaimed;
+	switch (proto) {
 	case ETH_P_ARP:
 		verdict = handle_arp(&c, eth, unclaimed);
 		reply_counter = PONG_CNT_ARP;
@@ -245,9 +336,11 @@ int xdp_pong(struct xdp_md *ctx)
 		reply_counter = PONG_CNT_ECHO4;
 		break;
 	case ETH_P_IPV6:
-		verdict = handle_ipv6(&c, eth, unclaimed, &reply_counter, &ns);
+		verdict = handle_ipv6(&c, eth, unclaimed, len, &reply_counter, &ns);
 		if (verdict == PONG_REPLY && reply_counter == PONG_CNT_NDP)
 			verdict = ndp_send_na(ctx, &ns, pong_cfg.mac);
+		else if (verdict == PONG_REPLY_DONE)
+			verdict = PONG_REPLY;   /* an NA written in place by the fast path */
 		break;
 	}
 

@@ -142,7 +142,8 @@ struct pong_settings {
 	__u64 claim_window_ns;      /* --unclaimed: requests counted within this window */
 	__u64 owner_hold_ns;        /* --unclaimed: an owner seen keeps its address this long */
 	__u32 claim_requests;       /* --unclaimed: requests from one asker that claim an address */
-	__u32 pad;
+	__u32 active;               /* non-zero when scope, claims or a limit is on: derived from the
+				     * fields above by the CLI on every write (pong_settings_sync()) */
 };
 
 /*

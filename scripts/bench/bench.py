@@ -1,25 +1,45 @@
 #!/usr/bin/python3
-"""make bench: replies/s of xdp-pong against the XDP_TX ceiling and the kernel stack.
+"""make bench: what xdp-pong costs over a bare MAC swap, and what that means in replies/s.
 
-Two namespaces joined by a veth pair: gen0 (generator side) and dut0 (the
-responder). The generator (build/pong-gen) transmits request frames out of
-gen0 with BPF_F_TEST_XDP_LIVE_FRAMES as fast as the kernel allows; a sink XDP
-program on gen0 counts what comes back, by kind, and drops it. On dut0, in
-alternating rounds, one of:
+Two namespaces joined by a veth pair (scripts/lab/lab.py): gen0 (generator
+side) and dut0 (the responder). The generator (build/pong-gen) transmits
+request frames out of gen0 with BPF_F_TEST_XDP_LIVE_FRAMES as fast as the
+kernel lets it; a sink XDP program on gen0 counts what comes back, by kind,
+and drops it. On dut0, one of:
 
   xdp-pong   the responder, attached with `xdp-pong attach dut0`
-  ceiling    a trivial XDP_TX reflector that only swaps MACs
+  ceiling    a trivial XDP_TX reflector that only swaps MACs (the fastest
+             anything answering with XDP_TX can be on this path)
   kernel     the Linux stack with the addresses assigned (dut0 carries an
              XDP_PASS program: a veth receives frames sent by XDP only when
              it has NAPI, which an XDP program enables)
 
-Then RTT percentiles of `ping -c N -i 0.002` through xdp-pong and through the
-kernel on the same path (up to 3 alternating rounds each, samples pooled).
-Prints a table; writes JSON and a PNG chart.
+The machine is shared and noisy, so every comparison is made in A-B-A
+rounds (ceiling, xdp-pong, ceiling again), and the two ceiling runs of a
+round, compared with each other, are the control: they show how much the
+machine moved within the round.
+
+  cost        program run time per packet (kernel.bpf_stats_enabled,
+              run_time_ns / run_cnt), in rounds of their own: the
+              accounting itself costs a clock read per run. Each run is
+              sent in chunks and read after each; its cost is its lowest
+              chunk (other work on the machine only adds). xdp-pong's extra
+              over the ceiling, per round; also with a 1,000-prefix list,
+              with both limits on, and under a random-source flood.
+  throughput  replies/s, xdp-pong / ceiling per round, and the kernel stack.
+  flood       a random-source echo flood: frames/s handled, limits off and
+              on.
+  scaling     replies/s with two CPUs sending (a veth with two queues) over
+              one.
+  latency     RTT percentiles of iputils ping, xdp-pong and the kernel.
+
+Prints tables, and the machine, kernel and NIC driver; writes JSON and a
+PNG chart.
 """
 import argparse
 import json
 import os
+import platform
 import re
 import signal
 import statistics
@@ -36,14 +56,20 @@ XDP_PONG = os.path.join(BUILD, "xdp-pong")
 GEN = os.path.join(BUILD, "pong-gen")
 GEN_IP, DUT_IP = "198.51.100.2", "198.51.100.1"
 GEN_IP6, DUT_IP6 = "2001:db8:77::2", "2001:db8:77::1"
-RESPONDERS = ("xdp-pong", "ceiling", "kernel")
+NIC_NS_PER_PACKET = 59.0    # XDP_TX MAC swap on one core of a ConnectX-5 (XDP paper, CoNEXT 2018)
+COST_CHUNKS = 20            # samples of run time per cost run
+LIMITS = ("--rate-limit", "10", "--global-limit", "1000")
 
 
-def sh(*cmd, check=True, timeout=300):
+def sh(*cmd, check=True, timeout=600):
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     if check and res.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)}: {res.stderr.strip() or res.stdout.strip()}")
     return res
+
+
+def med(values):
+    return statistics.median(values) if values else None
 
 
 class Bench:
@@ -55,15 +81,12 @@ class Bench:
     # ---- set-up and tear-down ----
 
     def up(self):
-        self.lab = Lab.pair(f"xpb{os.getpid() % 100000}")
+        self.lab = Lab.pair(f"xpb{os.getpid() % 100000}", queues=2)
         self.gen_ns, self.dut_ns = self.lab.gen, self.lab.dut
         self.gen_mac, self.dut_mac = self.lab.gen_mac, self.lab.dut_mac
         self.stats_was = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
-        self.bpf_stats(False)
-
-    def bpf_stats(self, on):
-        """Program run-time accounting costs a clock read per run: on only while measuring it."""
-        set_bpf_stats("1" if on else "0")
+        set_bpf_stats("0")
+        self.prefixes = os.path.join(BUILD, ".bench-prefixes")
 
     def down(self):
         if self.lab:
@@ -76,13 +99,21 @@ class Bench:
         return sh("ip", "netns", "exec", self.dut_ns, *cmd, check=check)
 
     def responder(self, name, opts=()):
-        """Leave dut0 bare, then set up one responder on it (opts: xdp-pong attach options)."""
+        """Leave dut0 bare, then set up one responder on it (opts: xdp-pong attach options;
+        "prefix1000" stands for a list of 1,000 prefixes, the last of them the one asked for)."""
         self.dut(XDP_PONG, "detach", "dut0", check=False)
         sh("ip", "-n", self.dut_ns, "link", "set", "dut0", "xdpdrv", "off")
         sh("ip", "-n", self.dut_ns, "addr", "flush", "dev", "dut0")
         sh("ip", "-n", self.dut_ns, "neigh", "flush", "dev", "dut0")
         if name == "xdp-pong":
-            self.dut(XDP_PONG, "attach", "dut0", *opts)
+            if "prefix1000" in opts:
+                # 999 prefixes of 10.0.0.0/8 and 2001:db8:1000::/36 beside the ones the requests ask for
+                self.dut(XDP_PONG, "attach", "dut0", "--prefix", "198.51.100.0/24", "--prefix", "2001:db8:77::/64")
+                self.dut("sh", "-c", 'for i in $(seq 0 498); do "$0" prefix add dut0 10.$((i / 256)).$((i % 256)).0/24 '
+                         '&& "$0" prefix add dut0 2001:db8:1$((i / 256)):$(printf %x $((i % 256)))00::/56 '
+                         '|| exit 1; done >/dev/null', XDP_PONG)
+            else:
+                self.dut(XDP_PONG, "attach", "dut0", *opts)
         elif name == "ceiling":
             sh("ip", "-n", self.dut_ns, "link", "set", "dut0", "xdpdrv", "obj",
                os.path.join(BUILD, "reflect.bpf.o"), "sec", "xdp")
@@ -101,14 +132,10 @@ class Bench:
         return (ethtool_counters(self.lab, self.gen_ns, "gen0", r"tx_queue_\d+_xdp_xmit_errors"),
                 ethtool_counters(self.lab, self.dut_ns, "dut0", r"rx_queue_\d+_xdp_tx_errors"))
 
-    def prog_stats(self):
-        """(run_time_ns, run_cnt) of the XDP program on dut0, or None."""
+    def prog_id(self):
+        """Id of the XDP program on dut0."""
         link = json.loads(sh("ip", "-n", self.dut_ns, "-j", "-d", "link", "show", "dut0").stdout)[0]
-        prog = (link.get("xdp") or {}).get("prog") or {}
-        if "id" not in prog:
-            return None
-        info = json.loads(sh("bpftool", "-j", "prog", "show", "id", str(prog["id"])).stdout)
-        return info.get("run_time_ns", 0), info.get("run_cnt", 0)
+        return ((link.get("xdp") or {}).get("prog") or {})["id"]
 
     # ---- the request frames ----
 
@@ -123,15 +150,125 @@ class Bench:
             ("ndp", "ndp", bytes(small["ndp"])),
         ]
 
+    def wanted(self, kind):
+        kinds = [k.strip() for k in self.args.kinds.split(",") if k.strip()]
+        return not kinds or kind in kinds
+
     # ---- measurements ----
 
-    def one_run(self, frame, count, random_src=False):
-        # Generator, responder and sink all run on the generator's CPU (veth
-        # NAPI runs where it was scheduled); pinning keeps the run on one CPU.
-        out = sh("ip", "netns", "exec", self.gen_ns, "taskset", "-c", str(self.args.cpu), GEN,
-                 "--ifname", "gen0", "--frame", frame.hex(), "--count", str(count),
-                 *(["--random-src"] if random_src else [])).stdout
-        return json.loads(out)
+    def one_run(self, frame, count, random_src=False, cpus=None, sample=()):
+        # Generator, responder and sink run on the generator's CPU (veth NAPI
+        # runs where it was scheduled); pinning keeps a run on one CPU.
+        cmd = ["ip", "netns", "exec", self.gen_ns]
+        if cpus:
+            cmd += [GEN, "--cpus", cpus]
+        else:
+            cmd += ["taskset", "-c", str(self.args.cpu), GEN]
+        cmd += ["--ifname", "gen0", "--frame", frame.hex(), "--count", str(count)]
+        return json.loads(sh(*cmd, *(["--random-src"] if random_src else []), *sample).stdout)
+
+    def cost_run(self, frame, random_src=False):
+        """ns per packet of the program now on dut0: the run is sent in chunks
+        (COST_CHUNKS) and the lowest chunk's mean is taken. The machine's other
+        work only ever adds time to a chunk, so the lowest is the least disturbed."""
+        prog_id = self.prog_id()
+        out = self.one_run(frame, self.args.cost_packets, random_src=random_src,
+                           sample=("--sample-prog", str(prog_id), "--chunks", str(COST_CHUNKS)))
+        chunks = [c for c in out.get("cost_ns", []) if c > 0]
+        if not chunks:
+            raise SystemExit("bench: no run-time samples (is kernel.bpf_stats_enabled on?)")
+        return min(chunks)
+
+    def cost(self, frame, opts=(), random_src=False):
+        """A-B-A rounds: ceiling, xdp-pong (with opts), ceiling. Extra = xdp-pong less the
+        mean of its two ceilings; control = the two ceilings' difference."""
+        rounds = {"ceiling": [], "xdp-pong": [], "extra": [], "control": []}
+        set_bpf_stats("1")
+        try:
+            for _ in range(self.args.rounds):
+                self.responder("ceiling")
+                a = self.cost_run(frame, random_src)
+                self.responder("xdp-pong", opts)
+                b = self.cost_run(frame, random_src)
+                self.responder("ceiling")
+                c = self.cost_run(frame, random_src)
+                rounds["ceiling"] += [a, c]
+                rounds["xdp-pong"].append(b)
+                rounds["extra"].append(b - (a + c) / 2)
+                rounds["control"].append(c - a)
+        finally:
+            set_bpf_stats("0")
+        rounds["summary"] = {
+            "ceiling_min": min(rounds["ceiling"]), "xdp_pong_min": min(rounds["xdp-pong"]),
+            "extra_median": med(rounds["extra"]), "extra_min": min(rounds["xdp-pong"]) - min(rounds["ceiling"]),
+            "extra_range": [min(rounds["extra"]), max(rounds["extra"])],
+            "control_median_abs": med([abs(x) for x in rounds["control"]]),
+        }
+        return rounds
+
+    def costs(self):
+        out = {"kinds": {}, "policy": {}}
+        kinds = self.kinds()
+        for kind, _, frame in kinds:
+            if self.wanted(kind):
+                out["kinds"][kind] = self.cost(frame)
+                s = out["kinds"][kind]["summary"]
+                print(f"  cost {kind:12} +{s['extra_min']:.1f} ns (min-min), +{s['extra_median']:.1f} median "
+                      f"(control {s['control_median_abs']:.1f})", flush=True)
+        echo4, ndp = kinds[0][2], kinds[4][2]
+        for name, opts, frame, rnd in (("echo4, --prefix list of 1000", ("prefix1000",), echo4, False),
+                                       ("ndp, --prefix list of 1000", ("prefix1000",), ndp, False),
+                                       ("echo4, both limits on", LIMITS, echo4, False),
+                                       ("echo4 flood, limits off", (), echo4, True),
+                                       ("echo4 flood, both limits on", LIMITS, echo4, True)):
+            if self.wanted("policy"):
+                out["policy"][name] = self.cost(frame, opts, random_src=rnd)
+                s = out["policy"][name]["summary"]
+                print(f"  cost {name:30} +{s['extra_min']:.1f} ns (min-min), +{s['extra_median']:.1f} median",
+                      flush=True)
+        return out
+
+    def throughput(self):
+        """Per round: ceiling, xdp-pong, ceiling, kernel. Ratio per round: xdp-pong / mean ceiling."""
+        results = {}
+        for kind, sink_kind, frame in self.kinds():
+            if not self.wanted(kind):
+                continue
+            runs = {"ceiling": [], "xdp-pong": [], "kernel": []}
+            ratios, control, vs_kernel = [], [], []
+            for rnd in range(self.args.rounds):
+                got = {}
+                for resp in ("ceiling", "xdp-pong", "ceiling", "kernel"):
+                    self.responder(resp)
+                    drops0 = self.drops()
+                    run = self.one_run(frame, self.args.packets)
+                    drops1 = self.drops()
+                    secs = run["elapsed_ns"] / 1e9
+                    n = sum(run["received"].values()) if resp == "ceiling" else run["received"][sink_kind]
+                    entry = {"sent": run["sent"], "replies": n, "seconds": secs, "replies_pps": n / secs,
+                             "requests_dropped_by_veth": drops1[0] - drops0[0],
+                             "replies_dropped_by_veth": drops1[1] - drops0[1]}
+                    runs[resp].append(entry)
+                    got.setdefault(resp, []).append(entry["replies_pps"])
+                ceiling = sum(got["ceiling"]) / 2
+                ratios.append(got["xdp-pong"][0] / ceiling)
+                control.append(got["ceiling"][1] / got["ceiling"][0])
+                vs_kernel.append(got["xdp-pong"][0] / got["kernel"][0] if got["kernel"][0] else None)
+                print(f"  {kind:12} round {rnd + 1}: xdp-pong {got['xdp-pong'][0] / 1e6:6.3f} Mpps, ceiling "
+                      f"{got['ceiling'][0] / 1e6:6.3f}/{got['ceiling'][1] / 1e6:6.3f}, kernel "
+                      f"{got['kernel'][0] / 1e6:6.3f}: {ratios[-1]:.3f} of the ceiling (control {control[-1]:.3f})",
+                      flush=True)
+            summary = {}
+            for resp, rs in runs.items():
+                pps = [r["replies_pps"] for r in rs]
+                summary[resp] = {"replies_pps": med(pps), "min": min(pps), "max": max(pps),
+                                 "loss_pct": 100.0 * (1 - sum(r["replies"] for r in rs) / sum(r["sent"] for r in rs))}
+            summary["xdp-pong"].update({"vs_ceiling": med(ratios), "vs_ceiling_range": [min(ratios), max(ratios)],
+                                        "vs_kernel": med([v for v in vs_kernel if v])})
+            summary["control"] = {"median": med(control), "range": [min(control), max(control)]}
+            results[kind] = {"frame_bytes": len(frame), "runs": runs, "ratios": ratios, "control": control,
+                             "summary": summary}
+        return results
 
     def pong_handled(self):
         """Frames xdp-pong on dut0 has handled so far: replies, refusals and passes."""
@@ -139,14 +276,13 @@ class Bench:
         return sum(v["packets"] for v in doc.values())
 
     def flood(self):
-        """A random-source echo flood (16M spoofed sources): how fast xdp-pong handles it with
-        its limits off and on, in alternating rounds, and its cost per packet in each."""
-        frame = self.kinds()[0][2]                       # echo4, 64-byte frames
-        settings = {"limits off": (), "limits on": ("--rate-limit", "10", "--global-limit", "1000")}
+        """A random-source echo flood (16M spoofed sources): frames/s xdp-pong handles with its
+        limits off and on, alternating."""
+        frame = self.kinds()[0][2]
+        settings = {"limits off": (), "limits on": LIMITS}
         runs = {name: [] for name in settings}
         for rnd in range(self.args.rounds):
-            order = list(settings) if rnd % 2 == 0 else list(settings)[::-1]
-            for name in order:
+            for name in (list(settings) if rnd % 2 == 0 else list(settings)[::-1]):
                 self.responder("xdp-pong", settings[name])
                 before = self.pong_handled()
                 run = self.one_run(frame, self.args.packets, random_src=True)
@@ -154,61 +290,32 @@ class Bench:
                 secs = run["elapsed_ns"] / 1e9
                 runs[name].append({"sent": run["sent"], "handled": handled, "seconds": secs,
                                    "handled_pps": handled / secs, "replies": run["received"]["echo4"]})
-                print(f"  flood        round {rnd + 1} {name:10} {handled / secs / 1e6:7.3f} Mpps handled "
-                      f"({run['received']['echo4']} replies)", flush=True)
-        out = {}
-        for name, rs in runs.items():
-            pps = [r["handled_pps"] for r in rs]
-            out[name] = {"runs": rs, "handled_pps": statistics.median(pps), "min": min(pps), "max": max(pps),
-                         "ns_per_packet": self.program_cost("xdp-pong", frame, settings[name], random_src=True)}
         ratios = [on["handled_pps"] / off["handled_pps"] for on, off in zip(runs["limits on"], runs["limits off"])]
-        out["ratio_on_off"] = statistics.median(ratios)
-        print(f"  flood: limits on / off {out['ratio_on_off']:.3f} (per-round ratios {', '.join(f'{r:.3f}' for r in ratios)})",
-              flush=True)
+        out = {name: {"runs": rs, "handled_pps": med([r["handled_pps"] for r in rs])} for name, rs in runs.items()}
+        out["ratio_on_off"], out["ratio_range"] = med(ratios), [min(ratios), max(ratios)]
+        print(f"  flood: handled {out['limits off']['handled_pps'] / 1e6:.2f} Mpps limits off, "
+              f"{out['limits on']['handled_pps'] / 1e6:.2f} Mpps limits on: {out['ratio_on_off']:.3f}", flush=True)
         return out
 
-    def throughput(self):
-        results = {}
-        wanted = [k.strip() for k in self.args.kinds.split(",") if k.strip()]
-        for kind, sink_kind, frame in self.kinds():
-            if wanted and kind not in wanted:
-                continue
-            runs = {r: [] for r in RESPONDERS}
-            for rnd in range(self.args.rounds):
-                order = RESPONDERS[rnd % 3:] + RESPONDERS[:rnd % 3]   # alternate who goes first
-                for resp in order:
-                    self.responder(resp)
-                    drops0 = self.drops()
-                    run = self.one_run(frame, self.args.packets)
-                    drops1 = self.drops()
-                    secs = run["elapsed_ns"] / 1e9
-                    got = sum(run["received"].values()) if resp == "ceiling" else run["received"][sink_kind]
-                    entry = {"sent": run["sent"], "replies": got, "seconds": secs,
-                             "offered_pps": run["sent"] / secs, "replies_pps": got / secs,
-                             "requests_dropped_by_veth": drops1[0] - drops0[0],
-                             "replies_dropped_by_veth": drops1[1] - drops0[1]}
-                    runs[resp].append(entry)
-                    print(f"  {kind:12} round {rnd + 1} {resp:9} {entry['replies_pps'] / 1e6:7.3f} Mpps "
-                          f"({got}/{run['sent']})", flush=True)
-            results[kind] = {"frame_bytes": len(frame), "runs": runs,
-                             "summary": summarise(runs)}
-            for resp in ("xdp-pong", "ceiling"):
-                results[kind]["summary"][resp]["ns_per_packet"] = self.program_cost(resp, frame)
-        return results
-
-    def program_cost(self, resp, frame, opts=(), random_src=False):
-        """Mean run time of the XDP program on dut0 per packet, from kernel.bpf_stats_enabled."""
-        self.responder(resp, opts)
-        self.bpf_stats(True)
-        try:
-            before = self.prog_stats()
-            self.one_run(frame, min(self.args.packets, 1_000_000), random_src=random_src)
-            after = self.prog_stats()
-        finally:
-            self.bpf_stats(False)
-        if not before or not after or after[1] <= before[1]:
-            return None
-        return (after[0] - before[0]) / (after[1] - before[1])
+    def scaling(self):
+        """echo4 replies/s with one CPU sending and with two (xdp-pong runs on each), alternating."""
+        frame = self.kinds()[0][2]
+        self.responder("xdp-pong")
+        runs = {"1 CPU": [], "2 CPUs": []}
+        exact = True
+        for rnd in range(self.args.rounds):
+            for name in (("1 CPU", "2 CPUs") if rnd % 2 == 0 else ("2 CPUs", "1 CPU")):
+                before = self.pong_handled()
+                run = self.one_run(frame, self.args.packets, cpus="0" if name == "1 CPU" else "0,1")
+                answered = self.pong_handled() - before
+                exact &= answered >= run["received"]["echo4"]     # a reply the sink saw was counted
+                runs[name].append(run["received"]["echo4"] / (run["elapsed_ns"] / 1e9))
+        out = {name: {"replies_pps": med(v), "min": min(v), "max": max(v)} for name, v in runs.items()}
+        out["ratio"] = out["2 CPUs"]["replies_pps"] / out["1 CPU"]["replies_pps"]
+        out["counters_cover_replies"] = exact
+        print(f"  scaling: {out['1 CPU']['replies_pps'] / 1e6:.2f} Mpps on 1 CPU, "
+              f"{out['2 CPUs']['replies_pps'] / 1e6:.2f} on 2: {out['ratio']:.2f}x", flush=True)
+        return out
 
     def latency(self):
         """RTT percentiles of iputils ping through xdp-pong and through the kernel."""
@@ -219,7 +326,7 @@ class Bench:
         rounds = min(self.args.rounds, 3)
         rtts = {"xdp-pong": [], "kernel": []}
         try:
-            for rnd in range(rounds):   # alternating, like the throughput rounds; samples pooled
+            for rnd in range(rounds):   # alternating; samples pooled
                 for resp in (("xdp-pong", "kernel") if rnd % 2 == 0 else ("kernel", "xdp-pong")):
                     self.responder(resp)
                     sh("ip", "-n", self.gen_ns, "neigh", "flush", "dev", "gen0")
@@ -231,12 +338,18 @@ class Bench:
                 out[resp] = {"sent": rounds * self.args.latency_count, "received": len(vals),
                              "p50_us": pct(vals, 50) * 1000 if vals else None,
                              "p99_us": pct(vals, 99) * 1000 if vals else None}
-                print(f"  latency {resp:9} p50 {fmt(out[resp]['p50_us'])} us  p99 {fmt(out[resp]['p99_us'])} us "
-                      f"({len(vals)}/{out[resp]['sent']} replies)", flush=True)
         finally:
             sh("ip", "-n", self.gen_ns, "addr", "flush", "dev", "gen0", check=False)
             sh("ip", "-n", self.gen_ns, "link", "set", "gen0", "xdpdrv", "off", check=False)
         return out
+
+    def machine(self):
+        cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+                   platform.processor())
+        driver = sh("ip", "netns", "exec", self.dut_ns, "ethtool", "-i", "dut0", check=False).stdout
+        return {"cpu": cpu, "cpus": os.cpu_count(), "kernel": platform.release(),
+                "nic": "veth pair, 2 queues", "driver": (re.search(r"driver: (\S+)", driver) or [None, "?"])[1],
+                "clocksource": open("/sys/devices/system/clocksource/clocksource0/current_clocksource").read().strip()}
 
 
 def set_bpf_stats(value):
@@ -254,79 +367,80 @@ def fmt(v, digits=1):
     return "-" if v is None else f"{v:.{digits}f}"
 
 
-def summarise(runs):
-    s = {}
-    for resp, rs in runs.items():
-        pps = [r["replies_pps"] for r in rs]
-        s[resp] = {
-            "offered_pps": statistics.median(r["offered_pps"] for r in rs),
-            "replies_pps": statistics.median(pps), "replies_pps_min": min(pps), "replies_pps_max": max(pps),
-            "loss_pct": 100.0 * (1 - sum(r["replies"] for r in rs) / sum(r["sent"] for r in rs)),
-        }
-    # Ratios are taken round by round (the runs of one round follow each other
-    # within seconds, so drifts of the machine cancel out), then the median.
-    def ratio(other):
-        rs = [p["replies_pps"] / o["replies_pps"] for p, o in zip(runs["xdp-pong"], runs[other]) if o["replies_pps"]]
-        return statistics.median(rs) if rs else None
-    s["xdp-pong"].update({"vs_ceiling": ratio("ceiling"), "vs_kernel": ratio("kernel")})
-    return s
+def print_report(doc):
+    m = doc["machine"]
+    print(f"\nmachine: {m['cpu']}, {m['cpus']} CPUs, Linux {m['kernel']}, {m['nic']} ({m['driver']}), "
+          f"clock {m['clocksource']}")
+    cost = doc.get("cost") or {}
+    if cost.get("kinds"):
+        print("\nprogram cost per packet (ns; bpf_stats, A-B-A rounds; min = min over runs, control = |ceiling "
+              "- ceiling| within a round)")
+        print(f"{'kind':30} {'ceiling':>8} {'xdp-pong':>9} {'extra min':>10} {'extra med':>10} {'(range)':>15} "
+              f"{'control':>8} {'NIC projection':>15}")
+        for name, r in list(cost["kinds"].items()) + list(cost.get("policy", {}).items()):
+            s = r["summary"]
+            proj = 1e3 / (NIC_NS_PER_PACKET + max(0.0, s["extra_min"]))
+            print(f"{name:30} {s['ceiling_min']:8.1f} {s['xdp_pong_min']:9.1f} {s['extra_min']:+10.1f} "
+                  f"{s['extra_median']:+10.1f} {s['extra_range'][0]:+7.1f}..{s['extra_range'][1]:+.1f} "
+                  f"{s['control_median_abs']:8.1f} {proj:11.1f} Mpps")
+        print(f"(projection: one core of a NIC whose XDP_TX MAC swap takes {NIC_NS_PER_PACKET:.0f} ns a packet, "
+              f"16.9 Mpps, plus xdp-pong's extra; a projection, not a measurement)")
+    tp = doc.get("throughput") or {}
+    if tp:
+        print("\nreplies/s: medians of the rounds (min-max); ratios per round, then the median")
+        print(f"{'kind':12} {'xdp-pong':>10} {'ceiling':>10} {'kernel':>10} {'/ceiling':>9} {'(range)':>13} "
+              f"{'control':>8} {'/kernel':>8} {'loss%':>6}")
+        for kind, r in tp.items():
+            s = r["summary"]
+            p = s["xdp-pong"]
+            print(f"{kind:12} {p['replies_pps'] / 1e6:9.3f}M {s['ceiling']['replies_pps'] / 1e6:9.3f}M "
+                  f"{s['kernel']['replies_pps'] / 1e6:9.3f}M {p['vs_ceiling']:9.3f} "
+                  f"{p['vs_ceiling_range'][0]:.3f}-{p['vs_ceiling_range'][1]:.3f} {s['control']['median']:8.3f} "
+                  f"{fmt(p['vs_kernel'])} {p['loss_pct']:6.2f}")
+    if doc.get("flood"):
+        f = doc["flood"]
+        print(f"\nrandom-source echo flood: {f['limits off']['handled_pps'] / 1e6:.2f} Mpps handled with no limits, "
+              f"{f['limits on']['handled_pps'] / 1e6:.2f} with {' '.join(LIMITS)}: {f['ratio_on_off']:.3f} "
+              f"({f['ratio_range'][0]:.3f}-{f['ratio_range'][1]:.3f})")
+    if doc.get("scaling"):
+        s = doc["scaling"]
+        print(f"scaling: echo4 {s['1 CPU']['replies_pps'] / 1e6:.2f} Mpps from 1 CPU, "
+              f"{s['2 CPUs']['replies_pps'] / 1e6:.2f} from 2: {s['ratio']:.2f}x")
+    if doc.get("latency"):
+        print("RTT of ping -i 0.002 (microseconds): " + ", ".join(
+            f"{resp} p50 {fmt(v['p50_us'])} p99 {fmt(v['p99_us'])} ({v['received']}/{v['sent']})"
+            for resp, v in doc["latency"].items()))
 
 
-def print_table(results, lat):
-    print("\nreplies/s: median of the rounds (min-max); ratios: median of the per-round ratios; "
-          "offered = the generator's rate; "
-          "ns/pkt = program run time per packet (kernel.bpf_stats_enabled, separate run)")
-    print(f"{'kind':12} {'responder':9} {'offered':>10} {'replies/s':>10} {'(min-max)':>21} {'loss%':>7} "
-          f"{'/ceiling':>8} {'/kernel':>8} {'ns/pkt':>7}")
-    for kind, r in results.items():
-        for resp in RESPONDERS:
-            s = r["summary"][resp]
-            rng = f"{s['replies_pps_min'] / 1e6:.3f}-{s['replies_pps_max'] / 1e6:.3f}M"
-            print(f"{kind:12} {resp:9} {s['offered_pps'] / 1e6:9.3f}M {s['replies_pps'] / 1e6:9.3f}M {rng:>21} "
-                  f"{s['loss_pct']:7.2f} {fmt(s.get('vs_ceiling'), 3):>8} {fmt(s.get('vs_kernel'), 1):>8} "
-                  f"{fmt(s.get('ns_per_packet')):>7}")
-    if lat:
-        print("\nRTT of ping -i 0.002 (microseconds)")
-        for resp, v in lat.items():
-            print(f"  {resp:9} p50 {fmt(v['p50_us'])}  p99 {fmt(v['p99_us'])}  ({v['received']}/{v['sent']} replies)")
-
-
-def check_targets(results, lat):
-    """The issue's targets, as lines of (ok, text)."""
-    out = []
-    for kind, r in results.items():
-        s = r["summary"]
-        p = s["xdp-pong"]
-        out.append((p["vs_ceiling"] is not None and p["vs_ceiling"] >= 0.97,
-                    f"{kind}: xdp-pong {fmt(p['vs_ceiling'], 3)} x ceiling (target >= 0.97)"))
-        out.append((p["vs_kernel"] is not None and p["vs_kernel"] >= 10,
-                    f"{kind}: xdp-pong {fmt(p['vs_kernel'], 1)} x kernel (target >= 10)"))
-        pr = r["runs"]["xdp-pong"]
-        lost = sum(x["sent"] - x["replies"] for x in pr)
-        where = (f" ({sum(x['requests_dropped_by_veth'] for x in pr)} requests dropped before xdp-pong saw them, "
-                 f"{sum(x['replies_dropped_by_veth'] for x in pr)} replies dropped by the veth)") if lost else ""
-        out.append((lost == 0, f"{kind}: xdp-pong lost {lost} replies (target 0){where}"))
-    if lat and lat.get("xdp-pong", {}).get("p50_us") and lat.get("kernel", {}).get("p50_us"):
-        for q in ("p50_us", "p99_us"):
-            out.append((lat["xdp-pong"][q] <= lat["kernel"][q],
-                        f"RTT {q[:3]}: xdp-pong {fmt(lat['xdp-pong'][q])} us, kernel {fmt(lat['kernel'][q])} us"))
-    return out
-
-
-def chart(results, lat, path):
-    """Bar chart of replies/s per kind and responder, and RTT percentiles, with gnuplot."""
+def chart(doc, path):
+    """Extra cost per kind (ns) and replies/s per kind and responder, with gnuplot."""
+    cost, tp = (doc.get("cost") or {}).get("kinds") or {}, doc.get("throughput") or {}
+    if not cost and not tp:
+        return
     dat = path + ".dat"
     with open(dat, "w") as f:
-        for kind, r in results.items():
-            vals = " ".join(f"{r['summary'][x]['replies_pps'] / 1e6:.4f}" for x in RESPONDERS)
-            f.write(f"\"{kind.replace(' ', '-')}\" {vals}\n")
+        for kind, r in cost.items():
+            f.write(f"\"{kind.replace(' ', '-')}\" {r['summary']['ceiling_min']:.2f} {r['summary']['xdp_pong_min']:.2f}\n")
         f.write("\n\n")
-        for q in ("p50_us", "p99_us"):
-            f.write(f"{q[:3]} {lat.get('xdp-pong', {}).get(q) or 0:.2f} {lat.get('kernel', {}).get(q) or 0:.2f}\n")
+        for kind, r in tp.items():
+            vals = " ".join(f"{r['summary'][x]['replies_pps'] / 1e6:.4f}" for x in ("xdp-pong", "ceiling", "kernel"))
+            f.write(f"\"{kind.replace(' ', '-')}\" {vals}\n")
+    panels = []
+    if cost:
+        panels.append(f'''set ylabel "ns per packet (bpf_stats, min of rounds)"
+set title "Program cost"
+set xrange [-0.6:{len(cost) - 0.4}]
+plot "{dat}" index 0 using 2:xtic(1) title "MAC swap (ceiling)", "" index 0 using 3 title "xdp-pong"''')
+    if tp:
+        panels.append(f'''set ylabel "replies/s (millions)"
+set title "Throughput (medians)"
+set xrange [-0.6:{len(tp) - 0.4}]
+plot "{dat}" index 1 using 2:xtic(1) title "xdp-pong", "" index 1 using 3 title "XDP_TX ceiling", \\
+     "" index 1 using 4 title "kernel stack"''')
     script = f"""
-set terminal pngcairo size 1100,450 font ",10"
+set terminal pngcairo size 1200,450 font ",10"
 set output "{path}"
-set multiplot layout 1,2 title "xdp-pong benchmark (veth, medians of alternating rounds)"
+set multiplot layout 1,{len(panels)} title "xdp-pong benchmark (veth, A-B-A rounds)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
@@ -335,17 +449,7 @@ set grid ytics
 set yrange [0:*]
 set xtics nomirror
 set termoption noenhanced
-set ylabel "replies/s (millions)"
-set title "Throughput"
-set xrange [-0.6:{len(results) - 0.4}]
-plot "{dat}" index 0 using 2:xtic(1) title "xdp-pong", "" index 0 using 3 title "XDP_TX ceiling", \
-     "" index 0 using 4 title "kernel stack"
-set ylabel "RTT (microseconds)"
-set title "ping -i 0.002 RTT"
-set xrange [-0.6:1.6]
-plot "{dat}" index 1 using 2:xtic(1) title "xdp-pong", "" index 1 using 3 title "kernel stack"
-unset multiplot
-"""
+""" + "\n".join(panels) + "\nunset multiplot\n"
     res = subprocess.run(["gnuplot"], input=script, capture_output=True, text=True, check=False)
     os.unlink(dat)
     if res.returncode != 0:
@@ -355,48 +459,53 @@ unset multiplot
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--packets", type=int, default=int(os.environ.get("BENCH_PACKETS", 2_000_000)),
-                    help="requests per run (default 2000000, env BENCH_PACKETS)")
+                    help="requests per throughput run (default 2000000)")
+    ap.add_argument("--cost-packets", type=int, default=int(os.environ.get("BENCH_COST_PACKETS", 1_000_000)),
+                    help="requests per cost run (default 1000000)")
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 5)),
-                    help="alternating rounds per kind (default 5, env BENCH_ROUNDS)")
+                    help="A-B-A rounds of each measurement (default 5)")
     ap.add_argument("--latency-count", type=int, default=int(os.environ.get("BENCH_PINGS", 1000)),
-                    help="pings per latency run (default 1000, env BENCH_PINGS)")
-    ap.add_argument("--cpu", type=int, default=0,
-                    help="CPU the generator (and with it the whole path) runs on (default 0)")
-    ap.add_argument("--kinds", default="", help="comma-separated subset of kinds, e.g. 'echo4 64B,ndp,flood'")
+                    help="pings per latency run (default 1000)")
+    ap.add_argument("--cpu", type=int, default=0, help="CPU the generator (and with it the path) runs on")
+    ap.add_argument("--kinds", default="", help="a subset: kinds ('echo4 64B,ndp'), and 'policy', 'flood', "
+                    "'scaling', 'latency'")
+    ap.add_argument("--only", default="cost,throughput,flood,scaling,latency",
+                    help="which measurements (default all): cost,throughput,flood,scaling,latency")
     ap.add_argument("--json", default=os.path.join(BUILD, "bench.json"))
     ap.add_argument("--png", default=os.path.join(BUILD, "bench.png"))
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench: must be run as root (namespaces, XDP)")
-    if args.packets < 1 or args.rounds < 1 or args.latency_count < 1:
-        sys.exit("bench: --packets, --rounds and --latency-count must be positive")
+    if min(args.packets, args.cost_packets, args.rounds, args.latency_count) < 1:
+        sys.exit("bench: --packets, --cost-packets, --rounds and --latency-count must be positive")
+    only = set(args.only.split(","))
 
     bench = Bench(args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    doc = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "packets_per_run": args.packets,
+           "cost_packets_per_run": args.cost_packets, "rounds": args.rounds}
     try:
         bench.up()
-        print(f"bench: {args.packets} requests per run, {args.rounds} rounds, {os.cpu_count()} CPUs", flush=True)
-        results = bench.throughput()
-        wanted = [k.strip() for k in args.kinds.split(",") if k.strip()]
-        flood = bench.flood() if not wanted or "flood" in wanted else None
-        lat = bench.latency()
+        doc["machine"] = bench.machine()
+        print(f"bench: {args.rounds} rounds; {doc['machine']['cpu']}, Linux {doc['machine']['kernel']}", flush=True)
+        if "cost" in only:
+            doc["cost"] = bench.costs()
+        if "throughput" in only:
+            doc["throughput"] = bench.throughput()
+        if "flood" in only and bench.wanted("flood"):
+            doc["flood"] = bench.flood()
+        if "scaling" in only and bench.wanted("scaling"):
+            doc["scaling"] = bench.scaling()
+        if "latency" in only and bench.wanted("latency"):
+            doc["latency"] = bench.latency()
     finally:
         bench.down()
-    print_table(results, lat)
-    targets = check_targets(results, lat)
-    print("\ntargets:")
-    for ok, text in targets:
-        print(f"  {'met ' if ok else 'MISS'} {text}")
-    doc = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "kernel": os.uname().release,
-           "cpus": os.cpu_count(), "packets_per_run": args.packets, "rounds": args.rounds,
-           "throughput": results, "flood": flood, "latency": lat,
-           "targets": [{"met": ok, "what": text} for ok, text in targets]}
+    print_report(doc)
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump(doc, f, indent=1)
-    if results:
-        chart(results, lat, args.png)
-    print(f"\nwrote {args.json} and {args.png}")
+    chart(doc, args.png)
+    print(f"\nwrote {args.json}" + (f" and {args.png}" if os.path.exists(args.png) else ""))
 
 
 if __name__ == "__main__":

@@ -4,15 +4,28 @@
  * kernel allows (BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES) and count
  * what comes back with a sink XDP program on the same interface.
  *
- *   pong-gen --ifname gen0 --frame HEX --count N [--batch N] [--random-src]
+ *   pong-gen --ifname gen0 --frame HEX --count N [--batch N] [--random-src] [--cpus LIST]
+ *            [--sample-prog ID --chunks K]
  *
  * --random-src: the frame is an untagged IPv4 one; every copy gets a random
- * source in 10.0.0.0/8 (a spoofed flood).
+ * source in 10.0.0.0/8 (a spoofed flood). --cpus 0,1: one sending thread
+ * pinned to each CPU listed, COUNT frames each; a veth hands what a CPU
+ * sends to its own receive queue, so the responder runs on each of them.
  *
- * Prints one JSON object: {"sent":N,"elapsed_ns":T,"received":{KIND:N,...}}.
+ * --sample-prog ID --chunks K: send in K chunks of COUNT/K and, after each,
+ * read the run time and run count of program ID (kernel.bpf_stats_enabled
+ * on): "cost_ns" lists each chunk's ns per run. A chunk the machine's other
+ * work interrupted shows as a high value; the lowest is the program's cost.
+ *
+ * Prints one JSON object: {"sent":N,"elapsed_ns":T,"received":{KIND:N,...}}
+ * (and "cost_ns":[...] with --sample-prog).
  * The sink is attached for the run only, and replaced by nothing afterwards.
  */
+#define _GNU_SOURCE   /* NOLINT(bugprone-reserved-identifier): CPU_SET, pthread_setaffinity_np */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +74,49 @@ static __u64 total(const __u64 *c)
 	return t;
 }
 
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;      /* the test run returns -EINTR; the sink is detached on the way out */
+}
+
+struct sender {
+	pthread_t thread;
+	int cpu, prog_fd, err;
+	struct bpf_test_run_opts opts;
+};
+
+static void *send_on_cpu(void *arg)
+{
+	struct sender *s = arg;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(s->cpu, &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set)) {
+		s->err = EINVAL;
+		return NULL;
+	}
+	if (bpf_prog_test_run_opts(s->prog_fd, &s->opts))
+		s->err = errno;
+	return NULL;
+}
+
+/* run time and run count of a program, for --sample-prog */
+static int prog_stats(int fd, __u64 *ns, __u64 *cnt)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*ns = info.run_time_ns;
+	*cnt = info.run_cnt;
+	return 0;
+}
+
 static int fail(const char *fmt, ...)
 {
 	va_list ap;
@@ -83,7 +139,11 @@ int main(int argc, char **argv)
 	static __u8 frame[GEN_MAX_FRAME];
 	const char *ifname = NULL, *hex = NULL;
 	unsigned long long count = 0;
-	int batch = 64, len = 0, ifindex, ncpus, err, rc = 1, random_src = 0;
+	int batch = 64, len = 0, ifindex, ncpus, err, rc = 1, random_src = 0, nsend = 0;
+	int sample_id = 0, sample_fd = -1, chunks = 1;
+	static double cost_ns[1024];
+	struct sender send[8];
+	const char *cpus = NULL;
 	struct gen *gen = NULL;
 	struct sink *sink = NULL;
 	__u64 before[SINK__MAX], after[SINK__MAX], t0, t1;
@@ -105,11 +165,22 @@ int main(int argc, char **argv)
 			count = strtoull(argv[i + 1], NULL, 10);
 		else if (!strcmp(argv[i], "--batch"))
 			batch = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--cpus"))
+			cpus = argv[i + 1];
+		else if (!strcmp(argv[i], "--sample-prog"))
+			sample_id = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--chunks"))
+			chunks = atoi(argv[i + 1]);
 		else
 			return fail("unknown option %s", argv[i]);
 	}
 	if (!ifname || !hex || !count || count > 0xffffffffull)
-		return fail("usage: pong-gen --ifname IF --frame HEX --count N [--batch N] [--random-src]");
+		return fail("usage: pong-gen --ifname IF --frame HEX --count N [--batch N] [--random-src] "
+			    "[--cpus LIST] [--sample-prog ID --chunks K]");
+	if (chunks < 1 || chunks > 1024 || (unsigned long long)chunks > count || (chunks > 1 && !sample_id))
+		return fail("--chunks: 1 to 1024, at most --count, and with --sample-prog");
+	if (sample_id && cpus)
+		return fail("--sample-prog works with one sender (no --cpus)");
 	for (; hex[0] && hex[1]; hex += 2) {
 		unsigned v;
 
@@ -131,6 +202,13 @@ int main(int argc, char **argv)
 		fail("loading the BPF programs failed: %s", strerror(errno));
 		goto out;
 	}
+	if (sample_id) {
+		sample_fd = bpf_prog_get_fd_by_id((__u32)sample_id);
+		if (sample_fd < 0) {
+			fail("no program with id %d: %s", sample_id, strerror(errno));
+			goto out;
+		}
+	}
 	err = bpf_xdp_attach(ifindex, bpf_program__fd(sink->progs.xdp_sink),
 			     XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
 	if (err) {
@@ -151,9 +229,85 @@ int main(int argc, char **argv)
 
 	if (read_counts(bpf_map__fd(sink->maps.sink_counts), ncpus, before))
 		goto detach;
+	if (cpus) {
+		for (const char *p = cpus; *p && nsend < 8; ) {
+			char *end;
+			long cpu = strtol(p, &end, 10);
+
+			if (end == p || cpu < 0 || cpu >= ncpus) {
+				fail("bad --cpus '%s'", cpus);
+				goto detach;
+			}
+			send[nsend].cpu = (int)cpu;
+			send[nsend].prog_fd = bpf_program__fd(gen->progs.xdp_gen);
+			send[nsend].err = 0;
+			send[nsend].opts = opts;
+			nsend++;
+			p = *end == ',' ? end + 1 : end;
+		}
+	}
+	/* SIGINT and SIGTERM end the run early, with the sink detached (no SA_RESTART) */
+	{
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	t0 = now_ns();
-	err = bpf_prog_test_run_opts(bpf_program__fd(gen->progs.xdp_gen), &opts);
+	if (nsend) {
+		sigset_t block, old;
+
+		sigemptyset(&block);
+		sigaddset(&block, SIGINT);
+		sigaddset(&block, SIGTERM);
+		pthread_sigmask(SIG_BLOCK, &block, &old);      /* the senders never take them */
+		for (int i = 0; i < nsend; i++)
+			pthread_create(&send[i].thread, NULL, send_on_cpu, &send[i]);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		err = 0;
+		for (int i = 0; i < nsend; i++) {
+			struct timespec until;
+
+			for (;;) {
+				clock_gettime(CLOCK_REALTIME, &until);
+				until.tv_nsec += 100000000;
+				if (until.tv_nsec >= 1000000000) {
+					until.tv_sec++;
+					until.tv_nsec -= 1000000000;
+				}
+				if (pthread_timedjoin_np(send[i].thread, NULL, &until) == 0 || stop)
+					break;
+			}
+			if (stop)
+				break;
+			if (send[i].err)
+				err = send[i].err;
+		}
+		errno = err;
+		count *= (unsigned long long)nsend;
+	} else {
+		/* chunks of count / chunks (the last takes the remainder), sampled after each */
+		__u64 ns0 = 0, cnt0 = 0, ns1, cnt1;
+
+		err = sample_fd >= 0 ? prog_stats(sample_fd, &ns0, &cnt0) : 0;
+		for (int k = 0; !err && k < chunks && !stop; k++) {
+			opts.repeat = (int)(count / (unsigned)chunks + (k == chunks - 1 ? count % (unsigned)chunks : 0));
+			err = bpf_prog_test_run_opts(bpf_program__fd(gen->progs.xdp_gen), &opts);
+			if (!err && sample_fd >= 0 && !(err = prog_stats(sample_fd, &ns1, &cnt1))) {
+				cost_ns[k] = cnt1 > cnt0 ? (double)(ns1 - ns0) / (double)(cnt1 - cnt0) : 0;
+				ns0 = ns1;
+				cnt0 = cnt1;
+			}
+		}
+		if (err < 0)
+			errno = -err;
+	}
 	t1 = now_ns();
+	if (stop) {
+		fail("interrupted");
+		goto detach;
+	}
 	if (err) {
 		fail("live-frames test run: %s", strerror(errno));
 		goto detach;
@@ -170,7 +324,14 @@ int main(int argc, char **argv)
 	for (int k = 0; k < SINK__MAX; k++)
 		printf("%s\"%s\":%llu", k ? "," : "", kind_names[k],
 		       (unsigned long long)(after[k] - before[k]));
-	printf("}}\n");
+	printf("}");
+	if (sample_fd >= 0) {
+		printf(",\"cost_ns\":[");
+		for (int k = 0; k < chunks; k++)
+			printf("%s%.2f", k ? "," : "", cost_ns[k]);
+		printf("]");
+	}
+	printf("}\n");
 	rc = 0;
 detach:
 	{
@@ -178,6 +339,8 @@ detach:
 		bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE | XDP_FLAGS_REPLACE, &dopts);
 	}
 out:
+	if (sample_fd >= 0)
+		close(sample_fd);
 	gen__destroy(gen);
 	sink__destroy(sink);
 	return rc;

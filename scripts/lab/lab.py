@@ -67,9 +67,11 @@ class Lab:
         return lab._build(lab._bridge)
 
     @classmethod
-    def pair(cls, prefix):
+    def pair(cls, prefix, queues=1):
+        """queues: receive and transmit queues of each end (a veth hands what a CPU
+        sends to the queue of that CPU's number, so 2 queues spread 2 senders)."""
         lab = cls(prefix, ("gen", "dut"))
-        lab.gen, lab.dut = lab.names["gen"], lab.names["dut"]
+        lab.gen, lab.dut, lab.queues = lab.names["gen"], lab.names["dut"], queues
         return lab._build(lab._pair)
 
     @classmethod
@@ -137,7 +139,8 @@ class Lab:
         return ns
 
     def _pair(self):
-        self.ip(self.gen, "link", "add", "gen0", "type", "veth", "peer", "name", "dut0", "netns", self.dut)
+        q = [] if self.queues == 1 else ["numtxqueues", str(self.queues), "numrxqueues", str(self.queues)]
+        self.ip(self.gen, "link", "add", "gen0", *q, "type", "veth", "peer", "name", "dut0", *q, "netns", self.dut)
         self.ip(self.gen, "link", "set", "gen0", "up")
         self.ip(self.dut, "link", "set", "dut0", "up")
         self.gen_mac = self.mac(self.gen, "gen0")

@@ -1,6 +1,7 @@
 """Differential fuzzing in make check: 200,000 frames (FUZZ_COUNT, FUZZ_SEED to
 change or replay) through the real program, each checked against the
-independent model (tests/unit/model.py). The engine is tests/unit/fuzz.py;
+independent model (tests/unit/model.py), once on the fast path (no
+settings) and once on the policy path (a scope of every address). The engine is tests/unit/fuzz.py;
 `make fuzz N=...` runs it longer.
 """
 import os
@@ -8,16 +9,17 @@ import random
 
 import pytest
 
-from unit.fuzz import DEFAULT_COUNT, describe, fuzz
+from unit.fuzz import DEFAULT_COUNT, PATHS, describe, fuzz
 
 CATEGORIES = ["verdict", "pass_changed", "reply", "counting", "csum"]
 
 
-@pytest.fixture(scope="module")
-def result():
+@pytest.fixture(scope="module", params=list(PATHS))
+def result(request):
+    """The same frames with no settings (the fast path) and with a scope of every address (the policy path)."""
     count = int(os.environ.get("FUZZ_COUNT", DEFAULT_COUNT))
     seed = int(os.environ.get("FUZZ_SEED", random.SystemRandom().randrange(1 << 32)))
-    res = fuzz(seed, count)
+    res = fuzz(seed, count, request.param)
     assert res["ran"], f"pong-testrun did not run every frame: {res.get('error')}"
     return res
 

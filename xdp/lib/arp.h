@@ -34,10 +34,7 @@ struct arp_eth_ipv4 {
 
 static __always_inline __be32 arp_ip(const __u16 *p)
 {
-	__be32 v;
-
-	__builtin_memcpy(&v, p, 4);   /* two 16-bit loads: p is 2-byte aligned */
-	return v;
+	return *(const __be32 *)p;    /* one load: unaligned access is cheap where XDP runs (eth.h) */
 }
 
 /* 0 if the ARP frame at the cursor is a request we answer, else the refusal reason. */
@@ -75,19 +72,49 @@ static __always_inline int arp_check_request(struct cursor *c, struct eth_hdr *e
 	return 0;
 }
 
+/*
+ * The fast path: the ARP header at the cursor if the frame is a request
+ * that every rule of arp_check_request() answers (the same rules, fewer
+ * branches: the fixed part of the header is one 8-byte compare), else NULL
+ * and the full path runs.
+ */
+static __always_inline struct arp_eth_ipv4 *arp_fast_request(const struct cursor *c, const struct eth_hdr *eth,
+							      const volatile __u8 *our_mac)
+{
+	struct arp_eth_ipv4 *arp = c->pos;
+	/* htype 1, ptype 0x0800, hlen 6, plen 4, op 1: the bytes 00 01 08 00 06 04 00 01, read as a u64 */
+	const __u64 request = bpf_cpu_to_be64(0x0001080006040001ull);
+	__u32 spa, tpa;
+	__u64 head;
+
+	if ((void *)(arp + 1) > c->end)
+		return NULL;
+	head = *(const __u64 *)arp;   /* one load, unaligned (eth.h) */
+	if (head != request)
+		return NULL;
+	spa = bpf_ntohl(arp_ip(arp->spa));
+	tpa = bpf_ntohl(arp_ip(arp->tpa));
+	if (spa == tpa || (spa >> 24) == 0 || (spa >> 24) == 127 || (spa >> 28) >= 0xe ||
+	    (tpa >> 24) == 0 || (tpa >> 24) == 127 || (tpa >> 28) == 0xe || tpa == 0xffffffff)
+		return NULL;
+	if (!(mac_is_broadcast(eth->h_dest) || mac_equal(eth->h_dest, our_mac)) ||
+	    mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source) ||
+	    mac_is_multicast(arp->sha) || mac_is_zero(arp->sha))
+		return NULL;
+	return arp;
+}
+
 /* Request -> reply: "target IP is at our MAC", sent back to the requester. */
 static __always_inline void arp_reply(struct eth_hdr *eth, struct arp_eth_ipv4 *arp,
 				      const volatile __u8 *our_mac)
 {
-	__u16 ip0 = arp->spa[0], ip1 = arp->spa[1];
+	__be32 sender = arp_ip(arp->spa);
 
 	arp->op = bpf_htons(ARPOP_REPLY);
 	mac_copy(arp->tha, arp->sha);
 	mac_copy(arp->sha, our_mac);
-	arp->spa[0] = arp->tpa[0];
-	arp->spa[1] = arp->tpa[1];
-	arp->tpa[0] = ip0;
-	arp->tpa[1] = ip1;
+	*(__be32 *)arp->spa = arp_ip(arp->tpa);
+	*(__be32 *)arp->tpa = sender;
 	eth_reply(eth, our_mac);
 }
 

@@ -41,4 +41,16 @@ static __always_inline __u32 csum_words(const void *p, const int n)
 	return sum;
 }
 
+/*
+ * A one's complement sum taken 32 bits at a time into 64 (the carries pile
+ * up above bit 32), folded down to 16 bits at the end: half the loads and
+ * adds of a 16-bit sum, the same result.
+ */
+static __always_inline __u16 csum_fold64(__u64 sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	return csum_fold((__u32)sum);
+}
+
 #endif

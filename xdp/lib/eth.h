@@ -75,37 +75,33 @@ static __always_inline int mac_is_multicast(const __u8 *mac)
 	return mac[0] & 1;   /* includes broadcast */
 }
 
-/* MACs are handled as three 16-bit words: every MAC we touch is 2-byte aligned. */
+/*
+ * MACs are handled as a 32-bit and a 16-bit word. The MACs we touch are
+ * only 2-byte aligned; a 32-bit access there is one instruction on the
+ * architectures XDP runs on (the verifier allows unaligned packet access
+ * where the CPU does it efficiently), where the compiler, told the truth,
+ * would split it into halves.
+ */
 static __always_inline int mac_is_broadcast(const __u8 *mac)
 {
-	const __u16 *m = (const __u16 *)mac;
-
-	return (m[0] & m[1] & m[2]) == 0xffff;
+	return *(const __u32 *)mac == 0xffffffff && *(const __u16 *)(mac + 4) == 0xffff;
 }
 
 static __always_inline int mac_is_zero(const __u8 *mac)
 {
-	const __u16 *m = (const __u16 *)mac;
-
-	return (m[0] | m[1] | m[2]) == 0;
+	return (*(const __u32 *)mac | *(const __u16 *)(mac + 4)) == 0;
 }
 
 static __always_inline int mac_equal(const __u8 *a, const volatile __u8 *b)
 {
-	const __u16 *x = (const __u16 *)a;
-	const volatile __u16 *y = (const volatile __u16 *)b;
-
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2])) == 0;
+	return ((*(const __u32 *)a ^ *(const volatile __u32 *)b) |
+		(*(const __u16 *)(a + 4) ^ *(const volatile __u16 *)(b + 4))) == 0;
 }
 
 static __always_inline void mac_copy(__u8 *dst, const volatile __u8 *src)
 {
-	__u16 *d = (__u16 *)dst;
-	const volatile __u16 *s = (const volatile __u16 *)src;
-
-	d[0] = s[0];
-	d[1] = s[1];
-	d[2] = s[2];
+	*(__u32 *)dst = *(const volatile __u32 *)src;
+	*(__u16 *)(dst + 4) = *(const volatile __u16 *)(src + 4);
 }
 
 /* Address the frame back to its sender, from our own MAC. */

@@ -4,12 +4,14 @@
 #define PONG_LIB_ICMP_H
 
 #include <linux/types.h>
+#include <linux/in.h>
 #include <linux/ip.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "verdict.h"
 #include "csum.h"
 #include "eth.h"
+#include "ipv4.h"
 
 /*
  * The ICMP header (RFC 792), declared here: <linux/icmp.h> pulls in
@@ -55,21 +57,20 @@ static __always_inline int icmp4_check_echo(struct cursor *c, struct icmphdr **i
 static __always_inline void icmp4_echo_reply(struct iphdr *iph, struct icmphdr *icmp, __u8 ttl)
 {
 	__be32 addr = iph->saddr;
-	__be16 old_word, new_word;
+	/* TTL and protocol share a word, type and code another; each is read once
+	 * and written whole (a byte store read back as a word would stall) */
+	__be16 old_ttl = *(__be16 *)&iph->ttl, old_type = *(__be16 *)icmp;
+	__be16 new_ttl = (old_ttl & bpf_htons(0x00ff)) | bpf_htons((__u16)ttl << 8);
+	__be16 new_type = old_type & bpf_htons(0x00ff);   /* type 8 -> 0, the code kept (0) */
 	__sum16 check;
 
 	iph->saddr = iph->daddr;
 	iph->daddr = addr;
-
-	old_word = *(__be16 *)&iph->ttl;          /* ttl and protocol share a word */
-	iph->ttl = ttl;
-	new_word = *(__be16 *)&iph->ttl;
-	iph->check = csum_replace2(iph->check, old_word, new_word);
-
-	old_word = *(__be16 *)icmp;               /* type and code share a word */
-	icmp->type = ICMP_ECHOREPLY;
-	new_word = *(__be16 *)icmp;
-	check = csum_replace2(icmp->checksum, old_word, new_word);
+	*(__be16 *)&iph->ttl = new_ttl;
+	iph->check = csum_replace2(iph->check, old_ttl, new_ttl);
+	*(__be16 *)icmp = new_type;
+	/* eqn. 3 with m' = m less the type 8 (words as they sit in memory): ~m + m' = 0xffff - type */
+	check = (__sum16)~csum_fold((__u16)~icmp->checksum + 0xffff - bpf_htons(ICMP_ECHO << 8));
 	/*
 	 * 0x0000 and 0xffff are both "zero" in one's complement, and equally
 	 * valid for any message with a non-zero byte. For an all-zero message
@@ -77,6 +78,41 @@ static __always_inline void icmp4_echo_reply(struct iphdr *iph, struct icmphdr *
 	 * when a valid request makes eqn. 3 yield 0x0000. So write 0xffff.
 	 */
 	icmp->checksum = check ? check : 0xffff;
+}
+
+/*
+ * The fast path: the ICMP header if the frame at the cursor is an echo request that
+ * every rule of the full path (pong.bpf.c's handle_ipv4, ipv4.h, above)
+ * answers: sent to our MAC from a unicast MAC, IPv4 without options or
+ * fragments, lengths right, addresses of classes we answer, type 8 code 0.
+ * The common frame passes with a few combined tests; for any other (NULL)
+ * the full path runs, which names the exact reason it is refused.
+ */
+static __always_inline struct icmphdr *icmp4_fast_echo(const struct cursor *c, const struct eth_hdr *eth,
+						       const volatile __u8 *our_mac)
+{
+	struct iphdr *iph = c->pos;
+	struct icmphdr *icmp = (void *)(iph + 1);
+	__u32 src, dst, tot;
+
+	if ((void *)(icmp + 1) > c->end)
+		return NULL;
+	if (*(const __u8 *)iph != 0x45 || iph->protocol != IPPROTO_ICMP ||
+	    *(const __be16 *)icmp != bpf_htons(ICMP_ECHO << 8) ||
+	    (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
+		return NULL;
+	tot = bpf_ntohs(iph->tot_len);
+	if (tot < sizeof(*iph) + sizeof(*icmp) || (void *)iph + tot > c->end)
+		return NULL;
+	src = bpf_ntohl(iph->saddr);
+	dst = bpf_ntohl(iph->daddr);
+	/* ipv4_src_ok(), ipv4_dst_ok(): not in 0/8, 127/8, 224/4; the source not 240/4 either */
+	if ((src >> 24) == 0 || (src >> 24) == 127 || (src >> 28) >= 0xe ||
+	    (dst >> 24) == 0 || (dst >> 24) == 127 || (dst >> 28) == 0xe || dst == 0xffffffff)
+		return NULL;
+	if (!mac_equal(eth->h_dest, our_mac) || mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source))
+		return NULL;
+	return icmp;
 }
 
 #endif

@@ -33,22 +33,42 @@ static __always_inline int icmp6_check_echo(struct cursor *c, struct eth_hdr *et
 }
 
 /*
+ * The fast path: 1 if the IPv6 packet at ip6 (its fixed header within the
+ * frame) is an ICMPv6 echo request that every rule of the full path
+ * answers: no extension header, lengths right, to our MAC from a unicast
+ * MAC, unicast addresses (no IPv4-mapped source), type 128 code 0.
+ */
+static __always_inline int icmp6_fast_echo(const struct cursor *c, const struct eth_hdr *eth,
+					   const struct ipv6hdr *ip6, const volatile __u8 *our_mac)
+{
+	const struct icmp6hdr *icmp6 = (const void *)(ip6 + 1);
+	__u32 plen;
+
+	if ((const void *)(icmp6 + 1) > c->end || ip6->nexthdr != IPPROTO_ICMPV6 || ip6->version != 6 ||
+	    *(const __be16 *)icmp6 != bpf_htons(ICMPV6_ECHO_REQUEST << 8))
+		return 0;
+	plen = bpf_ntohs(ip6->payload_len);
+	if (plen < sizeof(*icmp6) || (const void *)(ip6 + 1) + plen > c->end)
+		return 0;
+	return ipv6_is_unicast(&ip6->daddr) && ipv6_is_unicast(&ip6->saddr) && !ipv6_is_v4mapped(&ip6->saddr) &&
+	       mac_equal(eth->h_dest, our_mac) && !mac_is_multicast(eth->h_source) && !mac_is_zero(eth->h_source);
+}
+
+/*
  * Request -> reply: addresses swapped (the pseudo-header sum does not change),
  * hop limit set, type 128 -> 129 with the checksum updated incrementally.
  */
 static __always_inline void icmp6_echo_reply(struct ipv6hdr *ip6, struct icmp6hdr *icmp6, __u8 hop_limit)
 {
-	struct in6_addr addr = ip6->saddr;
-	__be16 old_word, new_word;
+	/* type and code share a word: read once, written whole (a byte store read back would stall) */
+	__be16 old_type = *(__be16 *)icmp6;
+	__be16 new_type = (old_type & bpf_htons(0x00ff)) | bpf_htons(ICMPV6_ECHO_REPLY << 8);
 
-	ip6->saddr = ip6->daddr;
-	ip6->daddr = addr;
+	ipv6_swap(&ip6->saddr, &ip6->daddr);
 	ip6->hop_limit = hop_limit;
-
-	old_word = *(__be16 *)icmp6;              /* type and code share a word */
-	icmp6->icmp6_type = ICMPV6_ECHO_REPLY;
-	new_word = *(__be16 *)icmp6;
-	icmp6->icmp6_cksum = csum_replace2(icmp6->icmp6_cksum, old_word, new_word);
+	*(__be16 *)icmp6 = new_type;
+	/* eqn. 3 with m' = m plus one in the type byte (128 -> 129): ~m + m' = 0xffff + that one */
+	icmp6->icmp6_cksum = (__sum16)~csum_fold((__u16)~icmp6->icmp6_cksum + 0xffff + bpf_htons(1 << 8));
 }
 
 #endif

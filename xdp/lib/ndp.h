@@ -66,9 +66,9 @@ struct ns_request {
 /* 33:33:ff:XX:XX:XX, the MAC of target's solicited-node group. */
 static __always_inline int mac_is_solicited_node_of(const __u8 *mac, const struct in6_addr *target)
 {
-	return mac[0] == 0x33 && mac[1] == 0x33 && mac[2] == 0xff &&
-	       mac[3] == target->in6_u.u6_addr8[13] && mac[4] == target->in6_u.u6_addr8[14] &&
-	       mac[5] == target->in6_u.u6_addr8[15];
+	/* 33:33:ff:XX:XX:XX, two loads (RFC 2464 7) */
+	return *(const __u16 *)mac == bpf_htons(0x3333) &&
+	       *(const __u32 *)(mac + 2) == ipv6_solicited_node_word(target);
 }
 
 /*
@@ -155,6 +155,90 @@ static __always_inline int ndp_check_ns(struct cursor *c, struct eth_hdr *eth, s
 	req->target = ns->target;
 	req->src = ip6->saddr;
 	return 0;
+}
+
+/* One's complement sum of an IPv6 address, 32 bits at a time (fold with csum_fold64()). */
+static __always_inline __u64 csum_addr6(const struct in6_addr *a)
+{
+	const __u32 *w = a->in6_u.u6_addr32;
+
+	return (__u64)w[0] + w[1] + w[2] + w[3];
+}
+
+/*
+ * The fast path: 1 if the IPv6 packet at ip6 is a neighbour solicitation
+ * that every rule of the full path (ndp_check_ns()) answers, in its common
+ * shape: no extension header, hop limit 255, 32 bytes (the NS and one source
+ * link-layer address option, which is where the NA goes) ending the frame,
+ * a valid checksum,
+ * unicast source and target, different, sent to the target's solicited-node
+ * group (or the target) and its MAC (or ours), from unicast MACs. Any other
+ * solicitation takes the full path.
+ */
+static __always_inline int ndp_fast_ns(const struct cursor *c, const struct eth_hdr *eth,
+				       const struct ipv6hdr *ip6, const volatile __u8 *our_mac, __u64 frame_len)
+{
+	const struct nd_ns *ns = (const void *)(ip6 + 1);
+	const struct nd_opt *opt = (const void *)(ns + 1);
+	const __u32 *w = (const __u32 *)ns;
+	__u64 sum;
+
+	/* exactly the NS and its option: no padding, which the full path cuts off the reply */
+	if ((const void *)(opt + 1) > c->end || (__u64)((const void *)(opt + 1) - (const void *)eth) != frame_len ||
+	    ip6->version != 6 ||
+	    /* payload length 32, next header ICMPv6, hop limit 255: one word */
+	    *(const __be32 *)&ip6->payload_len != bpf_htonl(32 << 16 | IPPROTO_ICMPV6 << 8 | 255) ||
+	    *(const __be16 *)ns != bpf_htons(NDISC_NS << 8) ||
+	    *(const __be16 *)opt != bpf_htons(ND_OPT_SLLA << 8 | 1))
+		return 0;
+	if (!ipv6_is_unicast(&ip6->saddr) || !ipv6_is_unicast(&ns->target) || ipv6_equal(&ip6->saddr, &ns->target) ||
+	    (!ipv6_is_solicited_node_of(&ip6->daddr, &ns->target) && !ipv6_equal(&ip6->daddr, &ns->target)))
+		return 0;
+	if ((!mac_is_solicited_node_of(eth->h_dest, &ns->target) && !mac_equal(eth->h_dest, our_mac)) ||
+	    mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source) ||
+	    mac_is_multicast(opt->data) || mac_is_zero(opt->data))
+		return 0;
+	/* the checksum, over the pseudo-header (length 32, next header 58) and the 32 bytes */
+	sum = csum_addr6(&ip6->saddr) + csum_addr6(&ip6->daddr) + bpf_htons(32) + bpf_htons(IPPROTO_ICMPV6) +
+	      w[0] + w[1] + w[2] + w[3] + w[4] + w[5] + w[6] + w[7];
+	return csum_fold64(sum) == 0xffff;
+}
+
+/*
+ * The fast path's answer, written in place: an NS of 32 bytes becomes an NA
+ * of 32 bytes (the target stays where it is; the SLLA option becomes the
+ * TLLA), so the frame keeps its size and nothing is copied. The checksum is
+ * summed from what the NA holds: the target twice (pseudo-header source and
+ * the message), the solicitor, our MAC and constants; fewer loads than
+ * updating the solicitation's.
+ */
+static __always_inline void ndp_fast_na(struct eth_hdr *eth, struct ipv6hdr *ip6, const volatile __u8 *our_mac)
+{
+	struct nd_na *na = (void *)(ip6 + 1);      /* the frame was checked by ndp_fast_ns() */
+	__u32 mac_hi = *(const volatile __u32 *)our_mac;
+	__u16 mac_lo = *(const volatile __u16 *)(our_mac + 4);
+	__u64 sum;
+
+	sum = 2 * csum_addr6(&na->target) + csum_addr6(&ip6->saddr) + mac_hi + mac_lo +
+	      bpf_htons(sizeof(*na)) + bpf_htons(IPPROTO_ICMPV6) +          /* pseudo-header */
+	      bpf_htons(NDISC_NA << 8) + bpf_htons(0x4000) +                  /* type, code; R=0 S=1 O=0 */
+	      bpf_htons(ND_OPT_TLLA << 8 | 1);
+
+	/* Ethernet: to the solicitor's link-layer address, from ours */
+	mac_copy(eth->h_dest, na->tlla.data);
+	*(__u32 *)eth->h_source = mac_hi;
+	*(__u16 *)(eth->h_source + 4) = mac_lo;
+	/* IPv6: version 6, no traffic class or flow label; from the target to the solicitor */
+	*(__be32 *)ip6 = bpf_htonl(0x60000000);
+	ipv6_copy(&ip6->daddr, &ip6->saddr);
+	ipv6_copy(&ip6->saddr, &na->target);
+	/* the NA */
+	*(__be16 *)na = bpf_htons(NDISC_NA << 8);
+	na->cksum = (__sum16)~csum_fold64(sum);
+	na->flags = NA_FLAGS;
+	na->tlla.type = ND_OPT_TLLA;
+	*(__u32 *)na->tlla.data = mac_hi;
+	*(__u16 *)(na->tlla.data + 4) = mac_lo;
 }
 
 /*
