@@ -19,7 +19,9 @@ ASAN_FLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -
 # reaches a libc header (as <linux/if.h> does with <sys/socket.h>) fails to
 # build with "file not found"; `make lint` checks that this guard holds.
 BPF_INC  := $(BUILD)/bpf-include
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Wextra -nostdinc -isystem $(BPF_INC) -Ixdp
+# -fno-strict-aliasing: packet bytes are read and written through several widths (an address as
+# 32-bit words for a checksum, then copied as 64-bit words), as the kernel itself does
+BPF_CFLAGS := -g -O2 -fno-strict-aliasing -target bpf -mcpu=v3 -Wall -Wextra -nostdinc -isystem $(BPF_INC) -Ixdp
 
 BPF_HDRS := xdp/pong.h $(wildcard xdp/lib/*.h)
 CLI_SRCS := $(wildcard loader/*.c)

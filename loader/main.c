@@ -29,13 +29,20 @@ static int need_root(void)
 	return 1;
 }
 
+/* An errno as a user reads it: -EPROTO from below means a program of another version. */
+static const char *err_text(int err)
+{
+	return err == -EPROTO ? "the attached program is from another xdp-pong version (detach and attach it again)" :
+	       strerror(-err);
+}
+
 /* A failure below: print why (or the errno) and return exit status 1. */
 static int failed(const struct pong_why *why, int err)
 {
 	if (why->text[0])
 		pong_err("%s", why->text);
 	else
-		pong_err("%s", strerror(-err));
+		pong_err("%s", err_text(err));
 	return 1;
 }
 
@@ -160,7 +167,7 @@ static int prefix_list(const char *ifname, int fd)
 	int err = n < 0 ? n : pong_read_settings(fd, &st);
 
 	if (err) {
-		pong_err("%s: cannot read the prefix lists: %s", ifname, strerror(-err));
+		pong_err("%s: cannot read the prefix lists: %s", ifname, err_text(err));
 		return 1;
 	}
 	pong_name_text(ifname, shown, sizeof(shown));
@@ -196,7 +203,7 @@ static int prefix_change(const char *verb, const char *ifname, int fd, const str
 	else if (err == -ENOSPC)
 		pong_err("%s: the prefix list is full (%d per family)", ifname, PONG_PREFIX_MAX);
 	else if (err)
-		pong_err("%s: cannot change the prefix list: %s", ifname, strerror(-err));
+		pong_err("%s: cannot change the prefix list: %s", ifname, err_text(err));
 	if (err)
 		return 1;
 	if (!strcmp(verb, "clear"))
@@ -296,7 +303,7 @@ static int cmd_set(int argc, char **argv, int first)
 		if (!err && (args.unclaimed >= 0 || args.claim_requests))
 			err = pong_set_unclaimed(fds[i], args.unclaimed, args.claim_requests, args.claim_window_s, &st);
 		if (err) {
-			pong_err("%s: cannot change the settings: %s", argv[first + i], strerror(-err));
+			pong_err("%s: cannot change the settings: %s", argv[first + i], err_text(err));
 			rc = 1;
 		} else {
 			char limits[96], claims[64], shown[4 * IF_NAMESIZE];

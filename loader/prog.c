@@ -254,6 +254,8 @@ int pong_read_settings(int prog_fd, struct pong_settings *s)
 		return fd;
 	if (bpf_map_lookup_elem(fd, &key, s))
 		err = -errno;
+	else if (s->layout != PONG_SETTINGS_LAYOUT)
+		err = -EPROTO;     /* the same size, another meaning: a program from another version */
 	close(fd);
 	return err;
 }
@@ -264,7 +266,9 @@ int pong_read_settings(int prog_fd, struct pong_settings *s)
  */
 void pong_settings_sync(struct pong_settings *s)
 {
-	s->active = s->scoped || s->unclaimed || s->source_interval_ns || s->global_interval_ns;
+	s->active = s->scoped || s->unclaimed || s->source_interval_ns || s->global_interval_ns ?
+		    PONG_ACTIVE_POLICY : PONG_ACTIVE_NONE;
+	s->layout = PONG_SETTINGS_LAYOUT;
 }
 
 /* Replace the whole settings value (callers hold the settings lock: read, change, write). */

@@ -3,11 +3,14 @@
  * xdp-pong: answer ICMP echo, ARP and IPv6 neighbour solicitations for any
  * address, at the NIC.
  *
- * Without a policy on, the common request of each kind is checked with all
- * its rules at once and answered at once (fast_reply()); anything else, and
- * everything when a policy is on, goes through the rules one by one, which
- * name the reason of every refusal. Both answer exactly the same frames the
- * same way (the unit tables and the differential fuzz check it).
+ * The common request of each kind is classified with all its rules at once
+ * (the *_fast_* checks in lib/): without a policy on it is answered at once
+ * (fast_reply()); with scope or limits on, the policy is applied after
+ * that check; with --unclaimed, and for any frame the fast checks do not
+ * take, the rules run one by one and name the reason of every refusal. All
+ * ways answer exactly the same frames the same way: the differential fuzzer
+ * runs every frame with no settings, with a scope of every address, and with
+ * the fast checks off (PONG_ACTIVE_RULES, which only the tests set).
  *
  * Per frame, one of three outcomes, each counted:
  *   reply   XDP_TX, the frame rewritten in place into its answer;
@@ -94,7 +97,7 @@ static __always_inline void watch_arp(struct cursor *c, struct eth_hdr *eth)
 
 static __always_inline int handle_arp(struct cursor *c, struct eth_hdr *eth, int unclaimed)
 {
-	struct arp_eth_ipv4 *arp = unclaimed || !pong_settings.active ? NULL :
+	struct arp_eth_ipv4 *arp = unclaimed || pong_settings.active != PONG_ACTIVE_POLICY ? NULL :
 				   arp_fast_request(c, eth, pong_cfg.mac);
 	__be32 target, sender;
 	int verdict;
@@ -122,7 +125,8 @@ static __always_inline int handle_arp(struct cursor *c, struct eth_hdr *eth, int
 static __always_inline int handle_ipv4(struct cursor *c, struct eth_hdr *eth, int unclaimed)
 {
 	struct iphdr *iph = c->pos;
-	struct icmphdr *icmp = unclaimed || !pong_settings.active ? NULL : icmp4_fast_echo(c, eth, pong_cfg.mac);
+	struct icmphdr *icmp = unclaimed || pong_settings.active != PONG_ACTIVE_POLICY ? NULL :
+			       icmp4_fast_echo(c, eth, pong_cfg.mac);
 	int verdict;
 
 	if (icmp)                   /* the common request, all rules checked at once */
@@ -190,7 +194,7 @@ static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth, in
 
 	if ((void *)(ip6 + 1) > c->end)
 		return PONG_NOT_OURS;
-	if (!unclaimed && pong_settings.active) {   /* the common requests, all rules checked at once */
+	if (!unclaimed && pong_settings.active == PONG_ACTIVE_POLICY) {   /* the common requests at once */
 		if (icmp6_fast_echo(c, eth, ip6, pong_cfg.mac)) {
 			*counter = PONG_CNT_ECHO6;
 			c->pos = ip6 + 1;
@@ -321,7 +325,7 @@ int xdp_pong(struct xdp_md *ctx)
 	__u32 reply_counter = 0;
 
 	proto = parse_eth(&c, &eth);
-	if (!pong_settings.active && fast_reply(&c, eth, proto, len))
+	if (pong_settings.active == PONG_ACTIVE_NONE && fast_reply(&c, eth, proto, len))
 		return XDP_TX;
 
 	/* every rule, one by one, with the operator's policy */

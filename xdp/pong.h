@@ -142,9 +142,16 @@ struct pong_settings {
 	__u64 claim_window_ns;      /* --unclaimed: requests counted within this window */
 	__u64 owner_hold_ns;        /* --unclaimed: an owner seen keeps its address this long */
 	__u32 claim_requests;       /* --unclaimed: requests from one asker that claim an address */
-	__u32 active;               /* non-zero when scope, claims or a limit is on: derived from the
-				     * fields above by the CLI on every write (pong_settings_sync()) */
+	__u32 active;               /* PONG_ACTIVE_*: derived from the fields above by the CLI on
+				     * every write (pong_settings_sync()) */
+	__u32 layout;               /* PONG_SETTINGS_LAYOUT: a CLI that knows another layout (whose
+				     * writes would leave fields it does not know stale) refuses it */
+	__u32 pad;
 };
+#define PONG_SETTINGS_LAYOUT 2
+#define PONG_ACTIVE_NONE     0   /* no policy: the fast path answers the common requests */
+#define PONG_ACTIVE_POLICY   1   /* scope, claims or a limit on: fast checks, then the policy */
+#define PONG_ACTIVE_RULES    2   /* tests only: every frame through the rules one by one */
 
 /*
  * What --unclaimed knows of an address (maps pong_claims4/6, LRU, keyed by

@@ -74,6 +74,7 @@ def med(values):
 
 class Bench:
     def __init__(self, args):
+        self.current, self.binary = None, None
         self.args = args
         self.lab = None
         self.stats_was = None
@@ -98,10 +99,15 @@ class Bench:
     def dut(self, *cmd, check=True):
         return sh("ip", "netns", "exec", self.dut_ns, *cmd, check=check)
 
-    def responder(self, name, opts=()):
+    def responder(self, name, opts=(), binary=None):
         """Leave dut0 bare, then set up one responder on it (opts: xdp-pong attach options;
-        "prefix1000" stands for a list of 1,000 prefixes, the last of them the one asked for)."""
+        "prefix1000" stands for a list of 1,000 prefixes, the last of them the one asked for;
+        binary: another xdp-pong build, for --baseline)."""
         self.dut(XDP_PONG, "detach", "dut0", check=False)
+        if self.binary:
+            self.dut(self.binary, "detach", "dut0", check=False)
+        self.binary = binary if name == "xdp-pong" else None
+        self.current = name
         sh("ip", "-n", self.dut_ns, "link", "set", "dut0", "xdpdrv", "off")
         sh("ip", "-n", self.dut_ns, "addr", "flush", "dev", "dut0")
         sh("ip", "-n", self.dut_ns, "neigh", "flush", "dev", "dut0")
@@ -113,7 +119,7 @@ class Bench:
                          '&& "$0" prefix add dut0 2001:db8:1$((i / 256)):$(printf %x $((i % 256)))00::/56 '
                          '|| exit 1; done >/dev/null', XDP_PONG)
             else:
-                self.dut(XDP_PONG, "attach", "dut0", *opts)
+                self.dut(binary or XDP_PONG, "attach", "dut0", *opts)
         elif name == "ceiling":
             sh("ip", "-n", self.dut_ns, "link", "set", "dut0", "xdpdrv", "obj",
                os.path.join(BUILD, "reflect.bpf.o"), "sec", "xdp")
@@ -133,7 +139,11 @@ class Bench:
                 ethtool_counters(self.lab, self.dut_ns, "dut0", r"rx_queue_\d+_xdp_tx_errors"))
 
     def prog_id(self):
-        """Id of the XDP program on dut0."""
+        """Id of the responder's program on dut0: xdp-pong's as it reports it (under libxdp's
+        dispatcher, the interface shows the dispatcher's), another's as the interface shows it."""
+        if self.current == "xdp-pong":
+            out = self.dut(self.binary or XDP_PONG, "stats", "dut0", "--json").stdout
+            return json.loads(out)["interfaces"][0]["prog_id"]
         link = json.loads(sh("ip", "-n", self.dut_ns, "-j", "-d", "link", "show", "dut0").stdout)[0]
         return ((link.get("xdp") or {}).get("prog") or {})["id"]
 
@@ -205,6 +215,34 @@ class Bench:
             "control_median_abs": med([abs(x) for x in rounds["control"]]),
         }
         return rounds
+
+    def baseline(self):
+        """--baseline: another xdp-pong build against this one, per kind, in rounds of ceiling,
+        baseline, this build, ceiling; each one's extra over the ceiling (min over runs, and the
+        median of the rounds)."""
+        out = {}
+        set_bpf_stats("1")
+        try:
+            for kind, _, frame in self.kinds():
+                if not self.wanted(kind):
+                    continue
+                r = {"ceiling": [], "baseline": [], "xdp-pong": []}
+                for _ in range(self.args.rounds):
+                    for who in ("ceiling", "baseline", "xdp-pong", "ceiling"):
+                        if who == "ceiling":
+                            self.responder("ceiling")
+                        else:
+                            self.responder("xdp-pong", binary=self.args.baseline if who == "baseline" else None)
+                        r[who].append(self.cost_run(frame))
+                c_min, c_med = min(r["ceiling"]), med(r["ceiling"])
+                r["summary"] = {w: {"extra_min": min(r[w]) - c_min, "extra_median": med(r[w]) - c_med}
+                                for w in ("baseline", "xdp-pong")}
+                print(f"  baseline {kind:12} +{r['summary']['baseline']['extra_min']:.1f} -> "
+                      f"+{r['summary']['xdp-pong']['extra_min']:.1f} ns (min)", flush=True)
+                out[kind] = r
+        finally:
+            set_bpf_stats("0")
+        return out
 
     def costs(self):
         out = {"kinds": {}, "policy": {}}
@@ -385,6 +423,14 @@ def print_report(doc):
                   f"{s['control_median_abs']:8.1f} {proj:11.1f} Mpps")
         print(f"(projection: one core of a NIC whose XDP_TX MAC swap takes {NIC_NS_PER_PACKET:.0f} ns a packet, "
               f"16.9 Mpps, plus xdp-pong's extra; a projection, not a measurement)")
+    base = doc.get("baseline") or {}
+    if base:
+        print(f"\nbaseline {doc.get('baseline_binary')} against this build: extra over the ceiling, ns "
+              f"(min over runs; median of rounds)")
+        for kind, r in base.items():
+            b, x = r["summary"]["baseline"], r["summary"]["xdp-pong"]
+            print(f"{kind:30} {b['extra_min']:+7.1f} -> {x['extra_min']:+7.1f}   "
+                  f"(median {b['extra_median']:+.1f} -> {x['extra_median']:+.1f})")
     tp = doc.get("throughput") or {}
     if tp:
         print("\nreplies/s: medians of the rounds (min-max); ratios per round, then the median")
@@ -471,6 +517,8 @@ def main():
                     "'scaling', 'latency'")
     ap.add_argument("--only", default="cost,throughput,flood,scaling,latency",
                     help="which measurements (default all): cost,throughput,flood,scaling,latency")
+    ap.add_argument("--baseline", metavar="XDP_PONG_BINARY",
+                    help="also compare the cost per kind with another xdp-pong build (its CLI attaches it)")
     ap.add_argument("--json", default=os.path.join(BUILD, "bench.json"))
     ap.add_argument("--png", default=os.path.join(BUILD, "bench.png"))
     args = ap.parse_args()
@@ -479,6 +527,10 @@ def main():
     if min(args.packets, args.cost_packets, args.rounds, args.latency_count) < 1:
         sys.exit("bench: --packets, --cost-packets, --rounds and --latency-count must be positive")
     only = set(args.only.split(","))
+    if args.baseline:
+        args.baseline = os.path.abspath(args.baseline)
+        if not (os.path.isfile(args.baseline) and os.access(args.baseline, os.X_OK)):
+            sys.exit(f"bench: --baseline {args.baseline}: not an executable file")
 
     bench = Bench(args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -490,6 +542,9 @@ def main():
         print(f"bench: {args.rounds} rounds; {doc['machine']['cpu']}, Linux {doc['machine']['kernel']}", flush=True)
         if "cost" in only:
             doc["cost"] = bench.costs()
+        if args.baseline:
+            doc["baseline_binary"] = args.baseline
+            doc["baseline"] = bench.baseline()
         if "throughput" in only:
             doc["throughput"] = bench.throughput()
         if "flood" in only and bench.wanted("flood"):

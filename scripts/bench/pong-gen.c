@@ -79,7 +79,8 @@ static volatile sig_atomic_t stop;
 static void on_signal(int sig)
 {
 	(void)sig;
-	stop = 1;      /* the test run returns -EINTR; the sink is detached on the way out */
+	stop = 1;      /* a test run in this thread returns -EINTR (the --cpus senders' end with the
+			* process); the sink is detached on the way out */
 }
 
 struct sender {
@@ -209,12 +210,40 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (cpus) {
+		/* --cpus 0,1: one sender per CPU listed, at most 8 */
+		for (const char *p = cpus; ; ) {
+			char *end;
+			long cpu = strtol(p, &end, 10);
+
+			if (end == p || cpu < 0 || cpu >= ncpus || nsend == 8 || (*end && *end != ',')) {
+				fail("bad --cpus '%s': up to 8 CPUs, 0-%d, separated by commas", cpus, ncpus - 1);
+				goto out;
+			}
+			send[nsend].cpu = (int)cpu;
+			send[nsend].err = 0;
+			nsend++;
+			if (!*end)
+				break;
+			p = end + 1;
+		}
+	}
+	/* SIGINT and SIGTERM end the run early, with the sink detached (no SA_RESTART); set before it is attached */
+	{
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	err = bpf_xdp_attach(ifindex, bpf_program__fd(sink->progs.xdp_sink),
 			     XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
 	if (err) {
 		fail("attaching the sink to %s: %s", ifname, strerror(-err));
 		goto out;
 	}
+	if (stop)
+		goto detach;
 	gen->bss->tmpl.len = (__u32)len;
 	gen->bss->tmpl.random_src = (__u32)random_src;
 	memcpy(gen->bss->tmpl.data, frame, (size_t)len);
@@ -229,30 +258,9 @@ int main(int argc, char **argv)
 
 	if (read_counts(bpf_map__fd(sink->maps.sink_counts), ncpus, before))
 		goto detach;
-	if (cpus) {
-		for (const char *p = cpus; *p && nsend < 8; ) {
-			char *end;
-			long cpu = strtol(p, &end, 10);
-
-			if (end == p || cpu < 0 || cpu >= ncpus) {
-				fail("bad --cpus '%s'", cpus);
-				goto detach;
-			}
-			send[nsend].cpu = (int)cpu;
-			send[nsend].prog_fd = bpf_program__fd(gen->progs.xdp_gen);
-			send[nsend].err = 0;
-			send[nsend].opts = opts;
-			nsend++;
-			p = *end == ',' ? end + 1 : end;
-		}
-	}
-	/* SIGINT and SIGTERM end the run early, with the sink detached (no SA_RESTART) */
-	{
-		struct sigaction sa = { .sa_handler = on_signal };
-
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
+	for (int i = 0; i < nsend; i++) {
+		send[i].prog_fd = bpf_program__fd(gen->progs.xdp_gen);
+		send[i].opts = opts;
 	}
 	t0 = now_ns();
 	if (nsend) {
@@ -262,10 +270,15 @@ int main(int argc, char **argv)
 		sigaddset(&block, SIGINT);
 		sigaddset(&block, SIGTERM);
 		pthread_sigmask(SIG_BLOCK, &block, &old);      /* the senders never take them */
-		for (int i = 0; i < nsend; i++)
-			pthread_create(&send[i].thread, NULL, send_on_cpu, &send[i]);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		err = 0;
+		for (int i = 0; i < nsend; i++) {
+			err = pthread_create(&send[i].thread, NULL, send_on_cpu, &send[i]);
+			if (err) {
+				nsend = i;     /* wait for those started, then fail */
+				break;
+			}
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		for (int i = 0; i < nsend; i++) {
 			struct timespec until;
 
@@ -281,7 +294,7 @@ int main(int argc, char **argv)
 			}
 			if (stop)
 				break;
-			if (send[i].err)
+			if (send[i].err && !err)
 				err = send[i].err;
 		}
 		errno = err;

@@ -10,6 +10,7 @@ another c0/d0, a bridge br9 (no native XDP) and loopback (not Ethernet).
 import json
 import os
 import re
+import struct
 import subprocess
 import tempfile
 
@@ -260,6 +261,23 @@ def test_no_lock_no_change(cli):
     assert "per source off" in cli("status", "a0").stdout, "the settings were not changed without the lock"
     res = cli.shell('mount -t tmpfs -o ro tmpfs /run && exec "$0" prefix add a0 10.0.0.0/8')
     expect_error(res, 1, "cannot take the lock")
+
+
+def test_settings_of_another_layout_refused(cli):
+    """A program whose settings have another layout (another xdp-pong version) is refused, not rewritten:
+    a CLI that does not know a field would leave it stale (issue 12: a stale 'active' bypasses the policy)."""
+    assert cli("attach", "a0").returncode == 0
+    prog = json.loads(subprocess.run(["bpftool", "-j", "prog", "show", "id", str(cli.xdp_prog("a0"))],
+                                     capture_output=True, text=True, check=True).stdout)
+    bss = next(m for m in (json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(i)], capture_output=True,
+                                                     text=True, check=True).stdout) for i in prog["map_ids"])
+               if m["name"].endswith(".bss"))
+    value = bytearray(64)
+    struct.pack_into("<I", value, 56, 1)     # layout 1: not PONG_SETTINGS_LAYOUT
+    subprocess.run(["bpftool", "map", "update", "id", str(bss["id"]), "key", "0", "0", "0", "0", "value",
+                    *[str(b) for b in value]], check=True)
+    expect_error(cli("set", "a0", "--rate-limit", "5"), 1, "from another xdp-pong version")
+    expect_error(cli("prefix", "add", "a0", "10.0.0.0/8"), 1, "from another xdp-pong version")
 
 
 def test_records(cli):

@@ -26,6 +26,24 @@ def counters(lab):
     return json.loads(res.stdout)["interfaces"][0]["counters"]
 
 
+def echo4_per_cpu(lab):
+    """xdp-pong's echo4 packet counter on each CPU (its per-CPU map, read with bpftool)."""
+    res = lab.run(lab.dut, XDP_PONG, "stats", "dut0", "--json")
+    prog_id = json.loads(res.stdout)["interfaces"][0]["prog_id"]
+    prog = json.loads(subprocess.run(["bpftool", "-j", "prog", "show", "id", str(prog_id)], capture_output=True,
+                                     text=True, check=True).stdout)
+    for map_id in prog["map_ids"]:
+        m = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(map_id)], capture_output=True,
+                                      text=True, check=True).stdout)
+        if m["name"] == "pong_counters":
+            dump = json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "id", str(map_id)],
+                                             capture_output=True, text=True, check=True).stdout)
+            entry = next(e for e in dump if (e.get("formatted") or e)["key"] in (0, ["0x00", "0x00", "0x00", "0x00"]))
+            values = (entry.get("formatted") or entry)["values"]
+            return {v["cpu"]: v["value"]["packets"] for v in values}
+    raise AssertionError("no pong_counters map on the program")
+
+
 def test_two_cpus_counted_exactly(duo):
     assert duo.run(duo.dut, XDP_PONG, "attach", "dut0").returncode == 0
     try:
@@ -38,6 +56,9 @@ def test_two_cpus_counted_exactly(duo):
         assert run["sent"] == 1_000_000
         assert answered == run["received"]["echo4"], "xdp-pong's per-CPU counters, summed, equal the sink's count"
         assert answered > 900_000, f"both senders' requests reached xdp-pong ({answered})"
+        per_cpu = echo4_per_cpu(duo)
+        assert sum(per_cpu.values()) == counters(duo)["echo4"]["packets"], per_cpu
+        assert min(per_cpu.get(0, 0), per_cpu.get(1, 0)) > 400_000, f"each CPU answered its own sender: {per_cpu}"
     finally:
         duo.run(duo.dut, XDP_PONG, "detach", "dut0")
 

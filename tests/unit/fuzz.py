@@ -199,10 +199,12 @@ def frames(seed, count):
     return out[:max(count, len(out))]
 
 
-# The program takes one of two paths by its settings: with none, the fast
-# path; with any policy on, every handler's own. A scope holding every
-# address changes no verdict, so the same model checks the policy path.
-PATHS = {"default": (), "policy": ("--prefix", "0.0.0.0/0", "--prefix", "::/0")}
+# The ways through the program: with no settings, the fast path answers the
+# common requests; with a policy on, the fast checks classify them and the
+# policy follows; with the fast checks off (a test-only load option), every
+# frame goes through the rules one by one. A scope holding every address
+# changes no verdict, so the same model checks all three.
+PATHS = {"default": (), "policy": ("--prefix", "0.0.0.0/0", "--prefix", "::/0"), "rules": ("--rules-only",)}
 
 
 def run_frames(fs, extra=()):
@@ -286,12 +288,13 @@ def main():
     ap = argparse.ArgumentParser(description="differential fuzzing of the xdp-pong datapath")
     ap.add_argument("--count", type=int, default=DEFAULT_COUNT)
     ap.add_argument("--seed", type=int, default=None)
-    ap.add_argument("--path", choices=[*PATHS, "both"], default="both",
-                    help="settings: none (the fast path), a scope of every address (the policy path), or both")
+    ap.add_argument("--path", choices=[*PATHS, "all"], default="all",
+                    help="none (the fast path), a scope of every address (the policy path), the fast checks "
+                    "off (the rules one by one), or all of them (the default)")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 32)
     passed = failed = 0
-    for path in (PATHS if args.path == "both" else [args.path]):
+    for path in (PATHS if args.path == "all" else [args.path]):
         result = fuzz(seed, args.count, path)
         if not result["ran"]:
             print(f"pong-testrun did not run every frame: {result['error']}")

@@ -1,7 +1,8 @@
 """Differential fuzzing in make check: 200,000 frames (FUZZ_COUNT, FUZZ_SEED to
 change or replay) through the real program, each checked against the
-independent model (tests/unit/model.py), once on the fast path (no
-settings) and once on the policy path (a scope of every address). The engine is tests/unit/fuzz.py;
+independent model (tests/unit/model.py), on each way through the program:
+the fast path (no settings), the policy path (a scope of every address) and
+the rules one by one (fast checks off). The engine is tests/unit/fuzz.py;
 `make fuzz N=...` runs it longer.
 """
 import os
@@ -16,7 +17,7 @@ CATEGORIES = ["verdict", "pass_changed", "reply", "counting", "csum"]
 
 @pytest.fixture(scope="module", params=list(PATHS))
 def result(request):
-    """The same frames with no settings (the fast path) and with a scope of every address (the policy path)."""
+    """The same frames on each way through the program (fuzz.PATHS)."""
     count = int(os.environ.get("FUZZ_COUNT", DEFAULT_COUNT))
     seed = int(os.environ.get("FUZZ_SEED", random.SystemRandom().randrange(1 << 32)))
     res = fuzz(seed, count, request.param)

@@ -5,8 +5,10 @@
  * embeds; nothing is attached).
  *
  *   pong-testrun --mac 02:00:00:00:00:01 [--ttl N] [--prefix CIDR]...
- *                [--source-pps N] [--global-pps N] [--unclaimed]
+ *                [--source-pps N] [--global-pps N] [--unclaimed] [--rules-only]
  *
+ * --rules-only loads the program with its fast checks off: every frame goes
+ * through the rules one by one (for the differential fuzzer).
  * --prefix and the --*-pps options go through the CLI's own code
  * (loader/policy.c: the same CIDR parser, scoping rule and limit clamp as
  * `xdp-pong prefix add` and `xdp-pong set`), so a test cannot pass with a
@@ -115,13 +117,18 @@ int main(int argc, char **argv)
 	const char *prefixes[16];
 	int nprefixes = 0;
 	__u32 source_pps = 0, global_pps = 0;
-	bool limits = false, unclaimed = false;
+	bool limits = false, unclaimed = false, rules_only = false;
 	struct pong *skel;
 	int prog_fd, cnt_fd, rsn_fd;
 
 	for (int i = 1; i < argc; i += 2) {
 		if (!strcmp(argv[i], "--unclaimed")) {
 			unclaimed = true;
+			i--;
+			continue;
+		}
+		if (!strcmp(argv[i], "--rules-only")) {
+			rules_only = true;
 			i--;
 			continue;
 		}
@@ -153,7 +160,7 @@ int main(int argc, char **argv)
 		}
 usage:
 		fprintf(stderr, "usage: pong-testrun [--mac MAC] [--ttl N] [--prefix CIDR]... "
-			"[--source-pps N] [--global-pps N] [--unclaimed] < frames.hex\n");
+			"[--source-pps N] [--global-pps N] [--unclaimed] [--rules-only] < frames.hex\n");
 		return 2;
 	}
 
@@ -167,6 +174,7 @@ usage:
 	for (int i = 0; i < 6; i++)
 		skel->rodata->pong_cfg.mac[i] = (__u8)mac[i];
 	skel->rodata->pong_cfg.ttl = (__u8)ttl;
+	pong_settings_sync((struct pong_settings *)&skel->bss->pong_settings);   /* as attach leaves it */
 	if (pong__load(skel)) {
 		fprintf(stderr, "pong-testrun: loading the program failed: %s\n", strerror(errno));
 		return 1;
@@ -189,6 +197,8 @@ usage:
 		fprintf(stderr, "pong-testrun: cannot set the limits\n");
 		return 1;
 	}
+	if (rules_only)
+		skel->bss->pong_settings.active = PONG_ACTIVE_RULES;   /* after every CLI write, which derives it */
 	cnt_fd = bpf_map__fd(skel->maps.pong_counters);
 	rsn_fd = bpf_map__fd(skel->maps.pong_reasons);
 
