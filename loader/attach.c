@@ -5,67 +5,47 @@
  * let a supervisor remove exactly its own programs.
  *
  * One program per interface, loaded from the skeleton embedded in the
- * binary, with the interface's MAC and the reply TTL in .rodata and the
- * initial settings in .bss; attached through libxdp (which joins its
- * dispatcher where the kernel allows one, and attaches alone otherwise).
+ * binary, with the reply TTL in .rodata, the interface's MAC in .data.iface
+ * and the initial settings in .bss. attach goes through libxdp (which joins
+ * its dispatcher where the kernel allows one, and attaches alone otherwise)
+ * and the program stays when the command exits; run holds its programs
+ * through BPF links (pong_hold()), which detach when it ends.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/random.h>
-#include <sys/socket.h>
-#include <net/if_arp.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "xdp-pong.h"
 #include "pong.skel.h"
 
-static int iface_mac(const char *name, __u8 mac[6])
+/*
+ * Open the embedded object and set what this instance answers with: the
+ * interface's MAC, the TTL, the limiter's seed and the initial settings.
+ * Not loaded yet. NULL with why on failure.
+ */
+static struct pong *prepare(const char *name, const __u8 mac[6], const struct pong_attach_opts *o,
+			    struct pong_why *why, int *errp)
 {
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int err = 0;
+	struct pong *skel = pong__open();
 
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
-		err = -errno;
-	else if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
-		err = -EPFNOSUPPORT;
-	else
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	close(fd);
-	return err;
-}
-
-/* Load and attach one instance; its program id in *prog_id. 0, or -errno with why. */
-static int attach_one(const char *name, int ifindex, const __u8 mac[6], const struct pong_attach_opts *o,
-		      __u32 *prog_id, struct pong_why *why)
-{
-	struct xdp_program *prog = NULL;
-	struct pong *skel;
-	long err;
-	int failed;
-
-	skel = pong__open();
 	if (!skel) {
-		err = -errno;
-		pong_why(why, "%s: cannot open the embedded BPF object: %s", name, strerror((int)-err));
-		return (int)err;
+		*errp = -errno;
+		pong_why(why, "%s: cannot open the embedded BPF object: %s", name, strerror(-*errp));
+		return NULL;
 	}
-	memcpy((void *)skel->rodata->pong_cfg.mac, mac, 6);
+	memcpy((void *)skel->data_iface->pong_iface.mac, mac, 6);
 	skel->rodata->pong_cfg.ttl = (__u8)o->ttl;
 	/* the rate limiter's hash: unknown outside, so a flood cannot aim at one source's bucket */
 	if (getrandom((void *)&skel->rodata->pong_cfg.seed, sizeof(skel->rodata->pong_cfg.seed), 0) < 0) {
-		err = -errno;
-		pong_why(why, "%s: cannot get random bytes: %s", name, strerror((int)-err));
+		*errp = -errno;
+		pong_why(why, "%s: cannot get random bytes: %s", name, strerror(-*errp));
 		pong__destroy(skel);
-		return (int)err;
+		return NULL;
 	}
 	/*
 	 * Scoped from the first frame on: the prefix lists can only be filled
@@ -77,6 +57,37 @@ static int attach_one(const char *name, int ifindex, const __u8 mac[6], const st
 	pong_settings_set_unclaimed((struct pong_settings *)&skel->bss->pong_settings, o->unclaimed,
 				    o->claim_requests, o->claim_window_s);
 	pong_settings_sync((struct pong_settings *)&skel->bss->pong_settings);
+	return skel;
+}
+
+/* why for a failed attach of name (err from libxdp or the kernel) */
+static void attach_failed(struct pong_why *why, const char *name, int err, enum xdp_attach_mode mode)
+{
+	if (err == -EOPNOTSUPP && mode == XDP_MODE_NATIVE)
+		pong_why(why, "%s: its driver has no native XDP support; --mode skb runs generic XDP instead (slower)",
+			 name);
+	else if (err == -EEXIST || err == -EBUSY)
+		pong_why(why, "%s: another XDP program is attached and could not be shared; not replacing it", name);
+	else if (err == -EPERM || err == -EACCES)
+		/* EACCES: the verifier, which without CAP_PERFMON refuses some of the program's pointer arithmetic */
+		pong_why(why, "%s: permission denied loading the XDP program (it needs CAP_BPF, CAP_PERFMON and "
+			 "CAP_NET_ADMIN)", name);
+	else
+		pong_why(why, "%s: attach failed: %s", name, strerror(-err));
+}
+
+/* Load and attach one instance through libxdp; its program id in *prog_id. 0, or -errno with why. */
+static int attach_one(const char *name, int ifindex, const __u8 mac[6], const struct pong_attach_opts *o,
+		      __u32 *prog_id, struct pong_why *why)
+{
+	struct xdp_program *prog = NULL;
+	struct pong *skel;
+	int failed, perr = 0;
+	long err;
+
+	skel = prepare(name, mac, o, why, &perr);
+	if (!skel)
+		return perr;
 
 	LIBBPF_OPTS(xdp_program_opts, xopts, .obj = skel->obj, .prog_name = PONG_PROG_NAME);
 	prog = xdp_program__create(&xopts);
@@ -87,18 +98,10 @@ static int attach_one(const char *name, int ifindex, const __u8 mac[6], const st
 		goto out;
 	}
 	err = xdp_program__attach(prog, ifindex, o->mode, 0);
-	if (err == -EOPNOTSUPP && o->mode == XDP_MODE_NATIVE)
-		pong_why(why, "%s: its driver has no native XDP support; --mode skb runs generic XDP instead (slower)",
-			 name);
-	else if (err == -EEXIST || err == -EBUSY)
-		pong_why(why, "%s: another XDP program is attached and could not be shared; not replacing it", name);
-	else if (err == -EPERM)
-		pong_why(why, "%s: permission denied loading the XDP program (need CAP_BPF, CAP_PERFMON and "
-			 "CAP_NET_ADMIN)", name);
-	else if (err)
-		pong_why(why, "%s: attach failed: %s", name, strerror((int)-err));
-	if (err)
+	if (err) {
+		attach_failed(why, name, (int)err, o->mode);
 		goto out;
+	}
 	*prog_id = xdp_program__id(prog);
 	err = pong_scope_fill(xdp_program__fd(prog), o->prefixes, o->nprefixes, &failed);
 	if (err) {
@@ -152,7 +155,11 @@ static int detach_one(const char *name, int ifindex, __u32 expect_id, struct pon
 
 		err = bpf_xdp_detach(ifindex, flags | XDP_FLAGS_REPLACE, &opts);
 	}
-	if (err)
+	if (err == -EBUSY && !a.shared)
+		/* the kernel detaches a link's program only with the link */
+		pong_why(why, "%s: xdp-pong (id %u) is held by a BPF link, as 'xdp-pong run' attaches it: stop that "
+			 "process (or 'bpftool link detach') instead", name, a.prog_id);
+	else if (err)
 		pong_why(why, "%s: detach failed: %s", name, strerror(-err));
 	close(fd);
 	return err;
@@ -210,23 +217,20 @@ fail:
 }
 
 /*
- * Attach to every interface or to none: all are checked first, and if one
- * attach (or the record) still fails, those attached by this call are
- * detached again. 0, or -errno with why.
+ * Before attaching anything: every interface exists, is Ethernet (its MAC
+ * read into mac[]) and runs neither xdp-pong nor a program xdp-pong would
+ * have to replace. 0, or -errno with why.
  */
-int pong_attach(char **names, int n, const struct pong_attach_opts *o, struct pong_why *why)
+static int precheck(char **names, int n, int *ifindex, __u8 (*mac)[6], struct pong_why *why)
 {
-	int ifindex[PONG_MAX_IFACES];
-	__u8 mac[PONG_MAX_IFACES][6];
-	__u32 prog_id[PONG_MAX_IFACES];
-	int done, err = pong_parse_ifaces(names, n, ifindex, why);
+	int err = pong_parse_ifaces(names, n, ifindex, why);
 
 	if (err)
 		return err;
 	for (int i = 0; i < n; i++) {
 		struct pong_attachment a;
 
-		err = iface_mac(names[i], mac[i]);
+		err = pong_link_mac(ifindex[i], mac[i]);
 		if (err == -EPFNOSUPPORT) {
 			pong_why(why, "%s: not an Ethernet interface; xdp-pong answers on Ethernet only", names[i]);
 			return err;
@@ -250,6 +254,23 @@ int pong_attach(char **names, int n, const struct pong_attach_opts *o, struct po
 			return -EBUSY;
 		}
 	}
+	return 0;
+}
+
+/*
+ * Attach to every interface or to none: all are checked first, and if one
+ * attach (or the record) still fails, those attached by this call are
+ * detached again. 0, or -errno with why.
+ */
+int pong_attach(char **names, int n, const struct pong_attach_opts *o, struct pong_why *why)
+{
+	int ifindex[PONG_MAX_IFACES];
+	__u8 mac[PONG_MAX_IFACES][6];
+	__u32 prog_id[PONG_MAX_IFACES];
+	int done, err = precheck(names, n, ifindex, mac, why);
+
+	if (err)
+		return err;
 	for (done = 0; done < n; done++) {
 		err = attach_one(names[done], ifindex[done], mac[done], o, &prog_id[done], why);
 		if (err)
@@ -360,4 +381,156 @@ int pong_detach_recorded(const char *path, struct pong_recorded *done, int *ndon
 		pong_why(why, "cannot remove the record %s: %s", path, strerror(-err));
 	}
 	return err;
+}
+
+/* ---- attachments held by this process (run) ---- */
+
+static __u32 mode_flags(enum xdp_attach_mode mode)
+{
+	return mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : mode == XDP_MODE_HW ? XDP_FLAGS_HW_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+/* Load one instance, fill its scope, then attach it through a BPF link. 0, or -errno with why. */
+static int hold_one(const char *name, int ifindex, const __u8 mac[6], const struct pong_attach_opts *o,
+		    struct pong_held *h, struct pong_why *why)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	struct pong *skel;
+	int err = 0, failed, prog_fd, link_fd;
+
+	skel = prepare(name, mac, o, why, &err);
+	if (!skel)
+		return err;
+	err = pong__load(skel);
+	if (err) {
+		attach_failed(why, name, err, o->mode);
+		goto fail;
+	}
+	prog_fd = bpf_program__fd(skel->progs.xdp_pong);
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len)) {
+		err = -errno;
+		pong_why(why, "%s: cannot read the loaded program's id: %s", name, strerror(-err));
+		goto fail;
+	}
+	err = pong_own(info.id, prog_fd, skel->obj);
+	if (err) {
+		pong_why(why, "%s: too many programs held", name);
+		goto fail;
+	}
+	/* the scope before the first frame: attached last, the program is whole when it starts */
+	err = pong_scope_fill(prog_fd, o->prefixes, o->nprefixes, &failed);
+	if (err) {
+		char cidr[64];
+
+		pong_format_cidr(&o->prefixes[failed], cidr, sizeof(cidr));
+		pong_why(why, "%s: cannot add prefix %s: %s", name, cidr,
+			 err == -ENOSPC ? "the prefix list is full" : strerror(-err));
+		goto disown;
+	}
+	{
+		LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = mode_flags(o->mode));
+
+		link_fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lo);
+	}
+	if (link_fd < 0) {
+		err = -errno;
+		attach_failed(why, name, err, o->mode);
+		goto disown;
+	}
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	h->ifindex = ifindex;
+	h->prog_id = info.id;
+	h->prog_fd = prog_fd;
+	h->link_fd = link_fd;
+	h->skel = skel;
+	memcpy(h->mac, mac, 6);
+	return 0;
+disown:
+	pong_disown(info.id);
+fail:
+	pong__destroy(skel);
+	return err;
+}
+
+/*
+ * Attach to every interface or to none, each through a BPF link this
+ * process holds: the program stays attached exactly as long as the process
+ * lives (killed, it leaves nothing attached: the kernel detaches a link when
+ * its last fd closes), and nothing can replace it meanwhile (the kernel
+ * refuses to replace a link's program through netlink). held[] gets one
+ * entry per interface. 0, or -errno with why.
+ */
+int pong_hold(char **names, int n, const struct pong_attach_opts *o, struct pong_held *held, struct pong_why *why)
+{
+	int ifindex[PONG_MAX_IFACES];
+	__u8 mac[PONG_MAX_IFACES][6];
+	int done, err = precheck(names, n, ifindex, mac, why);
+
+	if (err)
+		return err;
+	memset(held, 0, (size_t)n * sizeof(*held));
+	for (done = 0; done < n; done++) {
+		err = hold_one(names[done], ifindex[done], mac[done], o, &held[done], why);
+		if (err)
+			break;
+	}
+	if (err)
+		pong_release(held, done);
+	return err;
+}
+
+/*
+ * Whether h's program is still attached: 1, or 0 when its link lost the
+ * interface (removed, or the link detached with bpftool), or -errno. The
+ * name follows a renamed interface.
+ */
+int pong_held_attached(struct pong_held *h)
+{
+	struct bpf_link_info info = { 0 };
+	__u32 len = sizeof(info);
+	char name[IF_NAMESIZE];
+
+	if (bpf_obj_get_info_by_fd(h->link_fd, &info, &len))
+		return -errno;
+	if (info.type != BPF_LINK_TYPE_XDP || (int)info.xdp.ifindex != h->ifindex)
+		return 0;
+	if (if_indextoname((unsigned)h->ifindex, name))
+		memcpy(h->name, name, sizeof(name));
+	return 1;
+}
+
+/*
+ * Follow the interface's MAC: if it changed, the program answers as the new
+ * one from the next frame on. 1 if it changed (the previous one in old), 0
+ * if not, -errno if it cannot be read or written.
+ */
+int pong_held_follow_mac(struct pong_held *h, __u8 old[6])
+{
+	__u8 now[6];
+	int err = pong_link_mac(h->ifindex, now);
+
+	if (err)
+		return err;
+	if (!memcmp(now, h->mac, 6))
+		return 0;
+	err = pong_write_mac(h->prog_fd, now);
+	if (err)
+		return err;
+	memcpy(old, h->mac, 6);
+	memcpy(h->mac, now, 6);
+	return 1;
+}
+
+/* Detach and unload what pong_hold() attached (closing a link detaches its program). */
+void pong_release(struct pong_held *held, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (!held[i].skel)
+			continue;
+		pong_disown(held[i].prog_id);
+		close(held[i].link_fd);
+		pong__destroy(held[i].skel);
+		held[i].skel = NULL;
+	}
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Floor 6, the top: xdp-pong's subcommands (attach, detach, prefix, set,
+ * Floor 6, the top: xdp-pong's subcommands (attach, run, detach, prefix, set,
  * claims, status, stats, metrics), what each says on success and on failure, and
  * every exit code: 0 success, 1 error, 2 usage error. Options are declared
  * in options.c; each subcommand below lists the ones it takes.
@@ -55,7 +55,30 @@ static int lock_or_fail(void)
 	return lock;
 }
 
-/* ---- attach, detach ---- */
+/* ---- attach, run, detach ---- */
+
+/*
+ * The interfaces of attach and run: --unit-instance names first, then the
+ * operands. Their count, or an exit status (2 usage, 1 error) negated.
+ */
+static int iface_operands(int argc, char **argv, int first, char **names)
+{
+	int n = 0, total = args.nunit_names + argc - first;
+
+	if (total == 0) {
+		pong_usage_error(current, "no interface given");
+		return -2;
+	}
+	if (total > PONG_MAX_IFACES) {
+		pong_err("too many interfaces (%d); at most %d per call", total, PONG_MAX_IFACES);
+		return -1;
+	}
+	for (int i = 0; i < args.nunit_names; i++)
+		names[n++] = args.unit_names[i];
+	for (int i = first; i < argc; i++)
+		names[n++] = argv[i];
+	return n > 0 ? n : -2;   /* never 0 (total > 0); said for the static analyser */
+}
 
 static int cmd_attach(int argc, char **argv, int first)
 {
@@ -69,18 +92,10 @@ static int cmd_attach(int argc, char **argv, int first)
 	struct pong_why why = { "" };
 	char *names[PONG_MAX_IFACES];
 	sigset_t block, old;
-	int err, n = 0, total = args.nunit_names + argc - first;
+	int err, n = iface_operands(argc, argv, first, names);
 
-	if (total == 0)
-		return pong_usage_error(current, "no interface given");
-	if (total > PONG_MAX_IFACES) {
-		pong_err("too many interfaces (%d); at most %d per call", total, PONG_MAX_IFACES);
-		return 1;
-	}
-	for (int i = 0; i < args.nunit_names; i++)
-		names[n++] = args.unit_names[i];
-	for (int i = first; i < argc; i++)
-		names[n++] = argv[i];
+	if (n < 0)
+		return -n;
 	memcpy(o.prefixes, args.prefixes, sizeof(o.prefixes));
 	if (need_root())
 		return 1;
@@ -105,9 +120,35 @@ static int cmd_attach(int argc, char **argv, int first)
 		       pong_mode_name(o.mode), o.ttl, o.nprefixes ? "answering its prefix list" : "answering every address",
 		       o.unclaimed ? " nobody else answers for" : "");
 	}
-	if (!o.nprefixes && !o.unclaimed)
+	if (!o.nprefixes && !o.unclaimed) {
+		char text[4 * IF_NAMESIZE];
+
 		pong_err("warning: no --prefix: every address that reaches %s%s is answered, other hosts' included",
-			 names[0], n > 1 ? " (and the others)" : "");
+			 pong_name_text(names[0], text, sizeof(text)), n > 1 ? " (and the others)" : "");
+	}
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv, int first)
+{
+	struct pong_attach_opts o = {
+		.mode = args.mode, .ttl = (int)args.ttl, .nprefixes = args.nprefixes,
+		.source_pps = args.source_pps, .global_pps = args.global_pps,
+		.unclaimed = args.unclaimed == 1, .claim_requests = args.claim_requests,
+		.claim_window_s = args.claim_window_s,
+	};
+	struct pong_why why = { "" };
+	char *names[PONG_MAX_IFACES];
+	int err, n = iface_operands(argc, argv, first, names);
+
+	if (n < 0)
+		return -n;
+	memcpy(o.prefixes, args.prefixes, sizeof(o.prefixes));
+	if (need_root())
+		return 1;
+	err = pong_run(names, n, &o, args.metrics, &why);
+	if (err)
+		return failed(&why, err);
 	return 0;
 }
 
@@ -365,13 +406,14 @@ static int cmd_status(int argc, char **argv, int first)
 	n = pong_collect(argv + first, argc - first, a, false, &why);
 	if (n < 0)
 		return failed(&why, n);
-	if (n == 0) {
-		printf("xdp-pong is not attached to any interface\n");
-		return 0;
-	}
 	for (int i = 0; i < n; i++)
 		pong_describe(&a[i]);
-	pong_print_status_table(a, n);
+	if (args.json)
+		pong_print_status_json(a, n);
+	else if (n == 0)
+		printf("xdp-pong is not attached to any interface\n");
+	else
+		pong_print_status_table(a, n);
 	return 0;
 }
 
@@ -405,7 +447,7 @@ static int cmd_stats(int argc, char **argv, int first)
 		if (pong_write_textfile(args.textfile, a, c, n, &why))
 			return failed(&why, -EIO);
 	} else if (args.prometheus) {
-		pong_print_prometheus(stdout, a, c, n);
+		pong_print_prometheus(stdout, a, c, n, NULL, 0);
 	} else if (args.json) {
 		pong_print_stats_json(a, c, n);
 	} else if (n == 0) {
@@ -422,19 +464,25 @@ static int cmd_metrics(int argc, char **argv, int first)
 	struct MHD_Daemon *d;
 	sigset_t set;
 
-	if (first != argc)
-		return pong_usage_error(current, "unexpected argument '%s': metrics serves every interface running "
-					"xdp-pong", pong_shown(argv[first]));
+	int ifindex[PONG_MAX_IFACES], n = argc - first, err;
+
 	if (!args.listen)
 		return pong_usage_error(current, "--listen ADDR:PORT is required");
+	if (n > PONG_MAX_IFACES) {
+		pong_err("too many interfaces (%d); at most %d per call", n, PONG_MAX_IFACES);
+		return 1;
+	}
 	if (need_root())
 		return 1;
+	err = pong_parse_ifaces(argv + first, n, ifindex, &why);
+	if (err)
+		return failed(&why, err);
 	/* blocked before the server's thread starts, so only sigtimedwait() below sees them */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	d = pong_metrics_start(args.listen, &why);
+	d = pong_metrics_start(args.listen, ifindex, n, &why);
 	if (!d)
 		return failed(&why, -EADDRINUSE);
 	pong_err("serving metrics at http://%s/metrics", args.listen);
@@ -465,6 +513,17 @@ static const struct {
 	    OPTS(PONG_OPT_MODE, PONG_OPT_TTL, PONG_OPT_PREFIX, PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT,
 		 PONG_OPT_UNCLAIMED, PONG_OPT_CLAIM_AFTER, PONG_OPT_UNIT_INSTANCE, PONG_OPT_RECORD, PONG_OPT_VERBOSE,
 		 PONG_OPT_HELP), PONG_OPT__END }, cmd_attach },
+	{ { "run", "IFACE...",
+	    "Attach xdp-pong to each interface (all or none) and stay in the foreground:\n"
+	    "SIGTERM or Ctrl-C detaches it and exits 0. The programs are held by this\n"
+	    "process (BPF links): killed, it leaves nothing attached. Four times a second\n"
+	    "it checks each interface: a changed MAC is followed (replies come from the\n"
+	    "new one), and a program detached underneath ends it with an error, for a\n"
+	    "supervisor (systemd, a container runtime) to start it again. With systemd,\n"
+	    "Type=notify: ready once attached.",
+	    OPTS(PONG_OPT_MODE, PONG_OPT_TTL, PONG_OPT_PREFIX, PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT,
+		 PONG_OPT_UNCLAIMED, PONG_OPT_CLAIM_AFTER, PONG_OPT_UNIT_INSTANCE, PONG_OPT_METRICS, PONG_OPT_VERBOSE,
+		 PONG_OPT_HELP), PONG_OPT__END }, cmd_run },
 	{ { "detach", "IFACE...",
 	    "Remove xdp-pong from each interface; other XDP programs are left alone. With\n"
 	    "--recorded FILE instead of interfaces, remove what 'attach --record FILE' attached.",
@@ -486,17 +545,19 @@ static const struct {
 	    OPTS(PONG_OPT_JSON, PONG_OPT_HELP), PONG_OPT__END }, cmd_claims },
 	{ { "status", "[IFACE...]",
 	    "Show interfaces running xdp-pong (or the named ones): mode, program id,\n"
-	    "reply TTL, the MAC replies are sent from, scope and rate limits.",
-	    OPTS(PONG_OPT_HELP), PONG_OPT__END }, cmd_status },
+	    "reply TTL, the MAC replies are sent from (marked '!' when it is no longer\n"
+	    "the interface's), scope, --unclaimed and rate limits.",
+	    OPTS(PONG_OPT_JSON, PONG_OPT_HELP), PONG_OPT__END }, cmd_status },
 	{ { "stats", "[IFACE...]",
 	    "Show packet and byte counters of xdp-pong on each interface running it\n"
 	    "(or the named ones): replies by kind, frames passed to the kernel, and\n"
 	    "frames refused with the reason why.",
 	    OPTS(PONG_OPT_JSON, PONG_OPT_PROMETHEUS, PONG_OPT_TEXTFILE, PONG_OPT_INTERVAL, PONG_OPT_COUNT,
 		 PONG_OPT_HELP), PONG_OPT__END }, cmd_stats },
-	{ { "metrics", "",
-	    "Serve the counters of every interface running xdp-pong at http://ADDR:PORT/metrics\n"
-	    "for Prometheus to scrape, until Ctrl-C or SIGTERM. Only GET and HEAD of\n"
+	{ { "metrics", "[IFACE...]",
+	    "Serve the counters of every interface running xdp-pong (or of the named ones,\n"
+	    "each with xdp_pong_up 0 while xdp-pong is not attached to it) at\n"
+	    "http://ADDR:PORT/metrics for Prometheus to scrape, until Ctrl-C or SIGTERM. Only GET and HEAD of\n"
 	    "/metrics; at most 8 connections per client and 64 in all; every connection\n"
 	    "closed after 10 s.",
 	    OPTS(PONG_OPT_LISTEN, PONG_OPT_HELP), PONG_OPT_LISTEN }, cmd_metrics },

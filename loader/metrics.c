@@ -62,26 +62,45 @@ static char *render(size_t *len)
 	return copy;
 }
 
+/* The interfaces served: none means every interface running xdp-pong. Set before the server starts. */
+static int served[PONG_MAX_IFACES], nserved;
+
 static char *render_now(size_t *len)
 {
-	static struct pong_attachment a[PONG_MAX_IFACES];
+	static struct pong_attachment a[PONG_MAX_IFACES], down[PONG_MAX_IFACES];
 	static struct pong_counters c[PONG_MAX_IFACES];
+	static struct pong_lost lost[PONG_MAX_IFACES];
 	char *buf = NULL;
+	int n, ndown = 0, nlost = 0;
 	FILE *f;
-	int n = pong_collect(NULL, 0, a, false, NULL);
 
-	if (n < 0)
-		return NULL;     /* cannot even list the interfaces: a 500, not empty metrics */
-	if (n > 0) {
-		static struct pong_lost lost[PONG_MAX_IFACES];
-		int nlost;
+	if (nserved) {
+		/* these, each with up 1 or 0 */
+		n = pong_collect_ifindexes(served, nserved, down);
+		for (int i = 0, k = 0; i < n; i++) {
+			if (down[i].attached)
+				a[k++] = down[i];
+			else
+				down[ndown++] = down[i];
+		}
+		n -= ndown;
+	} else {
+		n = pong_collect(NULL, 0, a, false, NULL);
+		if (n < 0)
+			return NULL;     /* cannot even list the interfaces: a 500, not empty metrics */
+	}
+	if (n > 0)
+		n = pong_snapshot(a, c, n, false, lost, &nlost);   /* detached meanwhile: not listed, or down */
+	for (int i = 0; nserved && i < nlost; i++) {
+		struct pong_attachment *gone = &down[ndown++];
 
-		n = pong_snapshot(a, c, n, false, lost, &nlost);   /* detached meanwhile: just not listed */
+		memset(gone, 0, sizeof(*gone));
+		memcpy(gone->name, lost[i].name, sizeof(gone->name));
 	}
 	f = open_memstream(&buf, len);
 	if (!f)
 		return NULL;
-	pong_print_prometheus(f, a, c, n < 0 ? 0 : n);
+	pong_print_prometheus(f, a, c, n, down, ndown);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;
@@ -117,7 +136,7 @@ int pong_write_textfile(const char *path, const struct pong_attachment *a, const
 		close(fd);
 		goto fail;
 	}
-	pong_print_prometheus(f, a, c, n);
+	pong_print_prometheus(f, a, c, n, NULL, 0);
 	if (fflush(f) || fsync(fileno(f))) {
 		err = -errno;
 		fclose(f);
@@ -341,16 +360,22 @@ int pong_parse_listen(const char *s, struct sockaddr_storage *ss)
 
 /*
  * Start serving /metrics on listen_addr (checked by pong_parse_listen()) in
- * a thread of libmicrohttpd's. Call pong_metrics_tick() about once a second
+ * a thread of libmicrohttpd's: the interfaces ifindex[] (n of them; each
+ * with xdp_pong_up 0 when xdp-pong is not attached), or with n = 0 every
+ * interface running xdp-pong. Call pong_metrics_tick() about once a second
  * (it enforces the deadline) and pong_metrics_stop() at the end. Block
  * SIGINT and SIGTERM before: the server's thread must not take them.
  * NULL, with why, if it cannot listen.
  */
-struct MHD_Daemon *pong_metrics_start(const char *listen_addr, struct pong_why *why)
+struct MHD_Daemon *pong_metrics_start(const char *listen_addr, const int *ifindex, int n, struct pong_why *why)
 {
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d;
 	int port, any;
+
+	nserved = n < PONG_MAX_IFACES ? n : PONG_MAX_IFACES;
+	if (nserved)
+		memcpy(served, ifindex, (size_t)nserved * sizeof(*served));
 
 	if (pong_parse_listen(listen_addr, &ss)) {
 		pong_why(why, "--listen wants ADDR:PORT, not '%s'", listen_addr);

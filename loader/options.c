@@ -96,6 +96,10 @@ static const struct opt_def table[PONG_OPT__END] = {
 		"where to listen: an IPv4 address, an IPv6 address in brackets,\n"
 		"or nothing for all: 127.0.0.1:9101, [::1]:9101, :9101",
 		"wants ADDR:PORT (127.0.0.1:9101, [::1]:9101, :9101)"),
+	[PONG_OPT_METRICS] = ROW("metrics", 'M', T_LISTEN, F(metrics), 0, "ADDR:PORT", false,
+		"also serve these interfaces' counters at http://ADDR:PORT/metrics,\n"
+		"as the metrics command does (127.0.0.1:9101, [::1]:9101, :9101)",
+		"wants ADDR:PORT (127.0.0.1:9101, [::1]:9101, :9101)"),
 	[PONG_OPT_UNCLAIMED] = ROW("unclaimed", 'U', T_ONOFF, F(unclaimed), 0, NULL, false,
 		"answer ARP and NS only for addresses nobody else answers for,\n"
 		"and give one up when its owner shows signs of life (--unclaimed=off:\n"

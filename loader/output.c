@@ -56,12 +56,15 @@ void pong_print_status_table(const struct pong_attachment *a, int n)
 			continue;
 		}
 		printf("%-16s %7d  %-7s %8u  ", name, a[i].ifindex, pong_mode_name(a[i].mode), a[i].prog_id);
-		if (a[i].cfg_known) {
+		if (a[i].cfg_known)
 			printf("%-4u ", a[i].cfg.ttl);
-			print_mac(a[i].cfg.mac);
-		} else {
-			printf("%-4s %-17s", "?", "?");
-		}
+		else
+			printf("%-4s ", "?");
+		if (a[i].mac_known)
+			print_mac(a[i].mac);
+		else
+			printf("%-17s", "?");
+		putchar(pong_mac_stale(&a[i]) ? '!' : ' ');
 		if (a[i].nprefixes >= 0) {
 			if (a[i].settings.scoped)
 				snprintf(scope, sizeof(scope), "%d prefix%s", a[i].nprefixes, a[i].nprefixes == 1 ? "" : "es");
@@ -70,8 +73,84 @@ void pong_print_status_table(const struct pong_attachment *a, int n)
 			pong_format_limits(&a[i].settings, limits, sizeof(limits));
 			pong_format_claims(&a[i].settings, claims, sizeof(claims));
 		}
-		printf("  %-12s %-13s %s\n", scope, claims, limits);
+		printf(" %-12s %-13s %s\n", scope, claims, limits);
 	}
+	for (int i = 0; i < n; i++) {
+		char name[4 * IF_NAMESIZE];
+
+		if (!pong_mac_stale(&a[i]))
+			continue;
+		/* on stderr: a warning, and the table on stdout stays a table */
+		fprintf(stderr, "xdp-pong: warning: %s: answers as %02x:%02x:%02x:%02x:%02x:%02x (!) but the interface's "
+			"MAC is now %02x:%02x:%02x:%02x:%02x:%02x; 'xdp-pong run' follows MAC changes, 'attach' does "
+			"not: detach and attach again\n", pong_name_text(a[i].name, name, sizeof(name)),
+			a[i].mac[0], a[i].mac[1], a[i].mac[2], a[i].mac[3], a[i].mac[4], a[i].mac[5],
+			a[i].link_mac[0], a[i].link_mac[1], a[i].link_mac[2], a[i].link_mac[3], a[i].link_mac[4],
+			a[i].link_mac[5]);
+	}
+}
+
+/* The program answers as a MAC that is no longer the interface's. */
+bool pong_mac_stale(const struct pong_attachment *a)
+{
+	return a->attached && a->mac_known && a->link_mac_known && memcmp(a->mac, a->link_mac, 6) != 0;
+}
+
+static void json_mac(const char *key, const __u8 *m, bool known)
+{
+	if (known)
+		printf(",\"%s\":\"%02x:%02x:%02x:%02x:%02x:%02x\"", key, m[0], m[1], m[2], m[3], m[4], m[5]);
+	else
+		printf(",\"%s\":null", key);
+}
+
+/*
+ * status --json: what status shows, one object per interface, as stats
+ * --json names them (name, ifindex, mode, prog_id); null where unknown.
+ */
+void pong_print_status_json(const struct pong_attachment *a, int n)
+{
+	printf("{\"interfaces\":[");
+	for (int i = 0; i < n; i++) {
+		const struct pong_settings *st = &a[i].settings;
+		bool known = a[i].nprefixes >= 0;
+
+		printf("%s{\"name\":", i ? "," : "");
+		pong_json_string(stdout, a[i].name);
+		printf(",\"ifindex\":%d,\"attached\":%s", a[i].ifindex, a[i].attached ? "true" : "false");
+		json_mac("interface_mac", a[i].link_mac, a[i].link_mac_known);
+		if (!a[i].attached) {
+			printf(",\"other_program\":");
+			if (a[i].other[0])
+				pong_json_string(stdout, a[i].other);
+			else
+				printf("null");
+			printf("}");
+			continue;
+		}
+		printf(",\"mode\":\"%s\",\"prog_id\":%u,\"shared\":%s", pong_mode_name(a[i].mode), a[i].prog_id,
+		       a[i].shared ? "true" : "false");
+		if (a[i].cfg_known)
+			printf(",\"ttl\":%u", a[i].cfg.ttl);
+		else
+			printf(",\"ttl\":null");
+		json_mac("mac", a[i].mac, a[i].mac_known);
+		printf(",\"mac_stale\":%s", pong_mac_stale(&a[i]) ? "true" : "false");
+		if (!known) {
+			printf(",\"scope\":null,\"unclaimed\":null,\"limits\":null}");
+			continue;
+		}
+		if (st->scoped)
+			printf(",\"scope\":{\"all\":false,\"prefixes\":%d}", a[i].nprefixes);
+		else
+			printf(",\"scope\":{\"all\":true,\"prefixes\":0}");
+		printf(",\"unclaimed\":{\"on\":%s", st->unclaimed ? "true" : "false");
+		if (st->unclaimed)
+			printf(",\"claim_requests\":%u,\"claim_window_s\":%llu", st->claim_requests,
+			       (unsigned long long)(st->claim_window_ns / 1000000000ull));
+		printf("},\"limits\":{\"source_pps\":%u,\"global_pps\":%u}}", st->source_pps, st->global_pps);
+	}
+	printf("]}\n");
 }
 
 void pong_print_stats_table(const struct pong_attachment *a, const struct pong_counters *c, int n)
@@ -197,11 +276,24 @@ static void prom_sample(FILE *f, const char *name, const char *iface, const char
 	fprintf(f, "\"} %" PRIu64 "\n", v);
 }
 
+/* A gauge of one interface; with info, also its program id, mode and xdp-pong's version as labels. */
+static void prom_gauge(FILE *f, const char *name, const struct pong_attachment *a, bool info, int v)
+{
+	fprintf(f, "%s{interface=\"", name);
+	prom_label(f, a->name);
+	if (info)
+		fprintf(f, "\",mode=\"%s\",prog_id=\"%u\",version=\"%s", pong_mode_name(a->mode), a->prog_id,
+			PONG_VERSION);
+	fprintf(f, "\"} %d\n", v);
+}
+
 /*
- * Prometheus text exposition format 0.0.4: replies by kind, frames passed,
+ * Prometheus text exposition format 0.0.4: whether each interface runs
+ * xdp-pong (up) and what it runs (info), then replies by kind, frames passed,
  * requests refused by reason; packets and bytes of each.
  */
-void pong_print_prometheus(FILE *f, const struct pong_attachment *a, const struct pong_counters *c, int n)
+void pong_print_prometheus(FILE *f, const struct pong_attachment *a, const struct pong_counters *c, int n,
+			   const struct pong_attachment *down, int ndown)
 {
 	static const int replies[] = { PONG_CNT_ECHO4, PONG_CNT_ARP, PONG_CNT_ECHO6, PONG_CNT_NDP };
 	static const struct {
@@ -218,6 +310,16 @@ void pong_print_prometheus(FILE *f, const struct pong_attachment *a, const struc
 		{ "xdp_pong_addresses_released_total", "Claimed addresses given up: their owner showed signs of life.", 3 },
 	};
 
+	fprintf(f, "# HELP xdp_pong_up Whether xdp-pong is attached to the interface (0: expected, not there).\n"
+		   "# TYPE xdp_pong_up gauge\n");
+	for (int i = 0; i < n; i++)
+		prom_gauge(f, "xdp_pong_up", &a[i], false, 1);
+	for (int i = 0; i < ndown; i++)
+		prom_gauge(f, "xdp_pong_up", &down[i], false, 0);
+	fprintf(f, "# HELP xdp_pong_info The program on the interface: its id, its mode, xdp-pong's version.\n"
+		   "# TYPE xdp_pong_info gauge\n");
+	for (int i = 0; i < n; i++)
+		prom_gauge(f, "xdp_pong_info", &a[i], true, 1);
 	for (size_t fam = 0; fam < sizeof(families) / sizeof(families[0]); fam++) {
 		int bytes = families[fam].bytes;
 

@@ -10,12 +10,18 @@
  * fresh mount) and without a bpffs at all. libxdp is asked only when its
  * dispatcher runs on the interface: the dispatcher's component list lives in
  * a bpffs.
+ *
+ * Programs this process loaded and holds itself (`run`) are registered here
+ * (pong_own()): finding them and their maps then needs no
+ * BPF_PROG_GET_FD_BY_ID or BPF_MAP_GET_FD_BY_ID, which take CAP_SYS_ADMIN,
+ * so `run` needs only CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
@@ -23,6 +29,51 @@
 #include "xdp-pong.h"
 
 #define MAX_PROG_MAPS 16
+
+/* Programs this process holds: id -> its fd and the object its maps belong to. */
+static struct {
+	__u32 id;
+	int prog_fd;
+	const struct bpf_object *obj;
+} own[PONG_MAX_IFACES];
+
+/* Register a program this process loaded (the fd and object stay its caller's). -ENOSPC if full. */
+int pong_own(__u32 prog_id, int prog_fd, const struct bpf_object *obj)
+{
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		if (!own[i].id) {
+			own[i].id = prog_id;
+			own[i].prog_fd = prog_fd;
+			own[i].obj = obj;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+void pong_disown(__u32 prog_id)
+{
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (own[i].id == prog_id)
+			own[i].id = 0;
+}
+
+static int own_index(__u32 prog_id)
+{
+	for (size_t i = 0; prog_id && i < sizeof(own) / sizeof(own[0]); i++)
+		if (own[i].id == prog_id)
+			return (int)i;
+	return -1;
+}
+
+/* A new fd of program id: a copy of our own, or from the kernel (CAP_SYS_ADMIN). -errno on failure. */
+int pong_prog_fd_by_id(__u32 id)
+{
+	int i = own_index(id), fd;
+
+	fd = i >= 0 ? fcntl(own[i].prog_fd, F_DUPFD_CLOEXEC, 0) : bpf_prog_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
 
 static bool is_pong(const struct xdp_program *p)
 {
@@ -90,6 +141,8 @@ int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd)
 	a->ifindex = ifindex;
 	a->attached = false;
 	a->cfg_known = false;
+	a->mac_known = false;
+	a->link_mac_known = false;
 	a->nprefixes = -1;
 	memset(&a->settings, 0, sizeof(a->settings));
 	a->other[0] = '\0';
@@ -113,9 +166,14 @@ int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd)
 		a->mode = q.drv_prog_id ? XDP_MODE_NATIVE : q.skb_prog_id ? XDP_MODE_SKB : XDP_MODE_HW;
 	}
 	a->prog_id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
-	fd = bpf_prog_get_fd_by_id(a->prog_id);
+	fd = pong_prog_fd_by_id(a->prog_id);
+	if (fd == -EPERM) {
+		/* without CAP_SYS_ADMIN a program we did not load cannot be opened: not ours to touch */
+		snprintf(a->other, sizeof(a->other), "a program (id %u) this process may not inspect", a->prog_id);
+		return 0;
+	}
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		err = -errno;
 		close(fd);
@@ -126,9 +184,9 @@ int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd)
 		err = find_in_dispatcher(ifindex, a);
 		if (err || !a->attached)
 			return err;
-		fd = bpf_prog_get_fd_by_id(a->prog_id);
+		fd = pong_prog_fd_by_id(a->prog_id);
 		if (fd < 0)
-			return -errno;
+			return fd;
 	} else if (strcmp(info.name, PONG_PROG_NAME) == 0) {
 		a->attached = true;
 	} else {
@@ -191,6 +249,29 @@ int pong_prog_map_fd(int prog_fd, const char *suffix, struct bpf_map_info *minfo
 
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
 		return -errno;
+	if (own_index(info.id) >= 0) {
+		const struct bpf_object *obj = own[own_index(info.id)].obj;
+		struct bpf_map *map;
+
+		bpf_object__for_each_map(map, obj) {
+			const char *name = bpf_map__name(map);
+			size_t nlen = strlen(name);
+			__u32 mlen = sizeof(*minfo);
+			int fd;
+
+			if (nlen < slen || strcmp(name + nlen - slen, suffix) != 0)
+				continue;
+			fd = fcntl(bpf_map__fd(map), F_DUPFD_CLOEXEC, 0);
+			if (fd < 0)
+				return -errno;
+			memset(minfo, 0, sizeof(*minfo));
+			if (bpf_obj_get_info_by_fd(fd, minfo, &mlen) == 0)
+				return fd;
+			close(fd);
+			return -errno;
+		}
+		return -ENOENT;
+	}
 	for (__u32 i = 0; i < info.nr_map_ids && i < MAX_PROG_MAPS; i++) {
 		__u32 mlen = sizeof(*minfo);
 		int fd = bpf_map_get_fd_by_id(ids[i]);
@@ -228,6 +309,45 @@ int pong_read_config(int prog_fd, struct pong_config *cfg)
 		err = -EPROTO;
 	else
 		memcpy(cfg, value, sizeof(*cfg));
+	close(fd);
+	return err;
+}
+
+/* The MAC the program answers with now (its .data.iface). */
+int pong_read_mac(int prog_fd, __u8 mac[6])
+{
+	struct bpf_map_info minfo = { 0 };
+	struct pong_iface v;
+	__u32 key = 0;
+	int err = 0, fd = pong_prog_map_fd(prog_fd, PONG_IFACE_MAP, &minfo);
+
+	if (fd < 0)
+		return fd;
+	if (minfo.value_size != sizeof(v))
+		err = -EPROTO;
+	else if (bpf_map_lookup_elem(fd, &key, &v))
+		err = -errno;
+	else
+		memcpy(mac, v.mac, 6);
+	close(fd);
+	return err;
+}
+
+/* Make the program answer as mac from the next frame on. */
+int pong_write_mac(int prog_fd, const __u8 mac[6])
+{
+	struct bpf_map_info minfo = { 0 };
+	struct pong_iface v = { 0 };
+	__u32 key = 0;
+	int err = 0, fd = pong_prog_map_fd(prog_fd, PONG_IFACE_MAP, &minfo);
+
+	if (fd < 0)
+		return fd;
+	memcpy(v.mac, mac, 6);
+	if (minfo.value_size != sizeof(v))
+		err = -EPROTO;
+	else if (bpf_map_update_elem(fd, &key, &v, BPF_ANY))
+		err = -errno;
 	close(fd);
 	return err;
 }

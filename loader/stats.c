@@ -57,6 +57,24 @@ int pong_collect(char **names, int n, struct pong_attachment *a, bool need_attac
 }
 
 /*
+ * Fill a[] for the interfaces ifindex[], named as they are called now: one
+ * that is gone, cannot be queried or runs no xdp-pong is there, not
+ * attached. Returns n.
+ */
+int pong_collect_ifindexes(const int *ifindex, int n, struct pong_attachment *a)
+{
+	for (int i = 0; i < n; i++) {
+		memset(&a[i], 0, sizeof(a[i]));
+		a[i].ifindex = ifindex[i];
+		if (!if_indextoname((unsigned)ifindex[i], a[i].name))
+			snprintf(a[i].name, sizeof(a[i].name), "#%d", ifindex[i]);   /* gone: named by its index */
+		else if (pong_find(ifindex[i], &a[i], NULL))
+			a[i].attached = false;
+	}
+	return n;
+}
+
+/*
  * Read the counters of each attachment in a[] (re-finding the program, which
  * may have been replaced). An interface that disappeared, was detached or
  * cannot be read is moved to lost[] (with why, as an errno: -ENODEV,
@@ -102,18 +120,21 @@ int pong_snapshot(struct pong_attachment *a, struct pong_counters *c, int n, boo
 
 /*
  * For status: what xdp-pong (found by pong_find()) was loaded with (config)
- * and runs with now (settings, prefix count). Left unknown if unreadable.
+ * and runs with now (the MAC it answers as, settings, prefix count), and the
+ * interface's own MAC. Left unknown if unreadable.
  */
 void pong_describe(struct pong_attachment *a)
 {
 	int fd;
 
+	a->link_mac_known = pong_link_mac(a->ifindex, a->link_mac) == 0;
 	if (!a->attached)
 		return;
-	fd = bpf_prog_get_fd_by_id(a->prog_id);
+	fd = pong_prog_fd_by_id(a->prog_id);
 	if (fd < 0)
 		return;
 	a->cfg_known = pong_read_config(fd, &a->cfg) == 0;
+	a->mac_known = pong_read_mac(fd, a->mac) == 0;
 	if (pong_read_settings(fd, &a->settings) == 0)
 		a->nprefixes = pong_prefix_count(fd);
 	close(fd);

@@ -2,17 +2,23 @@
 /*
  * Floor 0, used by every other file: error lines, explanations for them
  * (struct pong_why), text escaping, interface names (as given, or as systemd
- * unit instances), logging of libbpf/libxdp, the root check and the settings
- * lock. Nothing here knows about BPF programs.
+ * unit instances), an interface's MAC, logging of libbpf/libxdp, the root
+ * check, the settings lock and systemd's readiness notification. Nothing here knows about BPF programs.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <net/if_arp.h>
 #include <bpf/libbpf.h>
 #include "xdp-pong.h"
 
@@ -196,6 +202,30 @@ int pong_parse_ifaces(char **names, int n, int *ifindexes, struct pong_why *why)
  * the byte NN and '-' stands for '/'. Since no interface name holds a '/',
  * a '-' that was not escaped is an error. 0, or -EINVAL with out unchanged.
  */
+/*
+ * The MAC address of interface ifindex (SIOCGIFHWADDR; needs no privilege).
+ * -EPFNOSUPPORT: not an Ethernet interface; -ENODEV: no such interface.
+ */
+int pong_link_mac(int ifindex, __u8 mac[6])
+{
+	struct ifreq ifr = { 0 };
+	int fd, err = 0;
+
+	if (!if_indextoname((unsigned)ifindex, ifr.ifr_name))
+		return -ENODEV;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		err = -errno;
+	else if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+		err = -EPFNOSUPPORT;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return err;
+}
+
 int pong_unit_instance_name(const char *inst, char *out, size_t len)
 {
 	char name[IF_NAMESIZE];
@@ -250,4 +280,34 @@ void pong_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);   /* closing releases the lock */
+}
+
+/*
+ * Tell the service manager how we stand (sd_notify(3)'s protocol: one
+ * datagram to $NOTIFY_SOCKET, a path or, with '@', an abstract name), e.g.
+ * "READY=1". Nothing to do without $NOTIFY_SOCKET. 0 or -errno.
+ */
+int pong_notify(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len;
+	int fd, err = 0;
+
+	if (!path || !path[0])
+		return 0;
+	len = strlen(path);
+	if ((path[0] != '/' && path[0] != '@') || len >= sizeof(sa.sun_path))
+		return -EINVAL;
+	memcpy(sa.sun_path, path, len);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
 }

@@ -15,7 +15,10 @@
  *      output.c    tables, JSON, Prometheus text
  *   4  live.c      stats --interval
  *      metrics.c   the /metrics server and the textfile
- *   5  options.c   the option table: parsing and --help
+ *   5  run.c       run: attach through links held by this process, watch
+ *                  them (attached? the interface's MAC?), serve metrics,
+ *                  detach at the end; it reports what it sees on stderr
+ *      options.c   the option table: parsing and --help
  *   6  main.c      subcommands; their messages and exit codes
  *
  * Below main.c, functions return 0 or -errno (or a count) and print
@@ -58,6 +61,8 @@ void pong_setup_logging(void);
 bool pong_is_root(void);
 int pong_parse_ifaces(char **names, int n, int *ifindexes, struct pong_why *why);
 int pong_unit_instance_name(const char *inst, char *out, size_t len);
+int pong_link_mac(int ifindex, __u8 mac[6]);
+int pong_notify(const char *state);
 int pong_lock(void);
 void pong_unlock(int fd);
 
@@ -79,6 +84,10 @@ struct pong_attachment {
 	__u32 prog_id;
 	struct pong_config cfg;      /* as loaded (read back from .rodata), by pong_describe() */
 	bool cfg_known;
+	__u8 mac[6];                 /* the MAC it answers as (.data.iface), by pong_describe() */
+	bool mac_known;
+	__u8 link_mac[6];            /* the interface's MAC now, by pong_describe() */
+	bool link_mac_known;
 	struct pong_settings settings;   /* scope and limits, as they are now */
 	int nprefixes;               /* entries in the prefix lists, -1 if unknown */
 	char other[192];             /* some other XDP program there, if any: "'name' (id N)" */
@@ -91,11 +100,16 @@ struct pong_counters {
 	__u64 event[PONG_EV__MAX];
 };
 
+int pong_own(__u32 prog_id, int prog_fd, const struct bpf_object *obj);
+void pong_disown(__u32 prog_id);
+int pong_prog_fd_by_id(__u32 id);
 int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd);
 int pong_open(const char *name, struct pong_attachment *a, int *prog_fd);
 void pong_explain(struct pong_why *why, const char *name, int err, const struct pong_attachment *a);
 int pong_prog_map_fd(int prog_fd, const char *suffix, struct bpf_map_info *minfo);
 int pong_read_config(int prog_fd, struct pong_config *cfg);
+int pong_read_mac(int prog_fd, __u8 mac[6]);
+int pong_write_mac(int prog_fd, const __u8 mac[6]);
 int pong_read_settings(int prog_fd, struct pong_settings *s);
 int pong_write_settings(int prog_fd, const struct pong_settings *s);
 void pong_settings_sync(struct pong_settings *s);
@@ -143,6 +157,7 @@ struct pong_lost {
 };
 
 int pong_collect(char **names, int n, struct pong_attachment *a, bool need_attached, struct pong_why *why);
+int pong_collect_ifindexes(const int *ifindex, int n, struct pong_attachment *a);
 int pong_snapshot(struct pong_attachment *a, struct pong_counters *c, int n, bool strict,
 		  struct pong_lost *lost, int *nlost);
 void pong_describe(struct pong_attachment *a);
@@ -169,6 +184,22 @@ int pong_attach(char **names, int n, const struct pong_attach_opts *o, struct po
 int pong_detach(char **names, int n, struct pong_why *why);
 int pong_detach_recorded(const char *path, struct pong_recorded *done, int *ndone, struct pong_why *why);
 
+/* An interface run attached xdp-pong to, through a BPF link it holds. */
+struct pong_held {
+	char name[IF_NAMESIZE];      /* as it is called now */
+	int ifindex;
+	__u32 prog_id;
+	int prog_fd;                 /* the loaded object's (valid while held) */
+	int link_fd;
+	void *skel;                  /* the loaded object, attach.c's */
+	__u8 mac[6];                 /* the MAC the program answers as */
+};
+
+int pong_hold(char **names, int n, const struct pong_attach_opts *o, struct pong_held *held, struct pong_why *why);
+int pong_held_attached(struct pong_held *h);
+int pong_held_follow_mac(struct pong_held *h, __u8 old[6]);
+void pong_release(struct pong_held *held, int n);
+
 void pong_format_limits(const struct pong_settings *s, char *buf, size_t len);
 void pong_format_claims(const struct pong_settings *s, char *buf, size_t len);
 void pong_print_claims_table(const char *ifname, const struct pong_settings *st, const struct pong_claim_entry *e,
@@ -176,10 +207,13 @@ void pong_print_claims_table(const char *ifname, const struct pong_settings *st,
 void pong_print_claims_json(const char *ifname, const struct pong_settings *st, const struct pong_claim_entry *e,
 			    int n);
 void pong_print_status_table(const struct pong_attachment *a, int n);
+void pong_print_status_json(const struct pong_attachment *a, int n);
+bool pong_mac_stale(const struct pong_attachment *a);
 void pong_print_stats_table(const struct pong_attachment *a, const struct pong_counters *c, int n);
 void pong_print_stats_json(const struct pong_attachment *a, const struct pong_counters *c, int n);
 void pong_json_string(FILE *f, const char *s);
-void pong_print_prometheus(FILE *f, const struct pong_attachment *a, const struct pong_counters *c, int n);
+void pong_print_prometheus(FILE *f, const struct pong_attachment *a, const struct pong_counters *c, int n,
+			   const struct pong_attachment *down, int ndown);
 void pong_print_lost(const struct pong_lost *lost, int n);
 
 /* ---- floor 4: live.c, metrics.c ---- */
@@ -191,11 +225,14 @@ int pong_stats_live(struct pong_attachment *a, int n, bool named, double interva
 int pong_write_textfile(const char *path, const struct pong_attachment *a, const struct pong_counters *c, int n,
 			struct pong_why *why);
 int pong_parse_listen(const char *s, struct sockaddr_storage *ss);
-struct MHD_Daemon *pong_metrics_start(const char *listen_addr, struct pong_why *why);
+struct MHD_Daemon *pong_metrics_start(const char *listen_addr, const int *ifindex, int n, struct pong_why *why);
 void pong_metrics_tick(struct MHD_Daemon *d);
 void pong_metrics_stop(struct MHD_Daemon *d);
 
-/* ---- floor 5: options.c ---- */
+/* ---- floor 5: run.c, options.c ---- */
+
+int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *metrics, struct pong_why *why);
+
 
 /*
  * Every option of every subcommand fills one field here; options.c's table
@@ -211,7 +248,7 @@ struct pong_args {
 	bool source_set, global_set;
 	char unit_names[PONG_MAX_IFACES][IF_NAMESIZE];
 	int nunit_names;
-	const char *record, *recorded, *textfile, *listen;
+	const char *record, *recorded, *textfile, *listen, *metrics;
 	bool json, prometheus, verbose;
 	int unclaimed;               /* -1 not given, 0 off, 1 on */
 	__u32 claim_requests, claim_window_s;   /* --claim-after, 0 if not given */
@@ -223,7 +260,7 @@ enum pong_opt {
 	PONG_OPT_MODE, PONG_OPT_TTL, PONG_OPT_PREFIX, PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT,
 	PONG_OPT_UNIT_INSTANCE, PONG_OPT_RECORD, PONG_OPT_RECORDED, PONG_OPT_JSON, PONG_OPT_PROMETHEUS,
 	PONG_OPT_TEXTFILE, PONG_OPT_INTERVAL, PONG_OPT_COUNT, PONG_OPT_LISTEN, PONG_OPT_UNCLAIMED,
-	PONG_OPT_CLAIM_AFTER, PONG_OPT_VERBOSE,
+	PONG_OPT_CLAIM_AFTER, PONG_OPT_METRICS, PONG_OPT_VERBOSE,
 	PONG_OPT_HELP, PONG_OPT__END
 };
 

@@ -44,6 +44,9 @@ const volatile struct pong_config pong_cfg = {
 	.ttl = PONG_DEFAULT_TTL,
 };
 
+/* The interface's MAC: set before load, and rewritten by `run` when the interface's changes. */
+volatile struct pong_iface pong_iface SEC(".data.iface");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, PONG_CNT__MAX);
@@ -83,7 +86,7 @@ static __always_inline void watch_arp(struct cursor *c, struct eth_hdr *eth)
 
 	if ((void *)(arp + 1) > c->end || arp->htype != bpf_htons(ARPHRD_ETHER) ||
 	    arp->ptype != bpf_htons(ETH_P_IP) || arp->hlen != ETH_ALEN || arp->plen != 4 ||
-	    mac_equal(eth->h_source, pong_cfg.mac))
+	    mac_equal(eth->h_source, pong_iface.mac))
 		return;
 	spa = arp_ip(arp->spa);
 	if (spa) {
@@ -98,14 +101,14 @@ static __always_inline void watch_arp(struct cursor *c, struct eth_hdr *eth)
 static __always_inline int handle_arp(struct cursor *c, struct eth_hdr *eth, int unclaimed)
 {
 	struct arp_eth_ipv4 *arp = unclaimed || pong_settings.active != PONG_ACTIVE_POLICY ? NULL :
-				   arp_fast_request(c, eth, pong_cfg.mac);
+				   arp_fast_request(c, eth, pong_iface.mac);
 	__be32 target, sender;
 	int verdict;
 
 	if (!arp) {                 /* not the common request: every rule, one by one */
 		if (unclaimed)
 			watch_arp(c, eth);
-		verdict = arp_check_request(c, eth, pong_cfg.mac, &arp);
+		verdict = arp_check_request(c, eth, pong_iface.mac, &arp);
 		if (verdict || !arp)
 			return verdict;
 	}
@@ -118,7 +121,7 @@ static __always_inline int handle_arp(struct cursor *c, struct eth_hdr *eth, int
 		verdict = rate_admit_v4(PONG_RL_RESOLVE, sender, pong_cfg.seed);
 	if (verdict)
 		return verdict;
-	arp_reply(eth, arp, pong_cfg.mac);
+	arp_reply(eth, arp, pong_iface.mac);
 	return PONG_REPLY;
 }
 
@@ -126,7 +129,7 @@ static __always_inline int handle_ipv4(struct cursor *c, struct eth_hdr *eth, in
 {
 	struct iphdr *iph = c->pos;
 	struct icmphdr *icmp = unclaimed || pong_settings.active != PONG_ACTIVE_POLICY ? NULL :
-			       icmp4_fast_echo(c, eth, pong_cfg.mac);
+			       icmp4_fast_echo(c, eth, pong_iface.mac);
 	int verdict;
 
 	if (icmp)                   /* the common request, all rules checked at once */
@@ -138,7 +141,7 @@ static __always_inline int handle_ipv4(struct cursor *c, struct eth_hdr *eth, in
 	/* Only ICMP is ours; protocol sits at a fixed offset whatever the IHL. */
 	if (iph->protocol != IPPROTO_ICMP)
 		return PONG_NOT_OURS;
-	if (!mac_equal(eth->h_dest, pong_cfg.mac))
+	if (!mac_equal(eth->h_dest, pong_iface.mac))
 		return PONG_R_L2_DST;
 	if (mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source))
 		return PONG_R_L2_SRC;
@@ -159,7 +162,7 @@ admit:
 	if (verdict)
 		return verdict;
 
-	eth_reply(eth, pong_cfg.mac);
+	eth_reply(eth, pong_iface.mac);
 	icmp4_echo_reply(iph, icmp, pong_cfg.ttl);
 	return PONG_REPLY;
 }
@@ -169,7 +172,7 @@ static __always_inline void watch_ndp(struct cursor *c, struct eth_hdr *eth, str
 {
 	struct nd_ns *nd = c->pos;       /* an NA has its target at the same place */
 
-	if ((void *)(nd + 1) > c->end || mac_equal(eth->h_source, pong_cfg.mac))
+	if ((void *)(nd + 1) > c->end || mac_equal(eth->h_source, pong_iface.mac))
 		return;
 	if (type == NDISC_NA)
 		claim_alive(&pong_claims6, &nd->target, 1);   /* its owner advertises it */
@@ -195,12 +198,12 @@ static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth, in
 	if ((void *)(ip6 + 1) > c->end)
 		return PONG_NOT_OURS;
 	if (!unclaimed && pong_settings.active == PONG_ACTIVE_POLICY) {   /* the common requests at once */
-		if (icmp6_fast_echo(c, eth, ip6, pong_cfg.mac)) {
+		if (icmp6_fast_echo(c, eth, ip6, pong_iface.mac)) {
 			*counter = PONG_CNT_ECHO6;
 			c->pos = ip6 + 1;
 			goto echo;
 		}
-		if (ndp_fast_ns(c, eth, ip6, pong_cfg.mac, frame_len)) {
+		if (ndp_fast_ns(c, eth, ip6, pong_iface.mac, frame_len)) {
 			struct nd_ns *nsh = (void *)(ip6 + 1);
 
 			*counter = PONG_CNT_NDP;
@@ -208,7 +211,7 @@ static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth, in
 			if (!verdict)
 				verdict = rate_admit_v6(PONG_RL_RESOLVE, &ip6->saddr, pong_cfg.seed);
 			if (!verdict) {
-				ndp_fast_na(eth, ip6, pong_cfg.mac);
+				ndp_fast_na(eth, ip6, pong_iface.mac);
 				return PONG_REPLY_DONE;
 			}
 			return verdict;
@@ -240,14 +243,14 @@ static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth, in
 
 	if (*counter == PONG_CNT_NDP) {
 		ns->l3_offset = (void *)ip6 - (void *)eth;
-		verdict = ndp_check_ns(c, eth, ip6, plen, pong_cfg.mac, ns);
+		verdict = ndp_check_ns(c, eth, ip6, plen, pong_iface.mac, ns);
 		if (!verdict)
 			verdict = scope_admit_v6(&ns->target);
 		if (!verdict && unclaimed)
 			verdict = claim_request(&pong_claims6, &ns->target, claim_asker6(&ns->src));
 		return verdict ? verdict : rate_admit_v6(PONG_RL_RESOLVE, &ns->src, pong_cfg.seed);
 	}
-	verdict = icmp6_check_echo(c, eth, ip6, plen, pong_cfg.mac);
+	verdict = icmp6_check_echo(c, eth, ip6, plen, pong_iface.mac);
 	if (verdict)
 		return verdict;
 echo:
@@ -260,7 +263,7 @@ echo:
 		verdict = rate_admit_v6(PONG_RL_ECHO, &ip6->saddr, pong_cfg.seed);
 	if (verdict)
 		return verdict;
-	eth_reply(eth, pong_cfg.mac);
+	eth_reply(eth, pong_iface.mac);
 	icmp6_echo_reply(ip6, c->pos, pong_cfg.ttl);
 	return PONG_REPLY;
 }
@@ -276,31 +279,31 @@ static __always_inline int fast_reply(struct cursor *c, struct eth_hdr *eth, int
 
 	if (proto == ETH_P_IP) {
 		struct iphdr *iph = c->pos;
-		struct icmphdr *icmp = icmp4_fast_echo(c, eth, pong_cfg.mac);
+		struct icmphdr *icmp = icmp4_fast_echo(c, eth, pong_iface.mac);
 
 		if (!icmp || (void *)(iph + 1) > c->end)
 			return 0;
-		eth_reply(eth, pong_cfg.mac);
+		eth_reply(eth, pong_iface.mac);
 		icmp4_echo_reply(iph, icmp, pong_cfg.ttl);
 		counter = PONG_CNT_ECHO4;
 	} else if (proto == ETH_P_ARP) {
-		struct arp_eth_ipv4 *arp = arp_fast_request(c, eth, pong_cfg.mac);
+		struct arp_eth_ipv4 *arp = arp_fast_request(c, eth, pong_iface.mac);
 
 		if (!arp)
 			return 0;
-		arp_reply(eth, arp, pong_cfg.mac);
+		arp_reply(eth, arp, pong_iface.mac);
 		counter = PONG_CNT_ARP;
 	} else if (proto == ETH_P_IPV6) {
 		struct ipv6hdr *ip6 = c->pos;
 
 		if ((void *)(ip6 + 1) > c->end)
 			return 0;
-		if (icmp6_fast_echo(c, eth, ip6, pong_cfg.mac)) {
-			eth_reply(eth, pong_cfg.mac);
+		if (icmp6_fast_echo(c, eth, ip6, pong_iface.mac)) {
+			eth_reply(eth, pong_iface.mac);
 			icmp6_echo_reply(ip6, (void *)(ip6 + 1), pong_cfg.ttl);
 			counter = PONG_CNT_ECHO6;
-		} else if (ndp_fast_ns(c, eth, ip6, pong_cfg.mac, len)) {
-			ndp_fast_na(eth, ip6, pong_cfg.mac);
+		} else if (ndp_fast_ns(c, eth, ip6, pong_iface.mac, len)) {
+			ndp_fast_na(eth, ip6, pong_iface.mac);
 			counter = PONG_CNT_NDP;
 		} else {
 			return 0;
@@ -342,7 +345,7 @@ int xdp_pong(struct xdp_md *ctx)
 	case ETH_P_IPV6:
 		verdict = handle_ipv6(&c, eth, unclaimed, len, &reply_counter, &ns);
 		if (verdict == PONG_REPLY && reply_counter == PONG_CNT_NDP)
-			verdict = ndp_send_na(ctx, &ns, pong_cfg.mac);
+			verdict = ndp_send_na(ctx, &ns, pong_iface.mac);
 		else if (verdict == PONG_REPLY_DONE)
 			verdict = PONG_REPLY;   /* an NA written in place by the fast path */
 		break;

@@ -20,6 +20,7 @@
 #define PONG_CLAIMS4_MAP   "pong_claims4"
 #define PONG_CLAIMS6_MAP   "pong_claims6"
 #define PONG_SETTINGS_MAP  ".bss"          /* the map of pong_settings, by suffix */
+#define PONG_IFACE_MAP     ".data.iface"   /* the map of pong_iface, by suffix */
 #define PONG_PREFIX_MAX    1024            /* prefixes per family and interface */
 #define PONG_RL_BUCKETS    16384           /* hashed per-source buckets, per class of request */
 #define PONG_CLAIMS_MAX    16384           /* addresses tracked by --unclaimed, per family (LRU) */
@@ -120,11 +121,20 @@ struct pong_stat {
 
 /* Per-load configuration, written by the loader into .rodata before load. */
 struct pong_config {
-	__u8 mac[6];   /* the interface's MAC: source of every reply (read as 16-bit words) */
 	__u8 ttl;      /* IPv4 TTL and IPv6 hop limit of echo replies */
-	__u8 pad;
+	__u8 pad[3];
 	__u32 seed;    /* random, per load: the rate limiter's hash, which a flood cannot aim */
-	__u32 pad2;
+} __attribute__((aligned(8)));
+
+/*
+ * The interface's MAC, the source of every reply and the address ARP and NA
+ * advertise: in a section of its own (.data.iface), writable while the
+ * program runs, so that `run` can follow a MAC change (a bond's failover,
+ * MAC randomisation) without reloading. The loader writes the whole value.
+ */
+struct pong_iface {
+	__u8 mac[6];   /* read as a 32-bit and a 16-bit word */
+	__u8 pad[2];
 } __attribute__((aligned(8)));
 
 /*

@@ -16,9 +16,8 @@ import tempfile
 
 import pytest
 
-from pylib.env import ASAN_XDP_PONG, BUILD, PROMTOOL, XDP_PONG, bytes_sh, sh
+from pylib.env import ASAN_XDP_PONG, BUILD, PASS_OBJ, PROMTOOL, XDP_PONG, bytes_sh, sh
 
-PASS_OBJ = os.path.join(BUILD, "pass.bpf.o")
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:")
 ASAN_ENV = {"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:exitcode=99",
             "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=99"}
@@ -102,7 +101,13 @@ BAD_INPUT = [
     (["stats", "a0"], 1, "xdp-pong is not attached"),
     (["stats", "nosuch0"], 1, "no such interface"),
     (["attach"] + [f"x{i}" for i in range(65)], 1, "too many interfaces (65); at most 64"),
-    (["status", "--json"], 2, "unknown option"),
+    (["status", "--prometheus"], 2, "unknown option"),
+    (["run"], 2, "no interface given"),
+    (["run", "a0", "--record", "/tmp/x"], 2, "unknown option"),
+    (["run", "nosuch0"], 1, "no such interface: nosuch0"),
+    (["run", "lo"], 1, "not an Ethernet interface"),
+    (["run", "a0", "--metrics", "nonsense"], 2, "--metrics wants ADDR:PORT"),
+    (["metrics", "nosuch0", "--listen", "127.0.0.1:9"], 1, "no such interface: nosuch0"),
     (["attach", "a0", "--prefix", "10.0.0.0/33"], 2, "bad prefix '10.0.0.0/33'"),
     (["attach", "a0", "--prefix", "10.1.2.3/8"], 2, "bits set after the prefix length"),
     (["attach", "a0", "--prefix", "fe80::zz/64"], 2, "bad prefix"),

@@ -3,16 +3,17 @@
 The unit is tested as systemd itself reads it: `systemd --test` (run as an
 unprivileged user, on the installed unit) dumps each instance's command
 lines after systemd's own parsing and specifier expansion; those argv are
-then run as systemd would run them (variables expanded at exec time,
-RUNTIME_DIRECTORY set, the unit's capability bounding set applied with
-setpriv, /proc limited to processes as ProcSubset=pid does), for interfaces
-named eth0, br-lan and names a shell would act on. systemd-analyze verify
+then run as systemd would run them (variables expanded at exec time, the
+unit's capability bounding set applied with setpriv, /proc limited to
+processes as ProcSubset=pid does, NOTIFY_SOCKET for Type=notify, SIGTERM to
+stop), for interfaces named eth0, br-lan and names a shell would act on. systemd-analyze verify
 and security (offline) check the unit file. systemctl itself is not run:
 the machines this runs on have no systemd as PID 1.
 """
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 
@@ -146,7 +147,7 @@ def test_make_install(installed):
     tmp, binary, man, unit = installed
     for path in (binary, man, unit):
         assert os.path.exists(path), f"installed {os.path.relpath(path, tmp)}"
-    assert f"ExecStart={binary} attach " in open(unit).read(), "unit runs the installed binary"
+    assert f"ExecStart={binary} run " in open(unit).read(), "unit runs the installed binary"
 
 
 def test_make_install_destdir(tmp_path):
@@ -214,27 +215,40 @@ def unit_instance(unit_dir, binary, tmp, ns, name):
     inst = subprocess.run([b"systemd-escape", b"--template=xdp-pong@.service", name],
                           capture_output=True).stdout.strip()
     view = systemd_view(unit_dir, inst)
-    start, stop = view["exec"].get("ExecStart", []), view["exec"].get("ExecStopPost", [])
-    assert len(start) == 1 and len(stop) == 1 and not set(view["exec"]) - {"ExecStart", "ExecStopPost"}, \
-        f"systemd reads one ExecStart and one ExecStopPost: {view['exec']}"
-    assert all(argv[0] == binary.encode() for argv in start + stop), f"the commands run xdp-pong, no shell: {start + stop}"
+    start = view["exec"].get("ExecStart", [])
+    assert len(start) == 1 and set(view["exec"]) == {"ExecStart"}, f"systemd reads one ExecStart: {view['exec']}"
+    assert start[0][0] == binary.encode() and start[0][1] == b"run", f"it runs xdp-pong run, no shell: {start}"
     caps = ",".join("+" + c[4:].lower() for c in view["caps"])
-    assert sorted(caps.split(",")) == ["+bpf", "+net_admin", "+perfmon", "+sys_admin"], "the unit's capabilities"
-    runtime = os.path.join(tmp.encode(), b"run", view["runtime_dir"] or b"missing")
-    env = {b"RUNTIME_DIRECTORY": runtime, b"XDP_PONG_OPTS": b"--ttl 9 --mode native"}
+    assert sorted(caps.split(",")) == ["+bpf", "+net_admin", "+perfmon"], "the unit's capabilities"
+    env = {b"XDP_PONG_OPTS": b"--ttl 9 --mode native"}
     cwd = os.path.join(tmp, "cwd")
     os.makedirs(cwd, exist_ok=True)
     sname = name.decode("utf-8", "surrogateescape")
 
-    def run(argv):
-        """argv as systemd runs it: that exact list, the unit's capabilities only, ProcSubset=pid."""
-        return subprocess.run([b"ip", b"netns", b"exec", ns.encode(), b"unshare", b"-m", b"sh", b"-c",
-                               b'mount -t proc -o subset=pid proc /proc && exec "$0" "$@"', b"setpriv",
-                               b"--bounding-set=-all," + caps.encode(), *exec_env_expand(argv, env)],
-                              capture_output=True, cwd=cwd)
+    def start_service():
+        """ExecStart as systemd runs it (that exact argv, the unit's capabilities only, ProcSubset=pid,
+        NOTIFY_SOCKET for Type=notify): (process, its notifications socket)."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        path = os.path.join(tmp, "notify")
+        if os.path.exists(path):
+            os.unlink(path)
+        sock.bind(path)
+        sock.settimeout(10)
+        proc = subprocess.Popen([b"ip", b"netns", b"exec", ns.encode(), b"unshare", b"-m", b"sh", b"-c",
+                                 b'mount -t proc -o subset=pid proc /proc && exec "$0" "$@"', b"setpriv",
+                                 b"--bounding-set=-all," + caps.encode(), *exec_env_expand(start[0], env)],
+                                cwd=cwd, env=dict(os.environ, NOTIFY_SOCKET=path), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        return proc, sock
 
-    def by_hand(verb):
-        sh(["ip", "netns", "exec", ns, binary, verb, sname])
+    def notified(sock):
+        try:
+            return sock.recv(4096)
+        except socket.timeout:
+            return b""
+
+    def by_hand(*verb):
+        return subprocess.run(["ip", "netns", "exec", ns, binary, *verb, sname], capture_output=True, text=True)
 
     def prog():
         out = subprocess.run([b"ip", b"-n", ns.encode(), b"-d", b"link", b"show", b"dev", name],
@@ -242,41 +256,36 @@ def unit_instance(unit_dir, binary, tmp, ns, name):
         m = re.search(rb"prog/xdp id (\d+)", out)
         return int(m.group(1)) if m else None
 
-    record = os.path.join(runtime, b"attached")
-    os.makedirs(runtime, mode=0o700)           # RuntimeDirectory=, made by systemd before ExecStart
-    res = run(start[0])
-    attached = prog()
-    assert res.returncode == 0 and attached is not None, f"ExecStart attaches: {res.stderr}"
-    assert os.path.exists(record) and open(record, "rb").read().split()[1:2] == [str(attached).encode()], \
-        "ExecStart recorded the program it attached"
-    out = sh(["ip", "netns", "exec", ns, binary, "status"]).stdout
-    assert re.search(r" native +\d+ +9 ", out), f"$XDP_PONG_OPTS reached attach (ttl 9): {out}"
-    assert sorted(os.listdir(cwd)) == [], "no shell ran any part of the name"
-    res = run(stop[0])
-    assert res.returncode == 0 and prog() is None, f"ExecStopPost detaches: {res.stderr}"
-    assert not os.path.exists(record), "ExecStopPost removed the record"
-    shutil.rmtree(runtime)                     # and systemd removes RuntimeDirectory= after the stop
+    proc, sock = start_service()
+    try:
+        assert notified(sock) == b"READY=1", "ready (Type=notify) once attached"
+        attached = prog()
+        assert attached is not None, "ExecStart attaches"
+        out = by_hand("status").stdout
+        assert re.search(r" native +\d+ +9 ", out), f"$XDP_PONG_OPTS reached run (ttl 9): {out}"
+        assert sorted(os.listdir(cwd)) == [], "no shell ran any part of the name"
+        res = by_hand("detach")
+        assert res.returncode == 1 and "held by a BPF link" in res.stderr and prog() == attached, \
+            f"detach by hand is refused while the service holds it: {res.stderr}"
+        proc.terminate()                      # systemctl stop: SIGTERM to the main process
+        assert proc.wait(timeout=10) == 0, proc.stderr.read()
+        assert notified(sock) == b"STOPPING=1"
+        assert prog() is None, "stopped: detached"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        sock.close()
 
-    # a start that fails (xdp-pong attached by hand): ExecStopPost leaves it alone
+    # a start that fails (xdp-pong attached by hand): it ends with an error, the program is left alone
     by_hand("attach")
     hand = prog()
-    os.makedirs(runtime, mode=0o700)
-    res = run(start[0])
-    assert hand and res.returncode != 0, f"ExecStart fails where xdp-pong was attached by hand: {res.stderr}"
-    res = run(stop[0])
-    assert res.returncode == 0 and prog() == hand, \
-        f"after that failed start, ExecStopPost leaves the hand-attached program: {res.stderr}"
-    shutil.rmtree(runtime)
-    by_hand("detach")
-
-    # the unit's program replaced by hand before the stop: the new one is left alone
-    os.makedirs(runtime, mode=0o700)
-    run(start[0])
-    by_hand("detach")
-    by_hand("attach")
-    replaced = prog()
-    res = run(stop[0])
-    assert res.returncode == 0 and replaced is not None and prog() == replaced, \
-        f"ExecStopPost leaves a program it did not attach: {res.stderr}"
-    shutil.rmtree(runtime)
+    proc, sock = start_service()
+    try:
+        assert proc.wait(timeout=30) != 0 and hand is not None and prog() == hand, \
+            f"ExecStart fails where xdp-pong was attached by hand: {proc.stderr.read()}"
+        sock.settimeout(0.1)
+        assert notified(sock) == b"", "and never said it was ready"
+    finally:
+        sock.close()
     by_hand("detach")

@@ -12,6 +12,7 @@ BUILD = os.path.join(ROOT, "build")
 XDP_PONG = os.environ.get("XDP_PONG", os.path.join(BUILD, "xdp-pong"))
 ASAN_XDP_PONG = os.path.join(BUILD, "asan", "xdp-pong")
 TESTRUN = os.path.join(BUILD, "pong-testrun")
+PASS_OBJ = os.path.join(BUILD, "pass.bpf.o")       # an XDP program that passes everything
 GEN = os.path.join(BUILD, "pong-gen")
 TOOLS = os.path.join(BUILD, "tools")           # prometheus and promtool, unpacked by scripts/deps.sh
 PROMETHEUS = os.path.join(TOOLS, "prometheus")

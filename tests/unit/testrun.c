@@ -172,7 +172,7 @@ usage:
 		return 1;
 	}
 	for (int i = 0; i < 6; i++)
-		skel->rodata->pong_cfg.mac[i] = (__u8)mac[i];
+		skel->data_iface->pong_iface.mac[i] = (__u8)mac[i];
 	skel->rodata->pong_cfg.ttl = (__u8)ttl;
 	pong_settings_sync((struct pong_settings *)&skel->bss->pong_settings);   /* as attach leaves it */
 	if (pong__load(skel)) {

@@ -1,0 +1,199 @@
+"""xdp-pong run: the foreground process that the systemd unit, the container
+and the DaemonSet run. In the bridge lab (a client, a switch, the responder):
+start, real clients answered, metrics scraped, SIGTERM detaches; a start
+that fails half-way leaves nothing; SIGKILL leaves nothing and the next run
+starts; a MAC change is followed; a program detached underneath ends it.
+"""
+import json
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from pylib.env import PASS_OBJ, XDP_PONG, Lab, unique
+
+pytestmark = pytest.mark.slow
+GATEWAY_IP = "198.51.100.1"
+PORT = 9477
+
+
+@pytest.fixture
+def lab():
+    with Lab.bridge(unique("run")) as lab:
+        yield lab
+
+
+def start(lab, *args):
+    """xdp-pong run in the responder's namespace; returned once every interface named (the
+    arguments before the first option) has a program, or once it ended."""
+    ifaces = [a for a in args[:next((i for i, a in enumerate(args) if a.startswith("-")), len(args))]]
+    proc = lab.popen(lab.pong, XDP_PONG, "run", *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and proc.poll() is None:
+        if all(lab.xdp_prog(lab.pong, dev) for dev in ifaces):
+            break
+        time.sleep(0.05)
+    return proc
+
+
+def stop(proc, sig=signal.SIGTERM, timeout=10):
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, proc.stderr.read()
+
+
+def scrape(lab):
+    res = lab.run(lab.pong, "/usr/bin/python3", "-c",
+                  f"import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:{PORT}/metrics', "
+                  f"timeout=5).read().decode())")
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def metric(text, name, **labels):
+    for line in text.splitlines():
+        m = re.match(r"^(\w+)\{(.*)\} (\S+)$", line)
+        if m and m.group(1) == name and all(f'{k}="{v}"' in m.group(2) for k, v in labels.items()):
+            return float(m.group(3))
+    return None
+
+
+def test_start_answer_scrape_stop(lab):
+    proc = start(lab, "pong0", "--metrics", f"127.0.0.1:{PORT}")
+    try:
+        prog = lab.xdp_prog(lab.pong, "pong0")
+        assert prog and proc.poll() is None, "running and attached"
+        res = lab.run(lab.cli, "ping", "-c", "3", "-i", "0.2", "-W", "2", GATEWAY_IP)
+        assert res.returncode == 0 and "3 received" in res.stdout, res.stdout
+        text = scrape(lab)
+        assert metric(text, "xdp_pong_up", interface="pong0") == 1
+        assert metric(text, "xdp_pong_info", interface="pong0", prog_id=str(prog), mode="native") == 1
+        assert metric(text, "xdp_pong_replies_total", interface="pong0", kind="echo4") >= 3
+    finally:
+        rc, err = stop(proc)
+    assert rc == 0 and "detaching" in err, err
+    assert lab.xdp_prog(lab.pong, "pong0") is None, "SIGTERM detached it"
+    res = lab.run(lab.pong, "/usr/bin/python3", "-c",
+                  f"import socket; socket.create_connection(('127.0.0.1', {PORT}), timeout=2)")
+    assert res.returncode != 0, "and the metrics port is closed"
+
+
+def test_failing_second_interface_leaves_the_first_untouched(lab):
+    # the second interface cannot take native XDP (a bridge has only generic XDP): it fails after
+    # the first was attached, which must be detached again
+    lab.ip(lab.pong, "link", "add", "br9", "type", "bridge")
+    lab.ip(lab.pong, "link", "set", "br9", "up")
+    proc = start(lab, "pong0", "br9", "--metrics", f"127.0.0.1:{PORT}")
+    rc = proc.wait(timeout=20)
+    err = proc.stderr.read()
+    assert rc == 1 and "br9" in err and "native XDP" in err, err
+    assert lab.xdp_prog(lab.pong, "pong0") is None and lab.xdp_prog(lab.pong, "br9") is None, \
+        "nothing stays attached"
+    # and a second interface that runs another program: refused before anything is attached
+    lab.ip(lab.pong, "link", "set", "dev", "br9", "xdpgeneric", "obj", PASS_OBJ, "sec", "xdp")
+    foreign = lab.xdp_prog(lab.pong, "br9")
+    proc = start(lab, "pong0", "br9")
+    assert proc.wait(timeout=20) == 1 and "another XDP program" in proc.stderr.read()
+    assert lab.xdp_prog(lab.pong, "pong0") is None and lab.xdp_prog(lab.pong, "br9") == foreign
+
+
+def test_port_in_use_fails_before_attaching(lab):
+    holder = lab.popen(lab.pong, "/usr/bin/python3", "-c",
+                       f"import socket,time; s=socket.socket(); s.bind(('127.0.0.1', {PORT})); s.listen(); "
+                       f"print('ok', flush=True); time.sleep(60)", stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        proc = start(lab, "pong0", "--metrics", f"127.0.0.1:{PORT}")
+        assert proc.wait(timeout=20) == 1 and "cannot listen" in proc.stderr.read()
+        assert lab.xdp_prog(lab.pong, "pong0") is None
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_killed_leaves_nothing_and_the_next_run_starts(lab):
+    proc = start(lab, "pong0")
+    first = lab.xdp_prog(lab.pong, "pong0")
+    assert first and proc.poll() is None
+    stop(proc, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while lab.xdp_prog(lab.pong, "pong0") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert lab.xdp_prog(lab.pong, "pong0") is None, "the kernel detached the killed run's program (its link)"
+    proc = start(lab, "pong0")
+    try:
+        second = lab.xdp_prog(lab.pong, "pong0")
+        assert second and second != first and proc.poll() is None, "a new run attached its own program"
+        res = lab.run(lab.cli, "ping", "-c", "1", "-W", "2", GATEWAY_IP)
+        assert res.returncode == 0, res.stdout
+    finally:
+        assert stop(proc)[0] == 0
+
+
+def test_mac_change_followed_within_a_second(lab):
+    proc = start(lab, "pong0")
+    try:
+        new = "02:5e:00:00:be:ef"
+        lab.ip(lab.pong, "link", "set", "dev", "pong0", "address", new)
+        changed = time.monotonic()
+        # a real client: arping prints the MAC that answered
+        while True:
+            res = lab.run(lab.cli, "arping", "-c", "1", "-w", "1", "-I", "cli0", GATEWAY_IP)
+            if new.upper() in res.stdout.upper() or time.monotonic() - changed > 3:
+                break
+        assert new.upper() in res.stdout.upper(), f"ARP answered with the new MAC: {res.stdout}"
+        assert time.monotonic() - changed < 2.5, "within a second or so (arping itself takes up to 1 s)"
+        st = json.loads(lab.run(lab.pong, XDP_PONG, "status", "pong0", "--json").stdout)["interfaces"][0]
+        assert st["mac"] == new and not st["mac_stale"], st
+        # echo replies come from it too (the client's neighbour entry is the new MAC now)
+        lab.ip(lab.cli, "neigh", "flush", "dev", "cli0")
+        assert lab.run(lab.cli, "ping", "-c", "1", "-W", "2", GATEWAY_IP).returncode == 0
+    finally:
+        rc, err = stop(proc)
+    assert rc == 0 and f"to {new}" in err, err
+
+
+def test_stale_mac_flagged_after_attach(lab):
+    """attach does not follow a MAC change: status says so."""
+    assert lab.run(lab.pong, XDP_PONG, "attach", "pong0").returncode == 0
+    try:
+        lab.ip(lab.pong, "link", "set", "dev", "pong0", "address", "02:5e:00:00:be:ef")
+        res = lab.run(lab.pong, XDP_PONG, "status", "pong0")
+        assert res.returncode == 0 and "!" in res.stdout and "02:5e:00:00:be:ef" in res.stderr and \
+            "'xdp-pong run' follows MAC changes" in res.stderr, res.stdout + res.stderr
+        st = json.loads(lab.run(lab.pong, XDP_PONG, "status", "pong0", "--json").stdout)["interfaces"][0]
+        assert st["mac_stale"] and st["interface_mac"] == "02:5e:00:00:be:ef" and st["mac"] != st["interface_mac"]
+    finally:
+        lab.run(lab.pong, XDP_PONG, "detach", "pong0")
+
+
+@pytest.mark.parametrize("how", ["bpftool link detach", "interface removed"])
+def test_detached_underneath_ends_it(lab, how):
+    lab.ip(lab.pong, "link", "add", "x0", "type", "veth", "peer", "name", "x1")
+    lab.ip(lab.pong, "link", "set", "x0", "up")
+    proc = start(lab, "pong0", "x0")
+    assert proc.poll() is None and lab.xdp_prog(lab.pong, "x0")
+    if how == "interface removed":
+        lab.ip(lab.pong, "link", "del", "x0")
+    else:
+        links = json.loads(subprocess.run(["bpftool", "-j", "link", "show"], capture_output=True, text=True,
+                                          check=True).stdout)
+        ours = lab.xdp_prog(lab.pong, "x0")
+        link = next(k for k in links if k.get("type") == "xdp" and k.get("prog_id") == ours)
+        subprocess.run(["bpftool", "link", "detach", "id", str(link["id"])], check=True)
+    try:
+        rc = proc.wait(timeout=5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = proc.stderr.read()
+    assert rc == 1 and "no longer attached" in err, err
+    assert lab.xdp_prog(lab.pong, "pong0") is None, "the other interface is detached too"
