@@ -90,14 +90,17 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/pong-gen: scripts/bench/pong-gen.c scripts/bench/bench.h $(BUILD)/gen.skel.h $(BUILD)/sink.skel.h
 	$(CC) $(CFLAGS) -Iscripts/bench $< -o $@ $(LDLIBS) -lpthread
 
-# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man page, the systemd template unit.
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man page, the systemd template unit,
+# the bash completion. Nothing is enabled or started.
 PREFIX  ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 install: $(BUILD)/xdp-pong
 	install -D -m 0755 $(BUILD)/xdp-pong $(DESTDIR)$(SBINDIR)/xdp-pong
 	install -D -m 0644 loader/xdp-pong.8 $(DESTDIR)$(MANDIR)/man8/xdp-pong.8
+	install -D -m 0644 scripts/packaging/xdp-pong.bash-completion $(DESTDIR)$(COMPLETIONDIR)/xdp-pong
 	mkdir -p $(DESTDIR)$(UNITDIR)
 	sed 's|@SBINDIR@|$(SBINDIR)|g' loader/xdp-pong@.service > $(DESTDIR)$(UNITDIR)/xdp-pong@.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/xdp-pong@.service

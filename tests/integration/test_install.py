@@ -145,7 +145,8 @@ def _installed(tmp):
 
 def test_make_install(installed):
     tmp, binary, man, unit = installed
-    for path in (binary, man, unit):
+    completion = os.path.join(tmp, "usr", "share", "bash-completion", "completions", "xdp-pong")
+    for path in (binary, man, unit, completion):
         assert os.path.exists(path), f"installed {os.path.relpath(path, tmp)}"
     assert f"ExecStart={binary} run " in open(unit).read(), "unit runs the installed binary"
 
