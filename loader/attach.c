@@ -72,6 +72,10 @@ static void attach_failed(struct pong_why *why, const char *name, int err, enum 
 		/* EACCES: the verifier, which without CAP_PERFMON refuses some of the program's pointer arithmetic */
 		pong_why(why, "%s: permission denied loading the XDP program (it needs CAP_BPF, CAP_PERFMON and "
 			 "CAP_NET_ADMIN)", name);
+	else if (err == -ENOSYS)
+		/* a container's seccomp profile answers a refused bpf() with ENOSYS (README, "A container") */
+		pong_why(why, "%s: the bpf() system call is not available: refused by a seccomp profile, or a kernel "
+			 "without BPF", name);
 	else
 		pong_why(why, "%s: attach failed: %s", name, strerror(-err));
 }

@@ -19,7 +19,12 @@
 # package would enable one at boot (listening on :9090, without
 # authentication); so the check profile does not install it, but unpacks its
 # two programs (prometheus, promtool) from the package file into
-# build/tools/, where only the tests use them. This script writes nothing
+# build/tools/, where only the tests use them. The container test needs
+# podman, whose package enables podman-restart.service and
+# podman-auto-update.timer: podman, conmon, runc, their configuration and the
+# libraries a minimal Debian lacks are unpacked the same way, into
+# build/tools/podman/ (tests/pylib/podman.py runs them from there, with a
+# configuration and a storage of the test's own). This script writes nothing
 # outside build/ (no policy-rc.d, no apt configuration); an interruption
 # (Ctrl-C, SIGTERM, SIGHUP) stops apt, removes its temporary directory and
 # exits non-zero.
@@ -30,7 +35,11 @@ TOOLS=${XDP_PONG_TOOLS:-$ROOT/build/tools}
 
 BUILD_PKGS="make gcc clang pkg-config libc6-dev linux-libc-dev libbpf-dev libxdp-dev bpftool libmicrohttpd-dev"
 DEMO_PKGS="python3 iproute2 iputils-ping iputils-arping fping ndisc6"
-CHECK_PKGS="python3 python3-scapy python3-pytest ethtool cppcheck clang-tidy systemd groff-base gnuplot-nox util-linux"
+CHECK_PKGS="python3 python3-scapy python3-pytest ethtool cppcheck clang-tidy systemd groff-base gnuplot-nox util-linux
+	mmdebstrap python3-kubernetes yamllint"
+# unpacked into build/tools/podman/, not installed (see above)
+PODMAN_DEBS="podman conmon runc golang-github-containers-common golang-github-containers-image
+	libgpgme11 libassuan0 libgpg-error0 libsubid4 libdevmapper1.02.1 libglib2.0-0"
 BENCH_PKGS="iproute2 ethtool util-linux iputils-ping python3 python3-scapy gnuplot-nox"
 
 usage() {
@@ -42,6 +51,7 @@ check_only=""
 list_only=""
 pkgs=""
 prometheus=""
+podman=""
 [ $# -gt 0 ] || usage
 for arg in "$@"; do
 	case "$arg" in
@@ -49,7 +59,7 @@ for arg in "$@"; do
 	--list) list_only=1 ;;
 	build) pkgs="$pkgs $BUILD_PKGS" ;;
 	demo) pkgs="$pkgs $BUILD_PKGS $DEMO_PKGS" ;;
-	check) pkgs="$pkgs $BUILD_PKGS $DEMO_PKGS $CHECK_PKGS"; prometheus=1 ;;
+	check) pkgs="$pkgs $BUILD_PKGS $DEMO_PKGS $CHECK_PKGS"; prometheus=1; podman=1 ;;
 	bench) pkgs="$pkgs $BUILD_PKGS $BENCH_PKGS" ;;
 	*) usage ;;
 	esac
@@ -74,30 +84,36 @@ if [ -n "$prometheus" ] && { ! [ -x "$TOOLS/prometheus" ] || ! [ -x "$TOOLS/prom
 	need_prometheus=1
 fi
 
+need_podman=""
+if [ -n "$podman" ] && ! [ -x "$TOOLS/podman/usr/bin/podman" ]; then
+	need_podman=1
+fi
+
 if [ -n "$check_only" ]; then
 	if [ -n "$missing" ]; then
 		echo "deps: missing Debian packages:$missing" >&2
 		echo "deps: install them with: sudo scripts/deps.sh $(echo "$*" | sed 's/--check *//')" >&2
 		exit 1
 	fi
-	if [ -n "$need_prometheus" ]; then
-		echo "deps: build/tools/prometheus missing; fetch it with: sudo scripts/deps.sh check" >&2
+	if [ -n "$need_prometheus" ] || [ -n "$need_podman" ]; then
+		echo "deps: build/tools/${need_prometheus:+prometheus}${need_podman:+ podman} missing; fetch with: sudo scripts/deps.sh check" >&2
 		exit 1
 	fi
 	exit 0
 fi
 
-if [ -z "$missing" ] && [ -z "$need_prometheus" ]; then
+if [ -z "$missing" ] && [ -z "$need_prometheus" ] && [ -z "$need_podman" ]; then
 	echo "deps: all present"
 	exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: missing:$missing${need_prometheus:+ prometheus (unpacked into build/tools)}; run as root to install" >&2
+	echo "deps: missing:$missing${need_prometheus:+ prometheus (unpacked into build/tools)}${need_podman:+ podman (unpacked into build/tools)}; run as root to install" >&2
 	exit 1
 fi
 
 # Everything temporary lives in one directory, removed on every way out.
 tmp=""
+partial=""
 child=""
 cleanup() {
 	if [ -n "$child" ]; then
@@ -109,6 +125,8 @@ cleanup() {
 	fi
 	[ -z "$tmp" ] || rm -rf "$tmp"
 	tmp=""
+	[ -z "$partial" ] || rm -rf "$partial"
+	partial=""
 }
 trap 'cleanup' EXIT
 trap 'cleanup; trap - EXIT; exit 130' INT
@@ -146,6 +164,25 @@ if [ -n "$need_prometheus" ]; then
 		cp "$tmp/root/usr/bin/$prog" "$TOOLS/.$prog.new"
 		mv -f "$TOOLS/.$prog.new" "$TOOLS/$prog"   # never a half-written program
 	done
+	cleanup
+fi
+if [ -n "$need_podman" ]; then
+	echo "deps: unpacking podman, conmon, runc and their libraries into build/tools/podman (not installed)"
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/xdp-pong-deps.XXXXXX")
+	chown _apt "$tmp" 2>/dev/null || true
+	cd "$tmp"
+	# shellcheck disable=SC2086
+	run apt-get download -qq $PODMAN_DEBS
+	cd "$ROOT"
+	mkdir -p "$TOOLS"
+	partial="$TOOLS/.podman.new"     # on the same file system: renamed whole, or removed
+	rm -rf "$partial"
+	for deb in "$tmp"/*.deb; do
+		run dpkg-deb -x "$deb" "$partial"
+	done
+	rm -rf "$TOOLS/podman"
+	mv "$partial" "$TOOLS/podman"
+	partial=""
 	cleanup
 fi
 echo "deps: done"
