@@ -1,7 +1,7 @@
 # xdp-pong: `make` builds build/xdp-pong (the BPF object embedded as a skeleton);
 # it installs nothing, and names the Debian packages that are missing.
-# `make demo`, `make check` and `make bench` first install what they need
-# (scripts/deps.sh demo|check|bench, as root).
+# `make demo`, `make check`, `make bench` and `make deb` first install what they need
+# (scripts/deps.sh demo|check|bench|deb, as root).
 
 BUILD    ?= build
 CC       ?= gcc
@@ -19,9 +19,10 @@ ASAN_FLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -
 # reaches a libc header (as <linux/if.h> does with <sys/socket.h>) fails to
 # build with "file not found"; `make lint` checks that this guard holds.
 BPF_INC  := $(BUILD)/bpf-include
+# -fdebug-prefix-map: the BTF embedded in the CLI names sources by relative path, not the build directory.
 # -fno-strict-aliasing: packet bytes are read and written through several widths (an address as
 # 32-bit words for a checksum, then copied as 64-bit words), as the kernel itself does
-BPF_CFLAGS := -g -O2 -fno-strict-aliasing -target bpf -mcpu=v3 -Wall -Wextra -nostdinc -isystem $(BPF_INC) -Ixdp
+BPF_CFLAGS := -g -O2 -fno-strict-aliasing -fdebug-prefix-map=$(CURDIR)=. -target bpf -mcpu=v3 -Wall -Wextra -nostdinc -isystem $(BPF_INC) -Ixdp
 
 BPF_HDRS := xdp/pong.h $(wildcard xdp/lib/*.h)
 CLI_SRCS := $(wildcard loader/*.c)
@@ -30,7 +31,7 @@ CLI_OBJS := $(patsubst loader/%.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
 ASAN_OBJS := $(patsubst loader/%.c,$(BUILD)/asan/obj/%.o,$(CLI_SRCS))
 BENCH_BINS := $(BUILD)/pong-gen $(BUILD)/reflect.bpf.o
 
-.PHONY: all build-deps bpf-libc-guard bpf-headers-alone deps demo check bench fuzz soak lint install clean
+.PHONY: all build-deps bpf-libc-guard bpf-headers-alone deps demo check bench deb fuzz soak lint install clean
 all: build-deps $(BUILD)/xdp-pong $(BUILD)/pass.bpf.o $(BUILD)/pong-testrun $(BENCH_BINS) $(BUILD)/asan/xdp-pong
 
 $(BUILD) $(BUILD)/obj $(BUILD)/asan/obj:
@@ -105,9 +106,15 @@ install: $(BUILD)/xdp-pong
 	sed 's|@SBINDIR@|$(SBINDIR)|g' loader/xdp-pong@.service > $(DESTDIR)$(UNITDIR)/xdp-pong@.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/xdp-pong@.service
 
-# Everything any target needs; demo, check and bench install only their own.
+# Everything any target needs; demo, check, bench and deb install only their own.
 deps:
-	./scripts/deps.sh check bench
+	./scripts/deps.sh check bench deb
+
+# The Debian package, built and checked by lintian in a throwaway bookworm root
+# (scripts/packaging/deb.sh): build/deb/xdp-pong_VERSION-1_ARCH.deb. As root.
+deb:
+	./scripts/deps.sh deb
+	./scripts/packaging/deb.sh
 
 demo:
 	./scripts/deps.sh demo

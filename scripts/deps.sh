@@ -7,6 +7,7 @@
 #   demo    build + the clients of the namespace lab        (make demo)
 #   check   demo + what the tests use                       (make check)
 #   bench   build + what the benchmark uses                 (make bench)
+#   deb     what builds the Debian package in a clean root  (make deb)
 #
 # Installs only what is missing (as root, without recommends). With --check,
 # installs nothing: lists what is missing and exits 1 if anything is. With
@@ -37,13 +38,16 @@ BUILD_PKGS="make gcc clang pkg-config libc6-dev linux-libc-dev libbpf-dev libxdp
 DEMO_PKGS="python3 iproute2 iputils-ping iputils-arping fping ndisc6"
 CHECK_PKGS="python3 python3-scapy python3-pytest ethtool cppcheck clang-tidy systemd groff-base gnuplot-nox util-linux
 	mmdebstrap python3-kubernetes yamllint"
+# make deb builds in a throwaway root made by mmdebstrap (debhelper and lintian
+# there, not here: they need man-db, whose package enables a timer)
+DEB_PKGS="mmdebstrap git"
 # unpacked into build/tools/podman/, not installed (see above)
 PODMAN_DEBS="podman conmon runc golang-github-containers-common golang-github-containers-image
 	libgpgme11 libassuan0 libgpg-error0 libsubid4 libdevmapper1.02.1 libglib2.0-0"
 BENCH_PKGS="iproute2 ethtool util-linux iputils-ping python3 python3-scapy gnuplot-nox"
 
 usage() {
-	echo "usage: scripts/deps.sh [--check | --list] build|demo|check|bench..." >&2
+	echo "usage: scripts/deps.sh [--check | --list] build|demo|check|bench|deb..." >&2
 	exit 2
 }
 
@@ -61,6 +65,7 @@ for arg in "$@"; do
 	demo) pkgs="$pkgs $BUILD_PKGS $DEMO_PKGS" ;;
 	check) pkgs="$pkgs $BUILD_PKGS $DEMO_PKGS $CHECK_PKGS"; prometheus=1; podman=1 ;;
 	bench) pkgs="$pkgs $BUILD_PKGS $BENCH_PKGS" ;;
+	deb) pkgs="$pkgs $DEB_PKGS" ;;
 	*) usage ;;
 	esac
 done
