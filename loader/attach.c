@@ -495,10 +495,23 @@ int pong_held_attached(struct pong_held *h)
 	__u32 len = sizeof(info);
 	char name[IF_NAMESIZE];
 
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int err;
+
 	if (bpf_obj_get_info_by_fd(h->link_fd, &info, &len))
 		return -errno;
-	if (info.type != BPF_LINK_TYPE_XDP || (int)info.xdp.ifindex != h->ifindex)
+	if (info.type != BPF_LINK_TYPE_XDP || (int)info.xdp.ifindex != h->ifindex || info.prog_id != h->prog_id)
 		return 0;
+	/*
+	 * The link follows its interface into another network namespace; here,
+	 * the interface of that index must still carry our program (a moved
+	 * interface is gone from this namespace, and a new one may take its index).
+	 */
+	err = bpf_xdp_query(h->ifindex, 0, &q);
+	if (err == -ENODEV || (!err && q.drv_prog_id != h->prog_id && q.skb_prog_id != h->prog_id))
+		return 0;
+	if (err)
+		return err;
 	if (if_indextoname((unsigned)h->ifindex, name))
 		memcpy(h->name, name, sizeof(name));
 	return 1;

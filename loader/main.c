@@ -120,12 +120,9 @@ static int cmd_attach(int argc, char **argv, int first)
 		       pong_mode_name(o.mode), o.ttl, o.nprefixes ? "answering its prefix list" : "answering every address",
 		       o.unclaimed ? " nobody else answers for" : "");
 	}
-	if (!o.nprefixes && !o.unclaimed) {
-		char text[4 * IF_NAMESIZE];
-
+	if (!o.nprefixes && !o.unclaimed)      /* pong_err() escapes the line */
 		pong_err("warning: no --prefix: every address that reaches %s%s is answered, other hosts' included",
-			 pong_name_text(names[0], text, sizeof(text)), n > 1 ? " (and the others)" : "");
-	}
+			 names[0], n > 1 ? " (and the others)" : "");
 	return 0;
 }
 

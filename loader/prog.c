@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
@@ -30,7 +31,14 @@
 
 #define MAX_PROG_MAPS 16
 
-/* Programs this process holds: id -> its fd and the object its maps belong to. */
+/*
+ * Programs this process holds: id -> its fd and the object its maps belong
+ * to. `run` reads it from the /metrics thread while its main thread adds and
+ * removes entries: every access holds own_lock, and an entry is removed
+ * (pong_disown) before its object is destroyed, so a reader that found it
+ * is done with the object before it goes.
+ */
+static pthread_mutex_t own_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	__u32 id;
 	int prog_fd;
@@ -40,24 +48,32 @@ static struct {
 /* Register a program this process loaded (the fd and object stay its caller's). -ENOSPC if full. */
 int pong_own(__u32 prog_id, int prog_fd, const struct bpf_object *obj)
 {
+	int err = -ENOSPC;
+
+	pthread_mutex_lock(&own_lock);
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
 		if (!own[i].id) {
 			own[i].id = prog_id;
 			own[i].prog_fd = prog_fd;
 			own[i].obj = obj;
-			return 0;
+			err = 0;
+			break;
 		}
 	}
-	return -ENOSPC;
+	pthread_mutex_unlock(&own_lock);
+	return err;
 }
 
 void pong_disown(__u32 prog_id)
 {
+	pthread_mutex_lock(&own_lock);
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
 		if (own[i].id == prog_id)
 			own[i].id = 0;
+	pthread_mutex_unlock(&own_lock);
 }
 
+/* With own_lock held. */
 static int own_index(__u32 prog_id)
 {
 	for (size_t i = 0; prog_id && i < sizeof(own) / sizeof(own[0]); i++)
@@ -69,9 +85,14 @@ static int own_index(__u32 prog_id)
 /* A new fd of program id: a copy of our own, or from the kernel (CAP_SYS_ADMIN). -errno on failure. */
 int pong_prog_fd_by_id(__u32 id)
 {
-	int i = own_index(id), fd;
+	int i, fd;
 
-	fd = i >= 0 ? fcntl(own[i].prog_fd, F_DUPFD_CLOEXEC, 0) : bpf_prog_get_fd_by_id(id);
+	pthread_mutex_lock(&own_lock);
+	i = own_index(id);
+	fd = i >= 0 ? fcntl(own[i].prog_fd, F_DUPFD_CLOEXEC, 0) : -1;
+	pthread_mutex_unlock(&own_lock);
+	if (i < 0)
+		fd = bpf_prog_get_fd_by_id(id);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -249,29 +270,39 @@ int pong_prog_map_fd(int prog_fd, const char *suffix, struct bpf_map_info *minfo
 
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
 		return -errno;
-	if (own_index(info.id) >= 0) {
-		const struct bpf_object *obj = own[own_index(info.id)].obj;
+	pthread_mutex_lock(&own_lock);
+	int o = own_index(info.id);
+	if (o >= 0) {
 		struct bpf_map *map;
+		int fd = -ENOENT;
 
-		bpf_object__for_each_map(map, obj) {
+		/* a copy of our own map's fd, taken while the object surely exists */
+		bpf_object__for_each_map(map, own[o].obj) {
 			const char *name = bpf_map__name(map);
 			size_t nlen = strlen(name);
-			__u32 mlen = sizeof(*minfo);
-			int fd;
 
-			if (nlen < slen || strcmp(name + nlen - slen, suffix) != 0)
-				continue;
-			fd = fcntl(bpf_map__fd(map), F_DUPFD_CLOEXEC, 0);
-			if (fd < 0)
-				return -errno;
-			memset(minfo, 0, sizeof(*minfo));
-			if (bpf_obj_get_info_by_fd(fd, minfo, &mlen) == 0)
-				return fd;
-			close(fd);
-			return -errno;
+			if (nlen >= slen && strcmp(name + nlen - slen, suffix) == 0) {
+				fd = fcntl(bpf_map__fd(map), F_DUPFD_CLOEXEC, 0);
+				if (fd < 0)
+					fd = -errno;
+				break;
+			}
 		}
-		return -ENOENT;
+		pthread_mutex_unlock(&own_lock);
+		if (fd >= 0) {
+			__u32 mlen = sizeof(*minfo);
+
+			memset(minfo, 0, sizeof(*minfo));
+			if (bpf_obj_get_info_by_fd(fd, minfo, &mlen)) {
+				int err = -errno;
+
+				close(fd);
+				return err;
+			}
+		}
+		return fd;
 	}
+	pthread_mutex_unlock(&own_lock);
 	for (__u32 i = 0; i < info.nr_map_ids && i < MAX_PROG_MAPS; i++) {
 		__u32 mlen = sizeof(*minfo);
 		int fd = bpf_map_get_fd_by_id(ids[i]);

@@ -27,12 +27,11 @@
 
 #define WATCH_NS 250000000L   /* how often the interfaces are looked at */
 
+/* pong_err() escapes the whole line: names go in as they are */
 static void say_mac(const char *what, const char *name, const __u8 *old, const __u8 *now)
 {
-	char text[4 * IF_NAMESIZE];
-
 	pong_err("%s: %s %02x:%02x:%02x:%02x:%02x:%02x to %02x:%02x:%02x:%02x:%02x:%02x; replies now come from the "
-		 "new one", pong_name_text(name, text, sizeof(text)), what, old[0], old[1], old[2], old[3], old[4],
+		 "new one", name, what, old[0], old[1], old[2], old[3], old[4],
 		 old[5], now[0], now[1], now[2], now[3], now[4], now[5]);
 }
 
@@ -71,18 +70,13 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 		return err;
 	}
 	for (int i = 0; i < n; i++) {
-		char text[4 * IF_NAMESIZE];
-
-		pong_err("running on %s (%s mode, program id %u)%s%s", pong_name_text(held[i].name, text, sizeof(text)),
+		pong_err("running on %s (%s mode, program id %u)%s%s", held[i].name,
 			 pong_mode_name(o->mode), held[i].prog_id, metrics && i == 0 ? "; metrics at http://" : "",
 			 metrics && i == 0 ? metrics : "");
 	}
-	if (!o->nprefixes && !o->unclaimed) {
-		char text[4 * IF_NAMESIZE];
-
+	if (!o->nprefixes && !o->unclaimed)
 		pong_err("warning: no --prefix: every address that reaches %s%s is answered, other hosts' included",
-			 pong_name_text(names[0], text, sizeof(text)), n > 1 ? " (and the others)" : "");
-	}
+			 names[0], n > 1 ? " (and the others)" : "");
 	pong_notify("READY=1");
 
 	for (;;) {
@@ -100,10 +94,8 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 			int r = pong_held_attached(&held[i]);
 
 			if (r <= 0) {
-				char text[4 * IF_NAMESIZE];
-
 				pong_why(why, "%s: xdp-pong is no longer attached (%s); ending, for a supervisor to start it "
-					 "again", pong_name_text(held[i].name, text, sizeof(text)),
+					 "again", held[i].name,
 					 r == 0 ? "the interface was removed, or its link was detached" : strerror(-r));
 				err = -ENOLINK;
 				goto out;
@@ -116,7 +108,7 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 	}
 out:
 	pong_notify("STOPPING=1");
+	pong_metrics_stop(d);      /* first: its thread reads the programs released below */
 	pong_release(held, n);
-	pong_metrics_stop(d);
 	return err;
 }

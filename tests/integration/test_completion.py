@@ -72,6 +72,9 @@ CASES = [
     # names with shell metacharacters: offered quoted, never run
     (["xdp-pong", "attach", "$"], ["\\$\\(id\\>f\\)"]),
     (["xdp-pong", "attach", "x"], ["x\\;y"]),
+    (["xdp-pong", "attach", "x\\;"], ["x\\;y"]),            # typed with its escape
+    (["xdp-pong", "attach", "'x;"], ["x\\;y"]),               # or in quotes
+    (["xdp-pong", "attach", "\"x;"], ["x\\;y"]),
     (["xdp-pong", "attach", ""], sorted(["a0", "b0", "lo", "\\$\\(id\\>f\\)", "x\\;y"])),
 ]
 
