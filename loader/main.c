@@ -80,14 +80,21 @@ static int iface_operands(int argc, char **argv, int first, char **names)
 	return n > 0 ? n : -2;   /* never 0 (total > 0); said for the static analyser */
 }
 
-static int cmd_attach(int argc, char **argv, int first)
+/* The attach options of attach and run, from the parsed command line. */
+static void attach_opts(struct pong_attach_opts *o)
 {
-	struct pong_attach_opts o = {
+	*o = (struct pong_attach_opts){
 		.mode = args.mode, .ttl = (int)args.ttl, .nprefixes = args.nprefixes,
 		.source_pps = args.source_pps, .global_pps = args.global_pps, .record = args.record,
 		.unclaimed = args.unclaimed == 1, .claim_requests = args.claim_requests,
 		.claim_window_s = args.claim_window_s,
 	};
+	memcpy(o->prefixes, args.prefixes, sizeof(o->prefixes));
+}
+
+static int cmd_attach(int argc, char **argv, int first)
+{
+	struct pong_attach_opts o;
 	static const int held[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 	struct pong_why why = { "" };
 	char *names[PONG_MAX_IFACES];
@@ -96,7 +103,7 @@ static int cmd_attach(int argc, char **argv, int first)
 
 	if (n < 0)
 		return -n;
-	memcpy(o.prefixes, args.prefixes, sizeof(o.prefixes));
+	attach_opts(&o);
 	if (need_root())
 		return 1;
 	/*
@@ -128,19 +135,15 @@ static int cmd_attach(int argc, char **argv, int first)
 
 static int cmd_run(int argc, char **argv, int first)
 {
-	struct pong_attach_opts o = {
-		.mode = args.mode, .ttl = (int)args.ttl, .nprefixes = args.nprefixes,
-		.source_pps = args.source_pps, .global_pps = args.global_pps,
-		.unclaimed = args.unclaimed == 1, .claim_requests = args.claim_requests,
-		.claim_window_s = args.claim_window_s,
-	};
+	struct pong_attach_opts o;
 	struct pong_why why = { "" };
 	char *names[PONG_MAX_IFACES];
 	int err, n = iface_operands(argc, argv, first, names);
 
 	if (n < 0)
 		return -n;
-	memcpy(o.prefixes, args.prefixes, sizeof(o.prefixes));
+	attach_opts(&o);
+	o.record = NULL;       /* run holds its programs: nothing to record (and --record is refused) */
 	if (need_root())
 		return 1;
 	err = pong_run(names, n, &o, args.metrics, &why);

@@ -16,17 +16,15 @@ podman runs from build/tools (tests/pylib/podman.py), never installed.
 """
 import json
 import os
-import re
 import subprocess
 import time
 
 import pytest
 
-from pylib.env import ROOT, XDP_PONG, Lab, unique
+from pylib.env import Lab, ROOT, XDP_PONG, answers_and_reports, unique
 from pylib.podman import Podman
 
 pytestmark = pytest.mark.slow
-GATEWAY_IP = "198.51.100.1"
 PORT = 9477
 BASE = "localhost/debian:bookworm-slim-local"
 IMAGE = "localhost/xdp-pong:test"
@@ -96,22 +94,6 @@ def run_container(podman, lab, name, *opts, detach=True):
                   timeout=120)
 
 
-def scrape(lab):
-    res = lab.run(lab.pong, "/usr/bin/python3", "-c",
-                  f"import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:{PORT}/metrics', "
-                  f"timeout=5).read().decode())")
-    assert res.returncode == 0, res.stderr
-    return res.stdout
-
-
-def metric(text, name, **labels):
-    for line in text.splitlines():
-        m = re.match(r"^(\w+)\{(.*)\} (\S+)$", line)
-        if m and m.group(1) == name and all(f'{k}="{v}"' in m.group(2) for k, v in labels.items()):
-            return float(m.group(3))
-    return None
-
-
 def test_run_ping_scrape_stop(podman, lab):
     name = unique("ctr")
     caps = ("--cap-drop", "all", "--cap-add", ",".join(CAPS))
@@ -124,12 +106,7 @@ def test_run_ping_scrape_stop(podman, lab):
             time.sleep(0.1)
         prog = lab.xdp_prog(lab.pong, "pong0")
         assert prog, f"attached from the container: {podman('logs', name).stderr}"
-        res = lab.run(lab.cli, "ping", "-c", "3", "-i", "0.2", "-W", "2", GATEWAY_IP)
-        assert res.returncode == 0 and "3 received" in res.stdout, res.stdout
-        text = scrape(lab)
-        assert metric(text, "xdp_pong_up", interface="pong0") == 1
-        assert metric(text, "xdp_pong_info", interface="pong0", prog_id=str(prog), mode="native") == 1
-        assert metric(text, "xdp_pong_replies_total", interface="pong0", kind="echo4") >= 3
+        answers_and_reports(lab, prog, PORT)
         podman.check("stop", "-t", "10", name, timeout=60)
         state = json.loads(podman.check("inspect", name).stdout)[0]["State"]
         logs = podman("logs", name).stderr

@@ -5,14 +5,13 @@ that fails half-way leaves nothing; SIGKILL leaves nothing and the next run
 starts; a MAC change is followed; a program detached underneath ends it.
 """
 import json
-import re
 import signal
 import subprocess
 import time
 
 import pytest
 
-from pylib.env import PASS_OBJ, XDP_PONG, Lab, unique
+from pylib.env import Lab, PASS_OBJ, XDP_PONG, answers_and_reports, unique
 
 pytestmark = pytest.mark.slow
 GATEWAY_IP = "198.51.100.1"
@@ -49,33 +48,12 @@ def stop(proc, sig=signal.SIGTERM, timeout=10):
     return proc.returncode, proc.stderr.read()
 
 
-def scrape(lab):
-    res = lab.run(lab.pong, "/usr/bin/python3", "-c",
-                  f"import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:{PORT}/metrics', "
-                  f"timeout=5).read().decode())")
-    assert res.returncode == 0, res.stderr
-    return res.stdout
-
-
-def metric(text, name, **labels):
-    for line in text.splitlines():
-        m = re.match(r"^(\w+)\{(.*)\} (\S+)$", line)
-        if m and m.group(1) == name and all(f'{k}="{v}"' in m.group(2) for k, v in labels.items()):
-            return float(m.group(3))
-    return None
-
-
 def test_start_answer_scrape_stop(lab):
     proc = start(lab, "pong0", "--metrics", f"127.0.0.1:{PORT}")
     try:
         prog = lab.xdp_prog(lab.pong, "pong0")
         assert prog and proc.poll() is None, "running and attached"
-        res = lab.run(lab.cli, "ping", "-c", "3", "-i", "0.2", "-W", "2", GATEWAY_IP)
-        assert res.returncode == 0 and "3 received" in res.stdout, res.stdout
-        text = scrape(lab)
-        assert metric(text, "xdp_pong_up", interface="pong0") == 1
-        assert metric(text, "xdp_pong_info", interface="pong0", prog_id=str(prog), mode="native") == 1
-        assert metric(text, "xdp_pong_replies_total", interface="pong0", kind="echo4") >= 3
+        answers_and_reports(lab, prog, PORT)
     finally:
         rc, err = stop(proc)
     assert rc == 0 and "detaching" in err, err

@@ -1,5 +1,6 @@
 """Where things are, and small helpers the test modules share (the fixtures are in conftest.py)."""
 import os
+import re
 import subprocess
 import sys
 
@@ -17,6 +18,35 @@ GEN = os.path.join(BUILD, "pong-gen")
 TOOLS = os.path.join(BUILD, "tools")           # prometheus and promtool, unpacked by scripts/deps.sh
 PROMETHEUS = os.path.join(TOOLS, "prometheus")
 PROMTOOL = os.path.join(TOOLS, "promtool")
+
+
+def scrape(lab, ns, port):
+    """GET http://127.0.0.1:PORT/metrics from inside namespace ns: the text."""
+    res = lab.run(ns, "/usr/bin/python3", "-c",
+                  f"import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:{port}/metrics', "
+                  f"timeout=5).read().decode())")
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def metric(text, name, **labels):
+    """The value of the first series NAME{...} whose labels include LABELS, or None."""
+    for line in text.splitlines():
+        m = re.match(r"^(\w+)\{(.*)\} (\S+)$", line)
+        if m and m.group(1) == name and all(f'{k}="{v}"' in m.group(2) for k, v in labels.items()):
+            return float(m.group(3))
+    return None
+
+
+def answers_and_reports(lab, prog, port):
+    """The bridge lab's client gets 3 echo replies from the responder, whose /metrics
+    (on 127.0.0.1:port in its namespace) shows the interface up, its program, the replies."""
+    res = lab.run(lab.cli, "ping", "-c", "3", "-i", "0.2", "-W", "2", "198.51.100.1")
+    assert res.returncode == 0 and "3 received" in res.stdout, res.stdout
+    text = scrape(lab, lab.pong, port)
+    assert metric(text, "xdp_pong_up", interface="pong0") == 1
+    assert metric(text, "xdp_pong_info", interface="pong0", prog_id=str(prog), mode="native") == 1
+    assert metric(text, "xdp_pong_replies_total", interface="pong0", kind="echo4") >= 3
 
 
 def unique(tag):
