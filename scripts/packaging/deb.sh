@@ -49,8 +49,12 @@ ours=$(sed -n 's/^#define PONG_VERSION[[:space:]]*"\(.*\)".*/\1/p' "$ROOT/loader
 arch=$(dpkg --print-architecture)
 date=$(sed -n '/^ -- /{s/^ -- .*>  //p;q;}' "$DEBIAN/changelog")
 epoch=$(date -d "$date" +%s 2>/dev/null) || die "debian/changelog's first entry has no date it can read: '$date'"
-sources=/etc/apt/sources.list.d/debian.sources
-[ -f "$sources" ] || sources=/etc/apt/sources.list
+# this machine's apt sources, whatever their files are called, for the build root's
+# mirrors (none: mmdebstrap's default); kept in the positional parameters
+set --
+for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+	if [ -s "$f" ]; then set -- "$@" "$f"; fi
+done
 src="$OUT/xdp-pong-$upstream"
 deb="$OUT/xdp-pong_${version}_$arch.deb"
 
@@ -116,7 +120,7 @@ run mmdebstrap --quiet --variant=buildd --include=lintian \
 	--customize-hook='chroot "$1" sh -c "cd /build/\"\$0\" && dpkg-buildpackage -us -uc -Jauto" "$XP_DIR"' \
 	--customize-hook='echo "deb: lintian" && chroot "$1" sh -c "lintian -I --fail-on error,warning /build/*.changes"' \
 	--customize-hook='for f in "$1"/build/*.deb "$1"/build/*.dsc "$1"/build/*.changes "$1"/build/*.buildinfo "$1"/build/*.debian.tar.*; do cp "$f" "$XP_OUT/"; done' \
-	bookworm /dev/null "$sources" || die "the build or lintian failed (above)"
+	bookworm /dev/null "$@" || die "the build or lintian failed (above)"
 [ -f "$deb" ] || die "the build made no $deb"
 echo "deb: lintian: no errors or warnings"
 

@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from pylib.env import Lab, ROOT, XDP_PONG, answers_and_reports, unique
+from pylib.env import Lab, ROOT, XDP_PONG, answers_and_reports, apt_sources, unique
 from pylib.podman import Podman
 
 pytestmark = pytest.mark.slow
@@ -32,7 +32,6 @@ CAPS = ("bpf", "perfmon", "net_admin")
 # podman 4.3 with runc could not raise a container's file and process limits
 # to its defaults without CAP_SYS_RESOURCE here; lower ones are set instead
 LIMITS = ("--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024")
-SOURCES = next(p for p in ("/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list") if os.path.exists(p))
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +41,7 @@ def podman():
         # the base image, as Debian's bookworm-slim is made: minbase, no documentation or locales
         mm = subprocess.Popen(["mmdebstrap", "--quiet", "--variant=minbase", "--dpkgopt=path-exclude=/usr/share/doc/*",
                                "--dpkgopt=path-exclude=/usr/share/man/*",
-                               "--dpkgopt=path-exclude=/usr/share/locale/*", "bookworm", "-", SOURCES],
+                               "--dpkgopt=path-exclude=/usr/share/locale/*", "bookworm", "-", *apt_sources()],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         res = pm("import", "--signature-policy", pm.policy, "-", BASE, stdin=mm.stdout, timeout=900)
         mm.stdout.close()

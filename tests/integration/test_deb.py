@@ -37,13 +37,12 @@ import tempfile
 
 import pytest
 
-from pylib.env import ROOT
+from pylib.env import ROOT, apt_sources
 
 pytestmark = pytest.mark.slow
 
 DEB_SH = os.path.join(ROOT, "scripts", "packaging", "deb.sh")
 DEBIAN = os.path.join(ROOT, "scripts", "packaging", "debian")
-SOURCES = "/etc/apt/sources.list.d/debian.sources"
 # Trees that change by themselves or hold no state of a package: never compared.
 VOLATILE = ("proc", "sys", "dev", "run", "tmp", "var/tmp", "var/cache", "var/log", "var/lib/apt/lists")
 # The only file that may differ after install and purge: dpkg's copy of the
@@ -267,7 +266,7 @@ def fresh_root(deb, root, depends):
     res = run(["mmdebstrap", "--quiet", "--variant=minbase", "--include=" + ",".join(["man-db"] + depends),
                '--setup-hook=mkdir -p "$1/etc/apt/apt.conf.d"; '
                'cp /etc/apt/apt.conf.d/* "$1/etc/apt/apt.conf.d/" 2>/dev/null || true',
-               "bookworm", root, SOURCES if os.path.exists(SOURCES) else "/etc/apt/sources.list"], timeout=900)
+               "bookworm", root, *apt_sources()], timeout=900)
     assert res.returncode == 0, f"mmdebstrap failed:\n{res.stdout[-2000:]}"
     before = snapshot(root)
     name = os.path.basename(deb)

@@ -1,4 +1,5 @@
 """Where things are, and small helpers the test modules share (the fixtures are in conftest.py)."""
+import glob
 import os
 import re
 import subprocess
@@ -47,6 +48,15 @@ def answers_and_reports(lab, prog, port):
     assert metric(text, "xdp_pong_up", interface="pong0") == 1
     assert metric(text, "xdp_pong_info", interface="pong0", prog_id=str(prog), mode="native") == 1
     assert metric(text, "xdp_pong_replies_total", interface="pong0", kind="echo4") >= 3
+
+
+def apt_sources():
+    """This machine's apt sources, as files for mmdebstrap (one-line .list or deb822
+    .sources, whatever their names): the roots it makes use the same mirrors. Empty:
+    mmdebstrap's default mirror."""
+    files = ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")) + \
+        sorted(glob.glob("/etc/apt/sources.list.d/*.sources"))
+    return [f for f in files if os.path.isfile(f) and os.path.getsize(f) > 0]
 
 
 def unique(tag):
