@@ -80,6 +80,17 @@ static void attach_failed(struct pong_why *why, const char *name, int err, enum 
 		pong_why(why, "%s: attach failed: %s", name, strerror(-err));
 }
 
+/* why for a prefix the program's list did not take (err from pong_scope_fill), and what followed */
+static void prefix_failed(struct pong_why *why, const char *name, const struct pong_cidr *p, int err,
+			  const char *then)
+{
+	char cidr[64];
+
+	pong_format_cidr(p, cidr, sizeof(cidr));
+	pong_why(why, "%s: cannot add prefix %s: %s%s", name, cidr,
+		 err == -ENOSPC ? "the prefix list is full" : strerror(-err), then);
+}
+
 /* Load and attach one instance through libxdp; its program id in *prog_id. 0, or -errno with why. */
 static int attach_one(const char *name, int ifindex, const __u8 mac[6], const struct pong_attach_opts *o,
 		      __u32 *prog_id, struct pong_why *why)
@@ -108,15 +119,10 @@ static int attach_one(const char *name, int ifindex, const __u8 mac[6], const st
 	}
 	*prog_id = xdp_program__id(prog);
 	err = pong_scope_fill(xdp_program__fd(prog), o->prefixes, o->nprefixes, &failed);
-	if (err) {
-		char cidr[64];
-
-		pong_format_cidr(&o->prefixes[failed], cidr, sizeof(cidr));
-		pong_why(why, "%s: cannot add prefix %s: %s%s", name, cidr,
-			 err == -ENOSPC ? "the prefix list is full" : strerror((int)-err),
-			 xdp_program__detach(prog, ifindex, o->mode, 0) ?
-			 "; and it could not be detached again: detach it by hand" : "");
-	}
+	if (err)
+		prefix_failed(why, name, &o->prefixes[failed], (int)err,
+			      xdp_program__detach(prog, ifindex, o->mode, 0) ?
+			      "; and it could not be detached again: detach it by hand" : "");
 out:
 	xdp_program__close(prog);
 	pong__destroy(skel);
@@ -425,11 +431,7 @@ static int hold_one(const char *name, int ifindex, const __u8 mac[6], const stru
 	/* the scope before the first frame: attached last, the program is whole when it starts */
 	err = pong_scope_fill(prog_fd, o->prefixes, o->nprefixes, &failed);
 	if (err) {
-		char cidr[64];
-
-		pong_format_cidr(&o->prefixes[failed], cidr, sizeof(cidr));
-		pong_why(why, "%s: cannot add prefix %s: %s", name, cidr,
-			 err == -ENOSPC ? "the prefix list is full" : strerror(-err));
+		prefix_failed(why, name, &o->prefixes[failed], err, "");
 		goto disown;
 	}
 	{

@@ -16,11 +16,6 @@
 #include <arpa/inet.h>
 #include "xdp-pong.h"
 
-static void print_mac(const __u8 *m)
-{
-	printf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-}
-
 void pong_format_limits(const struct pong_settings *s, char *buf, size_t len)
 {
 	char src[32] = "off", all[32] = "off";
@@ -47,7 +42,7 @@ void pong_print_status_table(const struct pong_attachment *a, int n)
 	printf("%-16s %7s  %-7s %8s  %-4s %-17s  %-12s %-13s %s\n", "INTERFACE", "IFINDEX", "MODE", "PROG ID", "TTL",
 	       "MAC", "SCOPE", "UNCLAIMED", "LIMITS");
 	for (int i = 0; i < n; i++) {
-		char scope[32] = "?", limits[96] = "?", claims[32] = "?", name[4 * IF_NAMESIZE];
+		char scope[32] = "?", limits[96] = "?", claims[32] = "?", name[4 * IF_NAMESIZE], mac[PONG_MAC_TEXT];
 
 		pong_name_text(a[i].name, name, sizeof(name));
 		if (!a[i].attached) {
@@ -60,10 +55,7 @@ void pong_print_status_table(const struct pong_attachment *a, int n)
 			printf("%-4u ", a[i].cfg.ttl);
 		else
 			printf("%-4s ", "?");
-		if (a[i].mac_known)
-			print_mac(a[i].mac);
-		else
-			printf("%-17s", "?");
+		printf("%-17s", a[i].mac_known ? pong_format_mac(a[i].mac, mac) : "?");
 		putchar(pong_mac_stale(&a[i]) ? '!' : ' ');
 		if (a[i].nprefixes >= 0) {
 			if (a[i].settings.scoped)
@@ -76,17 +68,14 @@ void pong_print_status_table(const struct pong_attachment *a, int n)
 		printf(" %-12s %-13s %s\n", scope, claims, limits);
 	}
 	for (int i = 0; i < n; i++) {
-		char name[4 * IF_NAMESIZE];
+		char was[PONG_MAC_TEXT], now[PONG_MAC_TEXT];
 
 		if (!pong_mac_stale(&a[i]))
 			continue;
-		/* on stderr: a warning, and the table on stdout stays a table */
-		fprintf(stderr, "xdp-pong: warning: %s: answers as %02x:%02x:%02x:%02x:%02x:%02x (!) but the interface's "
-			"MAC is now %02x:%02x:%02x:%02x:%02x:%02x; 'xdp-pong run' follows MAC changes, 'attach' does "
-			"not: detach and attach again\n", pong_name_text(a[i].name, name, sizeof(name)),
-			a[i].mac[0], a[i].mac[1], a[i].mac[2], a[i].mac[3], a[i].mac[4], a[i].mac[5],
-			a[i].link_mac[0], a[i].link_mac[1], a[i].link_mac[2], a[i].link_mac[3], a[i].link_mac[4],
-			a[i].link_mac[5]);
+		/* on stderr (pong_err escapes the line): a warning, and the table on stdout stays a table */
+		pong_err("warning: %s: answers as %s (!) but the interface's MAC is now %s; 'xdp-pong run' follows MAC "
+			 "changes, 'attach' does not: detach and attach again", a[i].name, pong_format_mac(a[i].mac, was),
+			 pong_format_mac(a[i].link_mac, now));
 	}
 }
 
@@ -98,9 +87,11 @@ bool pong_mac_stale(const struct pong_attachment *a)
 
 static void json_mac(const char *key, const __u8 *m, bool known)
 {
-	if (known)
-		printf(",\"%s\":\"%02x:%02x:%02x:%02x:%02x:%02x\"", key, m[0], m[1], m[2], m[3], m[4], m[5]);
-	else
+	if (known) {
+		char text[PONG_MAC_TEXT];
+
+		printf(",\"%s\":\"%s\"", key, pong_format_mac(m, text));
+	} else
 		printf(",\"%s\":null", key);
 }
 

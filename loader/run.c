@@ -27,14 +27,6 @@
 
 #define WATCH_NS 250000000L   /* how often the interfaces are looked at */
 
-/* pong_err() escapes the whole line: names go in as they are */
-static void say_mac(const char *what, const char *name, const __u8 *old, const __u8 *now)
-{
-	pong_err("%s: %s %02x:%02x:%02x:%02x:%02x:%02x to %02x:%02x:%02x:%02x:%02x:%02x; replies now come from the "
-		 "new one", name, what, old[0], old[1], old[2], old[3], old[4],
-		 old[5], now[0], now[1], now[2], now[3], now[4], now[5]);
-}
-
 /*
  * Run until a signal says stop (0) or an interface loses its program
  * (-ENOLINK, with why). A failure at start (-errno, with why) leaves nothing
@@ -101,8 +93,13 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 				goto out;
 			}
 			r = pong_held_follow_mac(&held[i], old);
-			if (r == 1)
-				say_mac("MAC changed from", held[i].name, old, held[i].mac);
+			if (r == 1) {
+				char was[PONG_MAC_TEXT], now[PONG_MAC_TEXT];
+
+				/* pong_err() escapes the whole line: the name goes in as it is */
+				pong_err("%s: MAC changed from %s to %s; replies now come from the new one", held[i].name,
+					 pong_format_mac(old, was), pong_format_mac(held[i].mac, now));
+			}
 			/* a MAC that cannot be read now (the interface going away) is looked at again next time */
 		}
 	}

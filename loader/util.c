@@ -197,12 +197,6 @@ int pong_parse_ifaces(char **names, int n, int *ifindexes, struct pong_why *why)
 }
 
 /*
- * An interface name given as a systemd unit instance (the %i of
- * xdp-pong@.service), unescaped as systemd-escape(1) escaped it: "\xNN" is
- * the byte NN and '-' stands for '/'. Since no interface name holds a '/',
- * a '-' that was not escaped is an error. 0, or -EINVAL with out unchanged.
- */
-/*
  * The MAC address of interface ifindex (SIOCGIFHWADDR; needs no privilege).
  * -EPFNOSUPPORT: not an Ethernet interface; -ENODEV: no such interface.
  */
@@ -226,6 +220,20 @@ int pong_link_mac(int ifindex, __u8 mac[6])
 	return err;
 }
 
+/* mac as text, "02:00:5e:00:00:01", in buf; returns buf. */
+const char *pong_format_mac(const __u8 mac[6], char buf[PONG_MAC_TEXT])
+{
+	snprintf(buf, PONG_MAC_TEXT, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+	return buf;
+}
+
+/*
+ * An interface name given as a systemd unit instance (the %i of
+ * xdp-pong@.service), unescaped as systemd-escape(1) escaped it: "\xNN" is
+ * the byte NN and '-' stands for '/'. Since no interface name holds a '/',
+ * a '-' that was not escaped is an error. 0, or -EINVAL with out unchanged.
+ */
 int pong_unit_instance_name(const char *inst, char *out, size_t len)
 {
 	char name[IF_NAMESIZE];
