@@ -45,13 +45,8 @@ def own_takes(lan, addr, wait=True):
     if ":" in addr:
         lan.lab.write_sysctl(lan.own, "net/ipv6/conf/own0/router_solicitation_delay", "0")
         lan.ns(lan.own, "ip", "addr", "add", f"{addr}/64", "dev", "own0")
-        for _ in range(50 if wait else 0):
-            state = lan.ns(lan.own, "ip", "-6", "addr", "show", "dev", "own0", "to", f"{addr}/128").stdout
-            if addr in state and "tentative" not in state:
-                return None
-            time.sleep(0.1)
         if wait:
-            raise AssertionError(f"{addr} never passed DAD on the owner")
+            past_dad(lan, addr)
         return None
     lan.ns(lan.own, "ip", "addr", "add", f"{addr}/24", "dev", "own0")
     announce = lan.lab.popen(lan.own, "arping", "-U", "-c", "1", "-I", "own0", addr, stdout=subprocess.PIPE,
@@ -61,6 +56,16 @@ def own_takes(lan, addr, wait=True):
         assert announce.returncode == 0, out + err
         return None
     return announce
+
+
+def past_dad(lan, addr):
+    """Wait until the owner's IPv6 address has passed DAD (it answers only then)."""
+    for _ in range(50):
+        state = lan.ns(lan.own, "ip", "-6", "addr", "show", "dev", "own0", "to", f"{addr}/128").stdout
+        if addr in state and "tentative" not in state:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{addr} never passed DAD on the owner")
 
 
 def claims(lan):
@@ -155,7 +160,9 @@ def test_assigned_later_given_up_within_a_second(unclaimed, addr):
     print(f"  {addr}: given up {took * 1000:.0f} ms after the owner announced it")
     assert state == "owner-seen", f"still {state} {took:.2f}s after the owner took it"
     assert lan.stats()["events"]["released"] == released + 1, "counted as released"
-    # a client resolving it afresh reaches the owner only
+    # a client resolving it afresh reaches the owner only (once the owner answers: after its DAD)
+    if v6:
+        past_dad(lan, addr)
     lan.client("ip", "-6" if v6 else "-4", "neigh", "flush", "dev", "cli0")
     before = counters(lan)
     res = lan.client("ping", *(["-6"] if v6 else []), "-c", "3", "-i", "0.2", "-W", "1", addr)
