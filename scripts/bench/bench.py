@@ -4,7 +4,8 @@
 Two namespaces joined by a veth pair (scripts/lab/lab.py): gen0 (generator
 side) and dut0 (the responder). The generator (build/pong-gen) transmits
 request frames out of gen0 with BPF_F_TEST_XDP_LIVE_FRAMES as fast as the
-kernel lets it; a sink XDP program on gen0 counts what comes back, by kind,
+kernel lets it (or, where the kernel refuses live frames, from a packet
+socket, which the report then says); a sink XDP program on gen0 counts what comes back, by kind,
 and drops it. On dut0, one of:
 
   xdp-pong   the responder, attached with `xdp-pong attach dut0`
@@ -75,6 +76,7 @@ def med(values):
 class Bench:
     def __init__(self, args):
         self.current, self.binary = None, None
+        self.methods = set()   # how pong-gen sent: live, socket
         self.args = args
         self.lab = None
         self.stats_was = None
@@ -175,7 +177,9 @@ class Bench:
         else:
             cmd += ["taskset", "-c", str(self.args.cpu), GEN]
         cmd += ["--ifname", "gen0", "--frame", frame.hex(), "--count", str(count)]
-        return json.loads(sh(*cmd, *(["--random-src"] if random_src else []), *sample).stdout)
+        out = json.loads(sh(*cmd, *(["--random-src"] if random_src else []), *sample).stdout)
+        self.methods.add(out["method"])
+        return out
 
     def cost_run(self, frame, random_src=False):
         """ns per packet of the program now on dut0: the run is sent in chunks
@@ -387,7 +391,8 @@ class Bench:
         driver = sh("ip", "netns", "exec", self.dut_ns, "ethtool", "-i", "dut0", check=False).stdout
         return {"cpu": cpu, "cpus": os.cpu_count(), "kernel": platform.release(),
                 "nic": "veth pair, 2 queues", "driver": (re.search(r"driver: (\S+)", driver) or [None, "?"])[1],
-                "clocksource": open("/sys/devices/system/clocksource/clocksource0/current_clocksource").read().strip()}
+                "clocksource": open("/sys/devices/system/clocksource/clocksource0/current_clocksource").read().strip(),
+                "generator": ",".join(sorted(self.methods)) or "-"}
 
 
 def set_bpf_stats(value):
@@ -408,7 +413,10 @@ def fmt(v, digits=1):
 def print_report(doc):
     m = doc["machine"]
     print(f"\nmachine: {m['cpu']}, {m['cpus']} CPUs, Linux {m['kernel']}, {m['nic']} ({m['driver']}), "
-          f"clock {m['clocksource']}")
+          f"clock {m['clocksource']}, generator {m.get('generator', '-')}")
+    if "socket" in m.get("generator", ""):
+        print("  (this kernel refuses live frames: requests were sent from a packet socket, whose rate, not the "
+              "responder's, can bound the throughput rows; the cost rows do not depend on it)")
     cost = doc.get("cost") or {}
     if cost.get("kinds"):
         print("\nprogram cost per packet (ns; bpf_stats, A-B-A rounds; min = min over runs, control = |ceiling "

@@ -228,7 +228,7 @@ def test_echo_flood_cannot_stop_address_resolution(plain):
     frame = bytes(request_frames(flood_mac, lan.pong_mac)["echo4"])
     before = lan.stats()
     gen = subprocess.Popen(["ip", "netns", "exec", lan.flood, GEN, "--ifname", "flood0", "--frame", frame.hex(),
-                            "--count", "4000000000", "--random-src"], stdout=subprocess.PIPE,
+                            "--count", "1000000", "--random-src", "--until-stopped"], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(0.5)

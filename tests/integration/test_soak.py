@@ -1,5 +1,6 @@
 """Soak and churn, over a veth pair in namespaces, with the benchmark's
-live-frames generator (build/pong-gen) and its sink.
+generator (build/pong-gen: live frames, or a packet socket where the kernel
+refuses those) and its sink.
 
 Soak: SOAK_REQUESTS requests (make check: 1,000,000; make soak: 10,000,000),
 spread over every kind, at the generator's full rate. Every reply counted by
@@ -9,8 +10,8 @@ counts), xdp_tx_errors stays 0, and the kernel logs no warning.
 
 Churn: CHURN_CYCLES attach/detach cycles (make check: 20; make soak: 100)
 while the generator keeps sending; in every cycle xdp-pong answers before it
-is detached again, and afterwards no program, map or bpffs pin of xdp-pong
-is left.
+is detached again, and afterwards none of the programs and maps the cycles
+loaded, and no bpffs pin of xdp-pong, is left.
 """
 import json
 import os
@@ -94,32 +95,42 @@ def test_soak_no_tx_errors(soaked):
     assert soaked["tx_errors"] == 0
 
 
-def leftovers():
-    progs = sh(["bpftool", "-j", "prog", "show"])
-    maps = sh(["bpftool", "-j", "map", "show"])
-    assert progs.returncode == 0 and maps.returncode == 0, progs.stderr + maps.stderr
-    names = [p.get("name", "") for p in json.loads(progs.stdout or "[]")] + \
-        [m.get("name", "") for m in json.loads(maps.stdout or "[]")]
-    ours = [n for n in names if n in ("xdp_pong", "pong_counters", "pong_reasons", "pong.rodata", "pong.bss",
-                                      "pong_prefix4", "pong_prefix6", "pong_rl_source", "pong_rl_global")]
+def ours_now(dut):
+    """The program xdp-pong has on dut0 now, and its maps: (prog id, [map ids])."""
+    res = dut.run(dut.dut, XDP_PONG, "stats", "dut0", "--json")
+    assert res.returncode == 0, res.stderr
+    prog_id = json.loads(res.stdout)["interfaces"][0]["prog_id"]
+    prog = sh(["bpftool", "-j", "prog", "show", "id", str(prog_id)])
+    assert prog.returncode == 0, prog.stderr
+    return prog_id, json.loads(prog.stdout).get("map_ids", [])
+
+
+def leftovers(prog_ids, map_ids):
+    """Which of the programs and maps this test attached still exist, and bpffs pins of xdp-pong.
+    Only what the test made is looked at: xdp-pong may be running elsewhere on the machine."""
+    progs = [i for i in prog_ids if sh(["bpftool", "prog", "show", "id", str(i)]).returncode == 0]
+    maps = [i for i in map_ids if sh(["bpftool", "map", "show", "id", str(i)]).returncode == 0]
     pins = []
     if os.path.isdir("/sys/fs/bpf"):
         for dirpath, dirs, files in os.walk("/sys/fs/bpf"):
             pins += [os.path.join(dirpath, f) for f in files + dirs if "pong" in f]
-    return ours, pins
+    return progs + maps, pins
 
 
 def test_churn(dut, frames, soaked):
-    # traffic for the whole churn: far more requests than the cycles take to run
-    gen = dut.popen(dut.gen, GEN, "--ifname", "gen0", "--frame", frames["echo4"].hex(), "--count", "4000000000",
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    failures, silent = [], []
+    # traffic for the whole churn, until the test stops it
+    gen = dut.popen(dut.gen, GEN, "--ifname", "gen0", "--frame", frames["echo4"].hex(), "--count", "1000000",
+                    "--until-stopped", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    failures, silent, prog_ids, map_ids = [], [], [], []
     try:
         for i in range(CYCLES):
             res = dut.run(dut.dut, XDP_PONG, "attach", "dut0")
             if res.returncode != 0:
                 failures.append(f"cycle {i} attach: {res.stderr.strip()}")
                 continue
+            prog_id, maps = ours_now(dut)
+            prog_ids.append(prog_id)
+            map_ids += maps
             # traffic flowed: this program answered before it goes again
             for _ in range(100):
                 if dut.pong_stats("echo4") > 0:
@@ -130,18 +141,21 @@ def test_churn(dut, frames, soaked):
             res = dut.run(dut.dut, XDP_PONG, "detach", "dut0")
             if res.returncode != 0:
                 failures.append(f"cycle {i} detach: {res.stderr.strip()}")
+        flooding = gen.poll() is None
     finally:
         gen.terminate()
         gen.wait(timeout=60)
+    assert flooding, "the generator sent until the churn ended"
     assert not failures, "; ".join(failures[:3])
     assert not silent, f"cycles where xdp-pong answered nothing while attached: {silent}"
-    ours, pins = leftovers()
+    assert len(prog_ids) == CYCLES and len(set(prog_ids)) == CYCLES, "each cycle loaded a program of its own"
+    ours, pins = leftovers(prog_ids, map_ids)
     for _ in range(50):              # programs and maps are freed after an RCU grace period
         if not ours:
             break
         time.sleep(0.1)
-        ours, pins = leftovers()
-    assert not ours, f"xdp-pong programs or maps left: {ours}"
+        ours, pins = leftovers(prog_ids, map_ids)
+    assert not ours, f"programs or maps of xdp-pong left (ids): {ours}"
     assert not pins, f"bpffs pins of xdp-pong left: {pins}"
 
 
