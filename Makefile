@@ -73,7 +73,7 @@ $(BUILD)/asan/xdp-pong: $(ASAN_OBJS)
 
 # Unit-test driver: runs frames through the real program with BPF_PROG_TEST_RUN,
 # with the CLI's own code for names, prefixes and limits.
-TESTRUN_OBJS := $(addprefix $(BUILD)/obj/,names.o util.o prog.o policy.o)
+TESTRUN_OBJS := $(addprefix $(BUILD)/obj/,names.o util.o prog.o policy.o own.o)
 $(BUILD)/pong-testrun: tests/unit/testrun.c $(TESTRUN_OBJS) $(CLI_HDRS) $(BUILD)/pong.skel.h
 	$(CC) $(CFLAGS) tests/unit/testrun.c $(TESTRUN_OBJS) -o $@ $(LDLIBS)
 

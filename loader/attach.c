@@ -39,6 +39,9 @@ static struct pong *prepare(const char *name, const __u8 mac[6], const struct po
 		return NULL;
 	}
 	memcpy((void *)skel->data_iface->pong_iface.mac, mac, 6);
+	/* every address the host's until pong_own_sync() has written them (xdp/pong.h) */
+	memset((void *)skel->data_own->pong_own_filter.bits, 0xff, sizeof(skel->data_own->pong_own_filter.bits));
+	skel->data_own->pong_own_filter.ready = 0;
 	skel->rodata->pong_cfg.ttl = (__u8)o->ttl;
 	/* the rate limiter's hash: unknown outside, so a flood cannot aim at one source's bucket */
 	if (getrandom((void *)&skel->rodata->pong_cfg.seed, sizeof(skel->rodata->pong_cfg.seed), 0) < 0) {
@@ -91,13 +94,23 @@ static void prefix_failed(struct pong_why *why, const char *name, const struct p
 		 err == -ENOSPC ? "the prefix list is full" : strerror(-err), then);
 }
 
+/* why for the host's addresses not written into the program (err from pong_own_sync), and what followed */
+static void own_failed(struct pong_why *why, const char *name, int err, const char *then)
+{
+	if (err == -E2BIG)
+		pong_why(why, "%s: the host has more than %d addresses of one family: xdp-pong cannot know them all, "
+			 "and would answer for some%s", name, PONG_OWN_MAX, then);
+	else
+		pong_why(why, "%s: cannot give the program the host's own addresses: %s%s", name, strerror(-err), then);
+}
+
 /* Load and attach one instance through libxdp; its program id in *prog_id. 0, or -errno with why. */
 static int attach_one(const char *name, int ifindex, const __u8 mac[6], const struct pong_attach_opts *o,
 		      __u32 *prog_id, struct pong_why *why)
 {
 	struct xdp_program *prog = NULL;
 	struct pong *skel;
-	int failed, perr = 0;
+	int failed, perr = 0, fd;
 	long err;
 
 	skel = prepare(name, mac, o, why, &perr);
@@ -119,10 +132,17 @@ static int attach_one(const char *name, int ifindex, const __u8 mac[6], const st
 	}
 	*prog_id = xdp_program__id(prog);
 	err = pong_scope_fill(xdp_program__fd(prog), o->prefixes, o->nprefixes, &failed);
-	if (err)
+	if (err) {
 		prefix_failed(why, name, &o->prefixes[failed], (int)err,
 			      xdp_program__detach(prog, ifindex, o->mode, 0) ?
 			      "; and it could not be detached again: detach it by hand" : "");
+		goto out;
+	}
+	fd = xdp_program__fd(prog);
+	err = pong_own_sync(&fd, 1, &failed);
+	if (err)
+		own_failed(why, name, (int)err, xdp_program__detach(prog, ifindex, o->mode, 0) ?
+			   "; and it could not be detached again: detach it by hand" : "");
 out:
 	xdp_program__close(prog);
 	pong__destroy(skel);
@@ -428,10 +448,16 @@ static int hold_one(const char *name, int ifindex, const __u8 mac[6], const stru
 		pong_why(why, "%s: too many programs held", name);
 		goto fail;
 	}
-	/* the scope before the first frame: attached last, the program is whole when it starts */
+	/* the scope and the host's addresses before the first frame: attached last, the program is whole
+	 * when it starts */
 	err = pong_scope_fill(prog_fd, o->prefixes, o->nprefixes, &failed);
 	if (err) {
 		prefix_failed(why, name, &o->prefixes[failed], err, "");
+		goto disown;
+	}
+	err = pong_own_sync(&prog_fd, 1, &failed);
+	if (err) {
+		own_failed(why, name, err, "");
 		goto disown;
 	}
 	{

@@ -77,6 +77,13 @@ void pong_print_status_table(const struct pong_attachment *a, int n)
 			 "changes, 'attach' does not: detach and attach again", a[i].name, pong_format_mac(a[i].mac, was),
 			 pong_format_mac(a[i].link_mac, now));
 	}
+	for (int i = 0; i < n; i++) {
+		if (!a[i].attached || a[i].own_unknown <= 0)
+			continue;
+		pong_err("warning: %s: %d of this host's addresses came after attach, and xdp-pong answers for them, "
+			 "not the kernel; 'xdp-pong run' follows the host's addresses, 'attach' does not: detach and "
+			 "attach again", a[i].name, a[i].own_unknown);
+	}
 }
 
 /* The program answers as a MAC that is no longer the interface's. */
@@ -127,6 +134,10 @@ void pong_print_status_json(const struct pong_attachment *a, int n)
 			printf(",\"ttl\":null");
 		json_mac("mac", a[i].mac, a[i].mac_known);
 		printf(",\"mac_stale\":%s", pong_mac_stale(&a[i]) ? "true" : "false");
+		if (a[i].own_unknown >= 0)
+			printf(",\"own_addresses_unknown\":%d", a[i].own_unknown);
+		else
+			printf(",\"own_addresses_unknown\":null");
 		if (!known) {
 			printf(",\"scope\":null,\"unclaimed\":null,\"limits\":null}");
 			continue;

@@ -165,6 +165,7 @@ int pong_find(int ifindex, struct pong_attachment *a, int *prog_fd)
 	a->mac_known = false;
 	a->link_mac_known = false;
 	a->nprefixes = -1;
+	a->own_unknown = -1;
 	memset(&a->settings, 0, sizeof(a->settings));
 	a->other[0] = '\0';
 	a->shared = false;

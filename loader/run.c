@@ -9,8 +9,12 @@
  * four times a second: is the program still attached (else it says so and
  * ends with an error, for a supervisor to restart it), and is the
  * interface's MAC still the one replies are sent from (else the program
- * answers as the new one from the next frame on). SIGTERM, SIGINT or SIGHUP
- * detach everything and end it with success.
+ * answers as the new one from the next frame on). It also listens to the
+ * kernel's address announcements: the moment an address is added to or
+ * removed from any interface of the host, every program is told the host's
+ * addresses again (own.c), and a new address of the host's is the kernel's
+ * to answer from then on. SIGTERM, SIGINT or SIGHUP detach everything and
+ * end it with success.
  *
  * A run that is killed (SIGKILL, a crash, the OOM killer) leaves nothing
  * attached: the kernel detaches a link's program when the link's last file
@@ -18,14 +22,33 @@
  * finds the interfaces as they were before.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include "xdp-pong.h"
 
-#define WATCH_NS 250000000L   /* how often the interfaces are looked at */
+#define WATCH_MS 250          /* how often the interfaces are looked at */
+#define OWN_RESYNC_TICKS 120  /* the host's addresses written again every 30 s, announced or not */
+
+/* Every held program told the host's addresses again. 0 or -errno (with why). */
+static int own_resync(const struct pong_held *held, int n, struct pong_why *why)
+{
+	int fds[PONG_MAX_IFACES], failed, err;
+
+	for (int i = 0; i < n; i++)
+		fds[i] = held[i].prog_fd;
+	err = pong_own_sync(fds, n, &failed);
+	if (err)
+		pong_why(why, "%s: cannot give the program the host's own addresses (%s); ending, rather than answer "
+			 "for one of them", failed < n ? held[failed].name : "the host",
+			 err == -E2BIG ? "more of them than xdp-pong can hold" : strerror(-err));
+	return err;
+}
 
 /*
  * Run until a signal says stop (0) or an interface loses its program
@@ -37,8 +60,9 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 	static struct pong_held held[PONG_MAX_IFACES];
 	struct MHD_Daemon *d = NULL;
 	int ifindex[PONG_MAX_IFACES];
+	struct pollfd fds[2] = { { .fd = -1, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
 	sigset_t stop;
-	int err;
+	int err, ticks = 0;
 
 	/* blocked before any thread starts: only sigtimedwait() below takes them */
 	sigemptyset(&stop);
@@ -50,16 +74,27 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 	err = pong_parse_ifaces(names, n, ifindex, why);
 	if (err)
 		return err;
+	/* the signals, and the kernel's word of addresses, heard from before anything is attached */
+	fds[0].fd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
+	fds[1].fd = pong_own_watch_open();
+	if (fds[0].fd < 0 || fds[1].fd < 0) {
+		err = fds[0].fd < 0 ? -errno : fds[1].fd;
+		pong_why(why, "cannot listen for %s: %s", fds[0].fd < 0 ? "signals" : "the kernel's address changes",
+			 strerror(-err));
+		goto close;
+	}
 	/* listening first: a port in use fails the start before anything is attached */
 	if (metrics) {
 		d = pong_metrics_start(metrics, ifindex, n, why);
-		if (!d)
-			return -EADDRINUSE;
+		if (!d) {
+			err = -EADDRINUSE;
+			goto close;
+		}
 	}
 	err = pong_hold(names, n, o, held, why);
 	if (err) {
 		pong_metrics_stop(d);
-		return err;
+		goto close;
 	}
 	for (int i = 0; i < n; i++) {
 		pong_err("running on %s (%s mode, program id %u)%s%s", held[i].name,
@@ -72,12 +107,27 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 	pong_notify("READY=1");
 
 	for (;;) {
-		struct timespec tick = { .tv_sec = 0, .tv_nsec = WATCH_NS };
-		int sig = sigtimedwait(&stop, NULL, &tick);
+		struct signalfd_siginfo si;
+		int changed;
 
-		if (sig > 0) {
-			pong_err("%s: detaching", strsignal(sig));
+		if (poll(fds, 2, WATCH_MS) < 0 && errno != EINTR) {
+			err = -errno;
+			pong_why(why, "waiting for signals and address changes: %s", strerror(-err));
+			goto out;
+		}
+		if (read(fds[0].fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			pong_err("%s: detaching", strsignal((int)si.ssi_signo));
 			break;
+		}
+		/* an address added or removed anywhere on the host (or news of it lost): tell every program */
+		changed = pong_own_watch_drain(fds[1].fd);
+		if (changed != 0 || ++ticks >= OWN_RESYNC_TICKS) {
+			ticks = 0;
+			err = changed < 0 ? changed : own_resync(held, n, why);
+			if (changed < 0)
+				pong_why(why, "listening for the kernel's address changes: %s", strerror(-changed));
+			if (err)
+				goto out;
 		}
 		if (d)
 			pong_metrics_tick(d);
@@ -107,5 +157,9 @@ out:
 	pong_notify("STOPPING=1");
 	pong_metrics_stop(d);      /* first: its thread reads the programs released below */
 	pong_release(held, n);
+close:
+	for (int i = 0; i < 2; i++)
+		if (fds[i].fd >= 0)
+			close(fds[i].fd);
 	return err;
 }

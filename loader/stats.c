@@ -120,8 +120,9 @@ int pong_snapshot(struct pong_attachment *a, struct pong_counters *c, int n, boo
 
 /*
  * For status: what xdp-pong (found by pong_find()) was loaded with (config)
- * and runs with now (the MAC it answers as, settings, prefix count), and the
- * interface's own MAC. Left unknown if unreadable.
+ * and runs with now (the MAC it answers as, settings, prefix count), the
+ * interface's own MAC, and how many of the host's addresses it does not
+ * know. Left unknown if unreadable.
  */
 void pong_describe(struct pong_attachment *a)
 {
@@ -137,5 +138,6 @@ void pong_describe(struct pong_attachment *a)
 	a->mac_known = pong_read_mac(fd, a->mac) == 0;
 	if (pong_read_settings(fd, &a->settings) == 0)
 		a->nprefixes = pong_prefix_count(fd);
+	a->own_unknown = pong_own_missing(fd);
 	close(fd);
 }

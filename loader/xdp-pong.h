@@ -10,6 +10,8 @@
  *   1  prog.c      find xdp-pong on an interface; its maps, config, settings
  *                  and counters
  *   2  policy.c    scope (prefix lists) and rate limits, and their rules
+ *      own.c       the host's own addresses, kept in the program, and the
+ *                  kernel's word when they change
  *   3  stats.c     many interfaces at once: collect, read, describe
  *      attach.c    attach and detach, all or nothing; records
  *      output.c    tables, JSON, Prometheus text
@@ -92,6 +94,8 @@ struct pong_attachment {
 	bool link_mac_known;
 	struct pong_settings settings;   /* scope and limits, as they are now */
 	int nprefixes;               /* entries in the prefix lists, -1 if unknown */
+	int own_unknown;             /* the host's addresses the program does not know (added after
+				      * attach), -1 if unknown; by pong_describe() */
 	char other[192];             /* some other XDP program there, if any: "'name' (id N)" */
 	bool shared;                 /* programs run under libxdp's dispatcher */
 };
@@ -149,6 +153,22 @@ struct pong_claim_entry {
 };
 
 int pong_claims_list(int prog_fd, struct pong_claim_entry *out, int max);
+
+/* ---- floor 2: own.c ---- */
+
+/* The host's own addresses, sorted: what the datapath leaves to the kernel. */
+struct pong_own_set {
+	__u32 v4[PONG_OWN_MAX];      /* as they lie in memory (network order) */
+	__u8 v6[PONG_OWN_MAX][16];
+	int n4, n6;
+};
+
+int pong_own_read(struct pong_own_set *set);
+int pong_own_write(int prog_fd, const struct pong_own_set *set);
+int pong_own_sync(const int *prog_fds, int n, int *failed);
+int pong_own_missing(int prog_fd);
+int pong_own_watch_open(void);
+int pong_own_watch_drain(int fd);
 
 /* ---- floor 3: stats.c, attach.c, output.c ---- */
 

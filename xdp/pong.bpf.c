@@ -12,6 +12,9 @@
  * runs every frame with no settings, with a scope of every address, and with
  * the fast checks off (PONG_ACTIVE_RULES, which only the tests set).
  *
+ * The host's own addresses are never answered (lib/own.h): a request for
+ * one leaves every path for the kernel.
+ *
  * Per frame, one of three outcomes, each counted:
  *   reply   XDP_TX, the frame rewritten in place into its answer;
  *   refused XDP_PASS untouched: a frame we would answer, but a safety rule,
@@ -36,6 +39,7 @@
 #include "lib/ipv6.h"
 #include "lib/icmp6.h"
 #include "lib/ndp.h"
+#include "lib/own.h"
 #include "lib/policy.h"
 #include "lib/claim.h"
 
@@ -114,7 +118,9 @@ static __always_inline int handle_arp(struct cursor *c, struct eth_hdr *eth, int
 	}
 	target = arp_ip(arp->tpa);
 	sender = arp_ip(arp->spa);
-	verdict = scope_admit_v4(target);
+	verdict = own_admit_v4(target);
+	if (!verdict)
+		verdict = scope_admit_v4(target);
 	if (!verdict && unclaimed)
 		verdict = claim_request(&pong_claims4, &target, sender);
 	if (!verdict)
@@ -154,7 +160,9 @@ static __always_inline int handle_ipv4(struct cursor *c, struct eth_hdr *eth, in
 admit:
 	if ((void *)(iph + 1) > c->end)
 		return PONG_NOT_OURS;   /* known; for the verifier */
-	verdict = scope_admit_v4(iph->daddr);
+	verdict = own_admit_v4(iph->daddr);
+	if (!verdict)
+		verdict = scope_admit_v4(iph->daddr);
 	if (!verdict && unclaimed)
 		verdict = claim_echo(&pong_claims4, &iph->daddr);
 	if (!verdict)
@@ -207,7 +215,9 @@ static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth, in
 			struct nd_ns *nsh = (void *)(ip6 + 1);
 
 			*counter = PONG_CNT_NDP;
-			verdict = scope_admit_v6(&nsh->target);
+			verdict = own_admit_v6(&nsh->target);
+			if (!verdict)
+				verdict = scope_admit_v6(&nsh->target);
 			if (!verdict)
 				verdict = rate_admit_v6(PONG_RL_RESOLVE, &ip6->saddr, pong_cfg.seed);
 			if (!verdict) {
@@ -245,6 +255,8 @@ static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth, in
 		ns->l3_offset = (void *)ip6 - (void *)eth;
 		verdict = ndp_check_ns(c, eth, ip6, plen, pong_iface.mac, ns);
 		if (!verdict)
+			verdict = own_admit_v6(&ns->target);
+		if (!verdict)
 			verdict = scope_admit_v6(&ns->target);
 		if (!verdict && unclaimed)
 			verdict = claim_request(&pong_claims6, &ns->target, claim_asker6(&ns->src));
@@ -256,7 +268,9 @@ static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth, in
 echo:
 	if ((void *)(ip6 + 1) + sizeof(struct icmp6hdr) > c->end)
 		return PONG_NOT_OURS;   /* known; for the verifier */
-	verdict = scope_admit_v6(&ip6->daddr);
+	verdict = own_admit_v6(&ip6->daddr);
+	if (!verdict)
+		verdict = scope_admit_v6(&ip6->daddr);
 	if (!verdict && unclaimed)
 		verdict = claim_echo(&pong_claims6, &ip6->daddr);
 	if (!verdict)
@@ -281,7 +295,7 @@ static __always_inline int fast_reply(struct cursor *c, struct eth_hdr *eth, int
 		struct iphdr *iph = c->pos;
 		struct icmphdr *icmp = icmp4_fast_echo(c, eth, pong_iface.mac);
 
-		if (!icmp || (void *)(iph + 1) > c->end)
+		if (!icmp || (void *)(iph + 1) > c->end || own_address_v4(iph->daddr))
 			return 0;
 		eth_reply(eth, pong_iface.mac);
 		icmp4_echo_reply(iph, icmp, pong_cfg.ttl);
@@ -289,7 +303,7 @@ static __always_inline int fast_reply(struct cursor *c, struct eth_hdr *eth, int
 	} else if (proto == ETH_P_ARP) {
 		struct arp_eth_ipv4 *arp = arp_fast_request(c, eth, pong_iface.mac);
 
-		if (!arp)
+		if (!arp || own_address_v4(arp_ip(arp->tpa)))
 			return 0;
 		arp_reply(eth, arp, pong_iface.mac);
 		counter = PONG_CNT_ARP;
@@ -299,10 +313,14 @@ static __always_inline int fast_reply(struct cursor *c, struct eth_hdr *eth, int
 		if ((void *)(ip6 + 1) > c->end)
 			return 0;
 		if (icmp6_fast_echo(c, eth, ip6, pong_iface.mac)) {
+			if (own_address_v6(&ip6->daddr))
+				return 0;
 			eth_reply(eth, pong_iface.mac);
 			icmp6_echo_reply(ip6, (void *)(ip6 + 1), pong_cfg.ttl);
 			counter = PONG_CNT_ECHO6;
 		} else if (ndp_fast_ns(c, eth, ip6, pong_iface.mac, len)) {
+			if (own_address_v6(&((struct nd_ns *)(ip6 + 1))->target))
+				return 0;
 			ndp_fast_na(eth, ip6, pong_iface.mac);
 			counter = PONG_CNT_NDP;
 		} else {

@@ -21,9 +21,13 @@
 #define PONG_CLAIMS6_MAP   "pong_claims6"
 #define PONG_SETTINGS_MAP  ".bss"          /* the map of pong_settings, by suffix */
 #define PONG_IFACE_MAP     ".data.iface"   /* the map of pong_iface, by suffix */
+#define PONG_OWN4_MAP      "pong_own4"
+#define PONG_OWN6_MAP      "pong_own6"
+#define PONG_OWN_FILTER_MAP ".data.own"    /* the map of pong_own_filter, by suffix */
 #define PONG_PREFIX_MAX    1024            /* prefixes per family and interface */
 #define PONG_RL_BUCKETS    16384           /* hashed per-source buckets, per class of request */
 #define PONG_CLAIMS_MAX    16384           /* addresses tracked by --unclaimed, per family (LRU) */
+#define PONG_OWN_MAX       4096            /* the host's own addresses, per family */
 #define PONG_DEFAULT_TTL   64
 /* --unclaimed: claim an address after N requests from one asker within T s, */
 /* and not again until its owner has been silent for H s. */
@@ -84,6 +88,7 @@ enum pong_counter {
 	X(NDP_SELF,       "ndp_self",       "NS whose source is its target (NDP's gratuitous ARP)") \
 	X(NDP_DST,        "ndp_dst",        "NS sent neither to the target nor to its solicited-node group") \
 	X(NO_ROOM,        "no_room",        "no room in the frame buffer to build the reply") \
+	X(OWN_ADDRESS,    "own_address",    "an address of this host: the kernel answers for it") \
 	X(NOT_IN_PREFIX,  "not_in_prefix",  "address outside the interface's --prefix list")   \
 	X(NOT_CLAIMED,    "not_claimed",    "--unclaimed: not (yet) claimed; its owner may answer") \
 	X(OWNER_SEEN,     "owner_seen",     "--unclaimed: its owner showed signs of life")      \
@@ -182,6 +187,37 @@ struct pong_claim {
 	__u8 state;                 /* enum pong_claim_state */
 	__u8 pad;
 };
+
+/*
+ * The host's own addresses (lib/own.h): pong_own4 / pong_own6 hold them, and
+ * this filter, in .data.own, has the bit of each set (the loader writes the
+ * whole value). Both sides compute a bit from the address's bytes as they
+ * lie in memory, on the same machine. Until the loader has written the
+ * addresses (ready 0), every bit is set and every address counts as the
+ * host's: nothing is answered before the program knows what not to answer.
+ */
+#define PONG_OWN_FILTER_LOG2  16
+#define PONG_OWN_FILTER_WORDS ((1u << PONG_OWN_FILTER_LOG2) / 64)
+
+struct pong_own_filter {
+	__u64 ready;                 /* 1 once the maps hold the host's addresses */
+	__u64 bits[PONG_OWN_FILTER_WORDS];
+};
+
+static inline __u32 pong_own_hash(__u32 x)
+{
+	return (x * 0x9e3779b1u) >> (32 - PONG_OWN_FILTER_LOG2);
+}
+
+static inline __u32 pong_own_bit4(__u32 addr)
+{
+	return pong_own_hash(addr);
+}
+
+static inline __u32 pong_own_bit6(const volatile __u32 *addr)
+{
+	return pong_own_hash(addr[0] ^ addr[1] ^ addr[2] ^ addr[3]);
+}
 
 /* Keys of the prefix lists (LPM tries): prefix length, then the address. */
 struct pong_lpm4 {

@@ -62,7 +62,7 @@ def templates():
 INTERESTING8 = [0, 1, 2, 4, 5, 6, 8, 0x0F, 0x10, 0x20, 0x40, 0x45, 0x46, 0x4F, 0x60, 0x7F, 0x80, 0x81,
                 0x83, 0x86, 0x87, 0x88, 0x89, 0xFE, 0xFF, 58, 135, 136, 128, 129, 0x33, 0xA8]
 INTERESTING32 = [0, 1, 0x7F000001, 0xE0000001, 0xEFFFFFFF, 0xF0000001, 0xFFFFFFFF, 0x00FFFFFF, 0xC6336402,
-                 0xCB007107, 0xFF020000, 0x60000000]
+                 0xCB007107, 0xCB007109, 0xFF020000, 0x60000000]
 INTERESTING16 = [0, 1, 0x0800, 0x0806, 0x86DD, 0x8100, 0x88A8, 0x3FFF, 0x2000, 0x4000, 0xFFFF, 20, 24,
                  28, 32, 40, 64, 256, 1500]
 
@@ -71,7 +71,12 @@ MACS = [b"\xff" * 6, bytes(6), b"\x01\x00\x5e\x00\x00\x01", b"\x33\x33\x00\x00\x
         b"\x33\x33\xff\x00\x00\x07", MAC, bytes.fromhex("020000000002"), bytes.fromhex("030000000001")]
 ADDR6 = [bytes(16), bytes(15) + b"\x01", bytes.fromhex("ff020000000000000000000000000001"),
          bytes.fromhex("ff0200000000000000000001ff000007"), bytes.fromhex("fe800000000000000000000000000001"),
-         bytes.fromhex("20010db8009900000000000000000007"), bytes.fromhex("20010db8007700000000000000000002")]
+         bytes.fromhex("20010db8009900000000000000000007"), bytes.fromhex("20010db8007700000000000000000002"),
+         bytes.fromhex("20010db8009900000000000000000009")]
+# The host's own addresses on every path (203.0.113.9, 2001:db8:99::9: among the values above, so
+# mutations reach them): requests for them are the kernel's (own_address).
+OWN = ("203.0.113.9", "2001:db8:99::9")
+OWN_BYTES = (bytes([203, 0, 113, 9]), bytes.fromhex("20010db8009900000000000000000009"))
 
 
 def fields(b):
@@ -208,7 +213,8 @@ PATHS = {"default": (), "policy": ("--prefix", "0.0.0.0/0", "--prefix", "::/0"),
 
 
 def run_frames(fs, extra=()):
-    proc = subprocess.run([TESTRUN, "--mac", IF_MAC, "--ttl", str(TTL), *extra],
+    own = [a for addr in OWN for a in ("--own", addr)]
+    proc = subprocess.run([TESTRUN, "--mac", IF_MAC, "--ttl", str(TTL), *own, *extra],
                           input="".join(f.hex() + "\n" for f in fs),
                           capture_output=True, text=True, check=False, timeout=1800)
     return proc.returncode, proc.stdout.splitlines(), proc.stderr
@@ -245,7 +251,7 @@ def fuzz(seed, count, path="default"):
           f"--seed {seed} --count {count} --path {path})", flush=True)
     t0 = time.time()
     fs = frames(seed, count)
-    model = Model(MAC, TTL)
+    model = Model(MAC, TTL, OWN_BYTES)
     rc, lines, err = run_frames(fs, PATHS[path])
     if rc != 0 or len(lines) != len(fs):
         return {"ran": False, "error": err[-300:], "frames": fs}

@@ -84,8 +84,9 @@ def solicited_node_group(target):
 
 
 class Model:
-    def __init__(self, mac: bytes, ttl: int):
-        self.mac, self.ttl = mac, ttl
+    def __init__(self, mac: bytes, ttl: int, own=()):
+        """own: the host's own addresses (4 or 16 bytes each): requests for them are the kernel's."""
+        self.mac, self.ttl, self.own = mac, ttl, set(own)
 
     def predict(self, f: bytes) -> Outcome:
         if len(f) < 14:
@@ -138,6 +139,8 @@ class Model:
             return refused("arp_gratuitous")
         if not v4_dst_ok(tpa):
             return refused("arp_target")
+        if f[off + 24:off + 28] in self.own:
+            return refused("own_address")
         out = bytearray(f)
         self.reply_l2(out, src)
         struct.pack_into("!H", out, off + 6, 2)
@@ -199,6 +202,8 @@ class Model:
             return refused("icmp_type")
         if f[icmp + 1] != 0:
             return refused("icmp_code")
+        if f[off + 16:off + 20] in self.own:
+            return refused("own_address")
         out = bytearray(f)
         self.reply_l2(out, f[6:12])
         out[off + 12:off + 16], out[off + 16:off + 20] = f[off + 16:off + 20], f[off + 12:off + 16]
@@ -264,6 +269,8 @@ class Model:
             return refused("ip6_src")             # IPv4-mapped sources too
         if f[p + 1] != 0:
             return refused("icmp_code")
+        if dst in self.own:
+            return refused("own_address")
         out = bytearray(f)
         self.reply_l2(out, f[6:12])
         out[off + 8:off + 24], out[off + 24:off + 40] = dst, src
@@ -315,6 +322,8 @@ class Model:
         pseudo = src + dst + struct.pack("!IxxxB", plen, 58)
         if ones_sum(pseudo + f[p:p + plen]) != 0xFFFF:
             return refused("ndp_checksum")
+        if target in self.own:
+            return refused("own_address")
         # R=0 S=1 O=0: a proxy's advertisement must not override the owner's (RFC 4861 7.2.8)
         na = bytearray(struct.pack("!BBHI", 136, 0, 0, 0x40000000) + target + bytes([2, 1]) + self.mac)
         ip6 = struct.pack("!IHBB", 0x60000000, len(na), 58, 255) + target + src

@@ -453,6 +453,36 @@ def cases_unclaimed():
         refused("owner_seen")
 
 
+OWN4, OWN6, OWN_LL = "203.0.113.9", "2001:db8:99::9", "fe80::9"
+OWN_ARGS = ("--own", OWN4, "--own", OWN6, "--own", OWN_LL)
+
+
+def cases_own(label, unclaimed=False):
+    """The host's own addresses (--own 203.0.113.9, 2001:db8:99::9, fe80::9) are the kernel's,
+    on every path (label: which one); their neighbours are answered as ever (with --unclaimed,
+    a first ask for them is counted toward a claim)."""
+    yield f"own, {label}: ARP for the host's address", bytes(arp_request(target=OWN4)), refused("own_address")
+    yield f"own, {label}: ARP unicast to us for it", bytes(arp_request(target=OWN4, dst=IF_MAC)), \
+        refused("own_address")
+    yield f"own, {label}: echo to the host's address", bytes(echo4(dst_ip=OWN4)), refused("own_address")
+    yield f"own, {label}: NS for the host's address", bytes(ns(target=OWN6)), refused("own_address")
+    yield f"own, {label}: NS for the host's link-local address (a router's NUD probe)", \
+        bytes(ns(target=OWN_LL, dst_ip=OWN_LL, dst=IF_MAC)), refused("own_address")
+    yield f"own, {label}: echo6 to the host's address", bytes(echo6(dst_ip=OWN6)), refused("own_address")
+    yield f"own, {label}: a protocol rule still comes first", bytes(echo4(dst_ip=OWN4, icmp_kw={"code": 3})), \
+        refused("icmp_code")
+    r = arp_request(target="203.0.113.8")
+    yield f"own, {label}: ARP for the address next to it answered", bytes(r), \
+        refused("not_claimed") if unclaimed else Reply("arp", arp_reply(r))
+    r = echo4(dst_ip="203.0.113.10")
+    yield f"own, {label}: echo to another address answered", bytes(r), Reply("echo4", echo4_reply(r))
+    r = ns(target="2001:db8:99::8")
+    yield f"own, {label}: NS for another address answered", bytes(r), \
+        refused("not_claimed") if unclaimed else Reply("ndp", na_for(r, PEER_MAC))
+    r = echo6(dst_ip="2001:db8:99::a")
+    yield f"own, {label}: echo6 to another address answered", bytes(r), Reply("echo6", echo6_reply(r))
+
+
 def fix_etype(cases):
     """Raw ARP bodies above were built with Raw: set EtherType 0x0806 on them."""
     for name, frame, expect in cases:
@@ -477,6 +507,11 @@ TABLES = {
     "global limit": (cases_global_limit, ("--global-pps", "2")),
     "unclaimed": (cases_unclaimed, ("--unclaimed",)),
     "ttl": (cases_ttl, ("--ttl", "17")),
+    "own": (lambda: cases_own("no policy"), OWN_ARGS),
+    "own scoped": (lambda: cases_own("a scope"), OWN_ARGS + ("--prefix", "203.0.113.0/24", "--prefix", "2001:db8::/32",
+                                                             "--prefix", "fe80::/10")),
+    "own rules": (lambda: cases_own("rules one by one"), OWN_ARGS + ("--rules-only",)),
+    "own unclaimed": (lambda: cases_own("--unclaimed", unclaimed=True), OWN_ARGS + ("--unclaimed",)),
 }
 ROWS = {table: list(make()) for table, (make, _) in TABLES.items()}
 PARAMS = [pytest.param(table, i, id=f"{table}: {name}") for table, rows in ROWS.items()

@@ -6,6 +6,7 @@
  *
  *   pong-testrun --mac 02:00:00:00:00:01 [--ttl N] [--prefix CIDR]...
  *                [--source-pps N] [--global-pps N] [--unclaimed] [--rules-only]
+ *                [--own ADDR]...
  *
  * --rules-only loads the program with its fast checks off: every frame goes
  * through the rules one by one (for the differential fuzzer).
@@ -13,6 +14,9 @@
  * (loader/policy.c: the same CIDR parser, scoping rule and limit clamp as
  * `xdp-pong prefix add` and `xdp-pong set`), so a test cannot pass with a
  * rule the CLI does not apply. Counter and reason names are the CLI's too.
+ * --own ADDR makes ADDR one of the host's own addresses, written into the
+ * program by the CLI's own code (loader/own.c); without it the program
+ * knows none (its filter as loaded is all zeros).
  *
  * Reads one frame per line on stdin, as hex. For each frame prints one line:
  *   VERDICT COUNTER REASON OUTPUT_HEX
@@ -108,6 +112,16 @@ static const char *action(__u32 r)
 	}
 }
 
+static int cmp_bytes4(const void *a, const void *b)
+{
+	return memcmp(a, b, 4);
+}
+
+static int cmp_bytes16(const void *a, const void *b)
+{
+	return memcmp(a, b, 16);
+}
+
 int main(int argc, char **argv)
 {
 	static char line[2 * MAX_FRAME + 4];
@@ -116,6 +130,8 @@ int main(int argc, char **argv)
 	int ttl = PONG_DEFAULT_TTL;
 	const char *prefixes[16];
 	int nprefixes = 0;
+	static struct pong_own_set own;
+	bool own_given = false;
 	__u32 source_pps = 0, global_pps = 0;
 	bool limits = false, unclaimed = false, rules_only = false;
 	struct pong *skel;
@@ -146,6 +162,16 @@ int main(int argc, char **argv)
 				goto usage;
 			continue;
 		}
+		if (!strcmp(argv[i], "--own") && own.n4 < PONG_OWN_MAX && own.n6 < PONG_OWN_MAX) {
+			if (inet_pton(AF_INET, argv[i + 1], &own.v4[own.n4]) == 1)
+				own.n4++;
+			else if (inet_pton(AF_INET6, argv[i + 1], own.v6[own.n6]) == 1)
+				own.n6++;
+			else
+				goto usage;
+			own_given = true;
+			continue;
+		}
 		if (!strcmp(argv[i], "--prefix") && nprefixes < 16) {
 			prefixes[nprefixes++] = argv[i + 1];
 			continue;
@@ -160,7 +186,7 @@ int main(int argc, char **argv)
 		}
 usage:
 		fprintf(stderr, "usage: pong-testrun [--mac MAC] [--ttl N] [--prefix CIDR]... "
-			"[--source-pps N] [--global-pps N] [--unclaimed] [--rules-only] < frames.hex\n");
+			"[--source-pps N] [--global-pps N] [--unclaimed] [--rules-only] [--own ADDR]... < frames.hex\n");
 		return 2;
 	}
 
@@ -187,6 +213,14 @@ usage:
 		if (pong_parse_cidr(prefixes[i], &c) || pong_scope_add(prog_fd, &c, &on)) {
 			fprintf(stderr, "pong-testrun: bad prefix %s\n", prefixes[i]);
 			return 2;
+		}
+	}
+	if (own_given) {
+		qsort(own.v4, (size_t)own.n4, 4, cmp_bytes4);
+		qsort(own.v6, (size_t)own.n6, 16, cmp_bytes16);
+		if (pong_own_write(prog_fd, &own)) {
+			fprintf(stderr, "pong-testrun: cannot write the own addresses\n");
+			return 1;
 		}
 	}
 	if (unclaimed && pong_set_unclaimed(prog_fd, 1, 0, 0, NULL)) {

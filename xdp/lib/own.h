@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The host's own addresses are the kernel's to answer, never ours: an ARP
+ * request or neighbour solicitation for one of them, and an echo request to
+ * one, pass to the kernel untouched (reason own_address), whatever the mode.
+ * A router's NA carries R=1 and ours would not; the kernel's echo reply
+ * says the host itself is alive, which is what a ping of it asks.
+ *
+ * The loader keeps the addresses of every interface of the host's network
+ * namespace in pong_own4 / pong_own6 (at attach; `run` follows changes as
+ * the kernel announces them), and a 65,536-bit filter of them in
+ * .data.own (all ones, and not ready, until the loader has written them:
+ * a program loaded but not yet told answers nothing). Each answered request looks at one bit of the filter (no
+ * helper call); only a frame whose bit is set pays for the hash-map
+ * lookup. A bit set by another address costs that lookup, nothing more.
+ */
+#ifndef PONG_LIB_OWN_H
+#define PONG_LIB_OWN_H
+
+#include <linux/bpf.h>
+#include <linux/in6.h>
+#include <linux/types.h>
+#include <bpf/bpf_helpers.h>
+#include "verdict.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PONG_OWN_MAX);
+	__type(key, __be32);
+	__type(value, __u8);
+} pong_own4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PONG_OWN_MAX);
+	__type(key, struct in6_addr);
+	__type(value, __u8);
+} pong_own6 SEC(".maps");
+
+volatile struct pong_own_filter pong_own_filter SEC(".data.own");
+
+static __always_inline int own_filter_has(__u32 bit)
+{
+	return (pong_own_filter.bits[(bit >> 6) & (PONG_OWN_FILTER_WORDS - 1)] >> (bit & 63)) & 1;
+}
+
+/* 1 if addr is an address of this host (or may be: the loader has not written them yet). */
+static __always_inline int own_address_v4(__be32 addr)
+{
+	return own_filter_has(pong_own_bit4(addr)) &&
+	       (!pong_own_filter.ready || bpf_map_lookup_elem(&pong_own4, &addr));
+}
+
+static __always_inline int own_address_v6(const struct in6_addr *addr)
+{
+	return own_filter_has(pong_own_bit6(addr->in6_u.u6_addr32)) &&
+	       (!pong_own_filter.ready || bpf_map_lookup_elem(&pong_own6, addr));
+}
+
+/* 0, or own_address when the answered address is the host's own. */
+static __always_inline int own_admit_v4(__be32 addr)
+{
+	return own_address_v4(addr) ? PONG_R_OWN_ADDRESS : 0;
+}
+
+static __always_inline int own_admit_v6(const struct in6_addr *addr)
+{
+	return own_address_v6(addr) ? PONG_R_OWN_ADDRESS : 0;
+}
+
+#endif
