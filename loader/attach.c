@@ -12,11 +12,13 @@
  * through BPF links (pong_hold()), which detach when it ends.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -363,13 +365,30 @@ int pong_detach_recorded(const char *path, struct pong_recorded *done, int *ndon
 	struct { int ifindex; unsigned id; } rec[PONG_MAX_IFACES];
 	char line[128];
 	int n = 0, err = 0, lineno = 0;
-	FILE *f = fopen(path, "re");
+	struct stat st;
+	FILE *f;
+	/* never blocks: a FIFO (or a device) in its place is opened without waiting, and refused below */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
 	*ndone = 0;
-	if (!f) {
+	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
 		err = -errno;
+		pong_why(why, "cannot read the record %s: %s", path, strerror(-err));
+		return err;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		err = S_ISREG(st.st_mode) ? -errno : -EINVAL;
+		pong_why(why, "%s: not a record of xdp-pong attach --record (not a regular file); nothing detached",
+			 path);
+		close(fd);
+		return err;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		err = -errno;
+		close(fd);
 		pong_why(why, "cannot read the record %s: %s", path, strerror(-err));
 		return err;
 	}

@@ -35,9 +35,10 @@ class CLI:
         assert not any(m in err for m in SANITIZER_MARKS), f"sanitizer report for {args}: {err[:800]}"
         return res
 
-    def __call__(self, *args, user=None):
+    def __call__(self, *args, user=None, timeout=60):
         pre = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if user else []
-        return self._watch(sh(["ip", "netns", "exec", self.ns, *pre, self.binary, *args], env=self.env), args)
+        return self._watch(sh(["ip", "netns", "exec", self.ns, *pre, self.binary, *args], env=self.env,
+                              timeout=timeout), args)
 
     def raw(self, *args):
         """With bytes arguments and output (names with any byte)."""
@@ -295,6 +296,14 @@ def test_records(cli):
         expect_error(cli("detach", "--recorded", rec), 1, "not a record of xdp-pong attach --record")
         assert open(rec).read() == "garbage\n", "a bad record is left as it was"
         os.unlink(rec)
+        # a FIFO (or a directory) in the record's place: refused at once, never waited on
+        os.mkfifo(rec)
+        res = cli("detach", "--recorded", rec, timeout=10)
+        expect_error(res, 1, "not a regular file")
+        os.unlink(rec)
+        os.mkdir(rec)
+        expect_error(cli("detach", "--recorded", rec, timeout=10), 1, "not a regular file")
+        os.rmdir(rec)
         res = cli("attach", "a0", "c0", "--record", rec)
         ids = [cli.xdp_prog("a0"), cli.xdp_prog("c0")]
         assert res.returncode == 0 and [int(line.split()[1]) for line in open(rec)] == ids, open(rec).read()
