@@ -13,8 +13,9 @@
  * kernel's address announcements: the moment an address is added to or
  * removed from any interface of the host, every program is told the host's
  * addresses again (own.c), and a new address of the host's is the kernel's
- * to answer from then on. SIGTERM, SIGINT or SIGHUP detach everything and
- * end it with success.
+ * to answer from then on. SIGTERM or SIGINT detach everything and end it
+ * with success; SIGHUP (a reload) makes it look at addresses and MACs again
+ * at once, and it goes on.
  *
  * A run that is killed (SIGKILL, a crash, the OOM killer) leaves nothing
  * attached: the kernel detaches a link's program when the link's last file
@@ -115,12 +116,19 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 			pong_why(why, "waiting for signals and address changes: %s", strerror(-err));
 			goto out;
 		}
+		changed = 0;
 		if (read(fds[0].fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-			pong_err("%s: detaching", strsignal((int)si.ssi_signo));
-			break;
+			if (si.ssi_signo != SIGHUP) {
+				pong_err("%s: detaching", strsignal((int)si.ssi_signo));
+				break;
+			}
+			/* a reload (systemctl reload): look at everything again now, and go on */
+			pong_err("SIGHUP: the host's addresses and the interfaces' MACs looked at again; still running");
+			changed = 1;
 		}
 		/* an address added or removed anywhere on the host (or news of it lost): tell every program */
-		changed = pong_own_watch_drain(fds[1].fd);
+		if (!changed)
+			changed = pong_own_watch_drain(fds[1].fd);
 		if (changed != 0 || ++ticks >= OWN_RESYNC_TICKS) {
 			ticks = 0;
 			err = changed < 0 ? changed : own_resync(held, n, why);

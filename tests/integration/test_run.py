@@ -2,7 +2,8 @@
 and the DaemonSet run. In the bridge lab (a client, a switch, the responder):
 start, real clients answered, metrics scraped, SIGTERM detaches; a start
 that fails half-way leaves nothing; SIGKILL leaves nothing and the next run
-starts; a MAC change is followed; a program detached underneath ends it.
+starts; a MAC change is followed; SIGHUP looks again and goes on; a program
+detached underneath ends it.
 """
 import json
 import signal
@@ -136,6 +137,21 @@ def test_mac_change_followed_within_a_second(lab):
     finally:
         rc, err = stop(proc)
     assert rc == 0 and f"to {new}" in err, err
+
+
+def test_sighup_looks_again_and_goes_on(lab):
+    """SIGHUP is a reload, never a silent stop (a unit with Restart=on-failure would not come back)."""
+    proc = start(lab, "pong0")
+    try:
+        prog = lab.xdp_prog(lab.pong, "pong0")
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert proc.poll() is None, f"SIGHUP ended run: {proc.stderr.read() if proc.poll() is not None else ''}"
+        assert lab.xdp_prog(lab.pong, "pong0") == prog, "the same program still attached"
+        assert lab.run(lab.cli, "ping", "-c", "1", "-W", "2", GATEWAY_IP).returncode == 0, "still answering"
+    finally:
+        rc, err = stop(proc)
+    assert rc == 0 and "SIGHUP: the host's addresses and the interfaces' MACs looked at again" in err, err
 
 
 def test_stale_mac_flagged_after_attach(lab):
