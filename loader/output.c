@@ -237,27 +237,22 @@ void pong_print_stats_json(const struct pong_attachment *a, const struct pong_co
 }
 
 /*
- * A Prometheus label value (text format 0.0.4): UTF-8, with backslash,
- * double quote and newline escaped. A byte that is not UTF-8 would make
- * Prometheus reject the whole scrape: it becomes U+FFFD.
+ * A Prometheus label value (text format 0.0.4). The value is the name as
+ * tables show it (pong_text_escape(): a backslash as \\, a byte that is not
+ * UTF-8 or a control byte as \xNN), which is valid UTF-8 and says which
+ * bytes the name holds: two names are never one series (U+FFFD for every
+ * odd byte made q\xff and q\xfe one). Then the format's own escapes:
+ * backslash and double quote.
  */
 static void prom_label(FILE *f, const char *s)
 {
-	while (*s) {
-		const unsigned char c = (unsigned char)*s;
-		int k = pong_utf8_len(s);
+	char text[4 * 256];
 
-		if (k == 0) {
-			fputs("\xef\xbf\xbd", f);   /* U+FFFD in UTF-8 */
-			k = 1;
-		} else if (c == '\\' || c == '"') {
-			fprintf(f, "\\%c", c);
-		} else if (c == '\n') {
-			fputs("\\n", f);
-		} else {
-			fwrite(s, 1, (size_t)k, f);
-		}
-		s += k;
+	pong_text_escape(s, text, sizeof(text));
+	for (const char *p = text; *p; p++) {
+		if (*p == '\\' || *p == '"')
+			fputc('\\', f);
+		fputc(*p, f);
 	}
 }
 

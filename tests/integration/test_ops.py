@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from pylib.env import PROMETHEUS, PROMTOOL, XDP_PONG, delta, sh
+from pylib.env import PROMETHEUS, PROMTOOL, XDP_PONG, bytes_sh, delta, sh
 from pylib.inotify import IN_MOVED_TO, WRITES_IN_PLACE, DirWatch
 
 ECHO4 = ("counters", "echo4")
@@ -184,6 +184,14 @@ def test_prometheus(bridge):
         res = lab.pong_cli("stats", "--textfile", os.path.join(tmp, "nodir", "x.prom"))
         assert (res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1), ("stats --textfile into a missing directory: one-line error") + ': ' + str(res.stderr)
 
+        # two names that differ only in a byte that is not UTF-8: two series, never one
+        odd = (b"q\xff", b"q\xfe")
+        assert bytes_sh([b"ip", b"-n", lab.pong.encode(), b"link", b"add", odd[0], b"type", b"veth", b"peer",
+                         b"name", odd[1]]).returncode == 0
+        for name in odd:
+            bytes_sh([b"ip", b"-n", lab.pong.encode(), b"link", b"set", b"dev", name, b"up"])
+        res = bytes_sh([b"ip", b"netns", b"exec", lab.pong.encode(), XDP_PONG.encode(), b"attach", *odd])
+        assert res.returncode == 0, res.stderr
         port, prom_port = free_port(), free_port()
         server = subprocess.Popen(["ip", "netns", "exec", lab.pong, XDP_PONG, "metrics", "--listen",
                                    f"127.0.0.1:{port}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -217,11 +225,16 @@ def test_prometheus(bridge):
                     break
                 time.sleep(0.5)
             assert (value) == (lab.stats()["counters"]["echo4"]["packets"]), ("a real Prometheus scraped xdp-pong metrics: its query API returns the echo4 replies")
+            doc = http_get(lab, f"http://127.0.0.1:{prom_port}/api/v1/query?query=xdp_pong_up")
+            names = sorted(r["metric"]["interface"] for r in json.loads(doc)["data"]["result"])
+            assert names == ["pong0", "q\\xfe", "q\\xff"], f"one series per interface, names told apart: {names}"
         finally:
             prom.terminate()
             prom.wait(timeout=30)
             server.send_signal(signal.SIGTERM)
             server.communicate(timeout=10)
+            bytes_sh([b"ip", b"netns", b"exec", lab.pong.encode(), XDP_PONG.encode(), b"detach", *odd])
+            bytes_sh([b"ip", b"-n", lab.pong.encode(), b"link", b"del", odd[0]])
         assert (server.returncode) == (0), ("metrics --listen exits 0 on SIGTERM")
     lab.pong_cli("detach", "pong0")
 
