@@ -205,20 +205,50 @@ static void client_key(const struct sockaddr *addr, __u8 key[9])
 	}
 }
 
-/* Accept a connection only while its client's network holds fewer than the per-client limit. */
+/*
+ * Accept a connection only while its client's network holds fewer than the
+ * per-client limit. When PONG_METRICS_MAX_CONN are open, a newcomer whose
+ * network holds fewer connections than the network holding the most takes
+ * that network's oldest one (ended at once: MHD reads EOF and closes it): a
+ * few clients holding every slot cannot starve another scraper, and
+ * taking turns among themselves is all they can do.
+ */
 static enum MHD_Result accept_client(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
+	const size_t nslots = sizeof(open_conns.slot) / sizeof(open_conns.slot[0]);
+	int same = 0, total = 0, most = 0, victim = -1, ok;
 	__u8 key[9];
-	int same = 0;
 
 	(void)cls;
 	(void)addrlen;
 	client_key(addr, key);
 	pthread_mutex_lock(&open_conns.lock);
-	for (size_t i = 0; i < sizeof(open_conns.slot) / sizeof(open_conns.slot[0]); i++)
-		same += open_conns.slot[i].conn && !memcmp(open_conns.slot[i].client, key, sizeof(key));
+	for (size_t i = 0; i < nslots; i++) {
+		int n = 0;
+
+		if (!open_conns.slot[i].conn || open_conns.slot[i].fd < 0)
+			continue;          /* free, or already being ended */
+		total++;
+		same += !memcmp(open_conns.slot[i].client, key, sizeof(key));
+		for (size_t j = 0; j < nslots; j++)
+			n += open_conns.slot[j].conn && open_conns.slot[j].fd >= 0 &&
+			     !memcmp(open_conns.slot[j].client, open_conns.slot[i].client, sizeof(key));
+		/* the network holding the most; among its connections, the oldest */
+		if (n > most || (n == most && open_conns.slot[i].started < open_conns.slot[victim].started)) {
+			most = n;
+			victim = (int)i;
+		}
+	}
+	ok = same < PONG_METRICS_MAX_PER_IP;
+	if (ok && total >= PONG_METRICS_MAX_CONN) {
+		ok = victim >= 0 && same < most;
+		if (ok) {
+			shutdown(open_conns.slot[victim].fd, SHUT_RDWR);
+			open_conns.slot[victim].fd = -1;     /* once; its slot frees when MHD closes it */
+		}
+	}
 	pthread_mutex_unlock(&open_conns.lock);
-	return same < PONG_METRICS_MAX_PER_IP ? MHD_YES : MHD_NO;
+	return ok ? MHD_YES : MHD_NO;
 }
 
 static time_t mono_s(void)
@@ -395,7 +425,10 @@ struct MHD_Daemon *pong_metrics_start(const char *listen_addr, const int *ifinde
 			     (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (any ? MHD_USE_DUAL_STACK : 0),
 			     (uint16_t)port, accept_client, NULL, respond, NULL,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)PONG_METRICS_MAX_CONN,
+			     /* MHD's own limit is the table's size: accept_client() keeps PONG_METRICS_MAX_CONN,
+			      * and the rest is room for connections being ended */
+			     MHD_OPTION_CONNECTION_LIMIT,
+			     (unsigned int)(sizeof(open_conns.slot) / sizeof(open_conns.slot[0])),
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)PONG_METRICS_MAX_PER_IP,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)PONG_METRICS_IDLE_S,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)PONG_METRICS_MEM,

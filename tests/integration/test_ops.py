@@ -356,6 +356,78 @@ def test_hostile_clients(bridge):
     assert (server.returncode) == (0), ("metrics --listen exits 0 on SIGTERM after hostile clients")
 
 
+# Run inside the responder's namespace: 8 addresses holding 8 connections each (every slot), each
+# connection opened again the moment the server closes it, while a 9th address scrapes 18 times.
+HOGS = r"""
+import json, socket, sys, threading, time
+port = int(sys.argv[1])
+stop = False
+def hog(src):
+    held = []
+    while not stop:
+        held = [s for s in held if alive(s)]
+        while len(held) < 8 and not stop:
+            try:
+                s = socket.socket()
+                s.bind((src, 0))
+                s.connect(("127.0.0.1", port))
+                held.append(s)
+            except OSError:
+                break
+        time.sleep(0.01)
+def alive(s):
+    try:
+        return s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+threads = [threading.Thread(target=hog, args=(f"127.0.0.{10 + i}",), daemon=True) for i in range(8)]
+for t in threads:
+    t.start()
+time.sleep(1.0)
+ok = 0
+for _ in range(18):
+    try:
+        s = socket.socket()
+        s.bind(("127.0.0.30", 0))
+        s.settimeout(3)
+        s.connect(("127.0.0.1", port))
+        s.send(b"GET /metrics HTTP/1.0\r\n\r\n")
+        body = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        ok += b" 200 " in body.split(b"\r\n")[0] and b"xdp_pong_up" in body
+    except OSError:
+        pass
+    time.sleep(0.2)
+stop = True
+print(json.dumps({"scrapes_ok": ok}))
+"""
+
+
+def test_connection_hogs_cannot_starve_a_scraper(bridge):
+    """Eight addresses holding every connection slot (and taking each back as soon as it closes):
+    a scraper from a ninth address is still answered, every time."""
+    lab = bridge
+    port = free_port()
+    server = subprocess.Popen(["ip", "netns", "exec", lab.pong, XDP_PONG, "metrics", "--listen",
+                               f"127.0.0.1:{port}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)
+        res = lab.ns(lab.pong, "/usr/bin/python3", "-c", HOGS, str(port), timeout=120)
+        out = json.loads(res.stdout) if res.returncode == 0 else {}
+        assert out.get("scrapes_ok") == 18, f"scrapes answered while 8 clients hold 64 connections: {out} " \
+            f"{res.stderr[-400:]}"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=10)
+    assert server.returncode == 0
+
+
 def http_get(lab, url):
     res = lab.ns(lab.pong, "/usr/bin/python3", "-c",
                  f"import urllib.request; print(urllib.request.urlopen({url!r}, timeout=5).read().decode())")
