@@ -156,14 +156,46 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	run apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+# fetch_debs PKG...: the candidate .deb of each PKG, downloaded as apt downloads (its unprivileged
+# _apt user writes the files), then copied into a directory only root can enter and kept only if its
+# SHA256 is the one apt's own (signed, root-owned) lists give for that package: whatever the _apt user
+# could do to the downloads meanwhile (replace a file, plant a symlink, add a package) is never
+# unpacked. Leaves $tmp/debs/PKG.deb for each PKG.
+fetch_debs() {
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/xdp-pong-deps.XXXXXX")
+	chmod 0711 "$tmp"                        # _apt may pass through to its own directory, no more
+	mkdir "$tmp/download" "$tmp/debs"
+	chmod 0700 "$tmp/debs"
+	chown _apt "$tmp/download" 2>/dev/null || true
+	cd "$tmp/download"
+	run apt-get download -qq "$@"
+	cd "$ROOT"
+	for pkg in "$@"; do
+		want=$(apt-cache show --no-all-versions "$pkg" | sed -n 's/^SHA256: //p' | head -n 1)
+		found=""
+		for deb in "$tmp/download/${pkg}"_*.deb; do
+			if [ -n "$found" ] || [ -L "$deb" ] || ! [ -f "$deb" ]; then
+				found="bad"
+				break
+			fi
+			found=$deb
+		done
+		if [ -z "$want" ] || [ -z "$found" ] || [ "$found" = bad ]; then
+			echo "deps: $pkg: not exactly one downloaded package file, or no checksum in apt's lists" >&2
+			exit 1
+		fi
+		timeout 300 cat -- "$found" > "$tmp/debs/$pkg.deb"   # a FIFO swapped in cannot hang it
+		if [ "$(sha256sum "$tmp/debs/$pkg.deb" | cut -d' ' -f1)" != "$want" ]; then
+			echo "deps: $pkg: the downloaded file is not the one apt's lists name (SHA256 differs); nothing unpacked" >&2
+			exit 1
+		fi
+	done
+}
+
 if [ -n "$need_prometheus" ]; then
 	echo "deps: unpacking prometheus and promtool from Debian's package into build/tools (not installed)"
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/xdp-pong-deps.XXXXXX")
-	chown _apt "$tmp" 2>/dev/null || true   # apt downloads as its own, unprivileged user
-	cd "$tmp"
-	run apt-get download -qq prometheus
-	cd "$ROOT"
-	run dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/root"
+	fetch_debs prometheus
+	run dpkg-deb -x "$tmp/debs/prometheus.deb" "$tmp/root"
 	mkdir -p "$TOOLS"
 	for prog in prometheus promtool; do
 		cp "$tmp/root/usr/bin/$prog" "$TOOLS/.$prog.new"
@@ -173,17 +205,13 @@ if [ -n "$need_prometheus" ]; then
 fi
 if [ -n "$need_podman" ]; then
 	echo "deps: unpacking podman, conmon, runc and their libraries into build/tools/podman (not installed)"
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/xdp-pong-deps.XXXXXX")
-	chown _apt "$tmp" 2>/dev/null || true
-	cd "$tmp"
 	# shellcheck disable=SC2086
-	run apt-get download -qq $PODMAN_DEBS
-	cd "$ROOT"
+	fetch_debs $PODMAN_DEBS
 	mkdir -p "$TOOLS"
 	partial="$TOOLS/.podman.new"     # on the same file system: renamed whole, or removed
 	rm -rf "$partial"
-	for deb in "$tmp"/*.deb; do
-		run dpkg-deb -x "$deb" "$partial"
+	for pkg in $PODMAN_DEBS; do
+		run dpkg-deb -x "$tmp/debs/$pkg.deb" "$partial"
 	done
 	rm -rf "$TOOLS/podman"
 	mv "$partial" "$TOOLS/podman"

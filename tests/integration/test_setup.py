@@ -142,3 +142,40 @@ def test_make_installs_nothing():
         assert res.returncode != 0 and "missing Debian packages:" in res.stderr and "libbpf-dev" in res.stderr, \
             res.stderr
         assert not os.path.exists(os.path.join(tmp, "apt-calls")), "apt never ran"
+
+
+@pytest.mark.parametrize("tamper", ["another package", "a symlink", "two files"])
+def test_downloads_checked_before_unpacking(tamper):
+    """apt downloads as its unprivileged _apt user, into a directory that user can write: what lies
+    there when root unpacks it may not be what apt fetched. deps.sh unpacks only a root-owned copy
+    whose SHA256 is the one apt's own lists give (here apt-get download is a stand-in that leaves a
+    tampered file: a valid package of other content, a symlink, or a second package)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        bindir = stub_bin(tmp, installed=True, block="never")
+        fake = os.path.join(tmp, "fake")
+        os.makedirs(os.path.join(fake, "DEBIAN"))
+        os.makedirs(os.path.join(fake, "usr", "bin"))
+        with open(os.path.join(fake, "DEBIAN", "control"), "w") as f:
+            f.write("Package: prometheus\nVersion: 9.9\nArchitecture: all\nMaintainer: x <x@x>\nDescription: x\n")
+        for prog in ("prometheus", "promtool"):
+            with open(os.path.join(fake, "usr", "bin", prog), "w") as f:
+                f.write("#!/bin/sh\necho planted\n")
+            os.chmod(os.path.join(fake, "usr", "bin", prog), 0o755)
+        deb = os.path.join(tmp, "planted.deb")
+        assert sh(["dpkg-deb", "--build", fake, deb]).returncode == 0
+        action = {"another package": f'cp {deb} prometheus_9.9_all.deb',
+                  "a symlink": 'ln -s /etc/shadow prometheus_9.9_all.deb',
+                  "two files": f'cp {deb} prometheus_9.9_all.deb; cp {deb} prometheus_9.8_all.deb'}[tamper]
+        with open(os.path.join(bindir, "apt-get"), "w") as f:
+            f.write(f'#!/bin/sh\necho "$$ $*" >> {tmp}/apt-calls\n'
+                    f'case "$*" in *download*) {action} ;; esac\n')
+        scratch, tools = os.path.join(tmp, "scratch"), os.path.join(tmp, "tools")
+        os.makedirs(scratch)
+        env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}", TMPDIR=scratch, XDP_PONG_TOOLS=tools)
+        res = subprocess.run(["sh", DEPS, "check"], env=env, capture_output=True, text=True, timeout=120)
+        assert "download -qq prometheus" in open(os.path.join(tmp, "apt-calls")).read(), "the download was asked for"
+        assert res.returncode != 0, f"a tampered download is refused: {res.stdout} {res.stderr}"
+        assert "nothing unpacked" in res.stderr or "not exactly one downloaded package file" in res.stderr, \
+            res.stderr
+        assert not os.path.exists(os.path.join(tools, "prometheus")), "nothing of it was unpacked"
+        assert os.listdir(scratch) == [], "no temporary file left"
