@@ -391,8 +391,7 @@ class Bench:
         driver = sh("ip", "netns", "exec", self.dut_ns, "ethtool", "-i", "dut0", check=False).stdout
         return {"cpu": cpu, "cpus": os.cpu_count(), "kernel": platform.release(),
                 "nic": "veth pair, 2 queues", "driver": (re.search(r"driver: (\S+)", driver) or [None, "?"])[1],
-                "clocksource": open("/sys/devices/system/clocksource/clocksource0/current_clocksource").read().strip(),
-                "generator": ",".join(sorted(self.methods)) or "-"}
+                "clocksource": open("/sys/devices/system/clocksource/clocksource0/current_clocksource").read().strip()}
 
 
 def set_bpf_stats(value):
@@ -563,6 +562,8 @@ def main():
             doc["latency"] = bench.latency()
     finally:
         bench.down()
+    if "machine" in doc:
+        doc["machine"]["generator"] = ",".join(sorted(bench.methods)) or "-"   # known once runs were made
     print_report(doc)
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
