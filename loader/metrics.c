@@ -62,21 +62,39 @@ static char *render(size_t *len)
 	return copy;
 }
 
-/* The interfaces served: none means every interface running xdp-pong. Set before the server starts. */
+/*
+ * The interfaces served: none means every interface running xdp-pong. Set
+ * before the server starts; an entry changes when run attaches again to an
+ * interface that came back (pong_metrics_follow()).
+ */
 static int served[PONG_MAX_IFACES], nserved;
+static pthread_mutex_t served_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The i-th interface served is now ifindex (run attached again to one that came back). */
+void pong_metrics_follow(int i, int ifindex)
+{
+	pthread_mutex_lock(&served_lock);
+	if (i >= 0 && i < nserved)
+		served[i] = ifindex;
+	pthread_mutex_unlock(&served_lock);
+}
 
 static char *render_now(size_t *len)
 {
 	static struct pong_attachment a[PONG_MAX_IFACES], down[PONG_MAX_IFACES];
 	static struct pong_counters c[PONG_MAX_IFACES];
 	static struct pong_lost lost[PONG_MAX_IFACES];
+	int now_served[PONG_MAX_IFACES];
 	char *buf = NULL;
 	int n, ndown = 0, nlost = 0;
 	FILE *f;
 
+	pthread_mutex_lock(&served_lock);
+	memcpy(now_served, served, sizeof(served));
+	pthread_mutex_unlock(&served_lock);
 	if (nserved) {
 		/* these, each with up 1 or 0 */
-		n = pong_collect_ifindexes(served, nserved, down);
+		n = pong_collect_ifindexes(now_served, nserved, down);
 		for (int i = 0, k = 0; i < n; i++) {
 			if (down[i].attached)
 				a[k++] = down[i];

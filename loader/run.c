@@ -9,7 +9,11 @@
  * four times a second: is the program still attached (else it says so and
  * ends with an error, for a supervisor to restart it), and is the
  * interface's MAC still the one replies are sent from (else the program
- * answers as the new one from the next frame on). It also listens to the
+ * answers as the new one from the next frame on). An interface that goes
+ * away (removed, moved to another namespace) is let go, the others are
+ * served on, and an interface of its name that appears is attached again;
+ * a program detached underneath an interface that is still there ends it.
+ * It also listens to the
  * kernel's address announcements: the moment an address is added to or
  * removed from any interface of the host, every program is told the host's
  * addresses again (own.c), and a new address of the host's is the kernel's
@@ -24,6 +28,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,16 +44,57 @@
 /* Every held program told the host's addresses again. 0 or -errno (with why). */
 static int own_resync(const struct pong_held *held, int n, struct pong_why *why)
 {
-	int fds[PONG_MAX_IFACES], failed, err;
+	int fds[PONG_MAX_IFACES], which[PONG_MAX_IFACES], k = 0, failed, err;
 
-	for (int i = 0; i < n; i++)
-		fds[i] = held[i].prog_fd;
-	err = pong_own_sync(fds, n, &failed);
+	for (int i = 0; i < n; i++) {
+		if (held[i].skel) {           /* not an interface waited for */
+			which[k] = i;
+			fds[k++] = held[i].prog_fd;
+		}
+	}
+	err = pong_own_sync(fds, k, &failed);
 	if (err)
 		pong_why(why, "%s: cannot give the program the host's own addresses (%s); ending, rather than answer "
-			 "for one of them", failed < n ? held[failed].name : "the host",
+			 "for one of them", failed < k ? held[which[failed]].name : "the host",
 			 err == -E2BIG ? "more of them than xdp-pong can hold" : strerror(-err));
 	return err;
+}
+
+/*
+ * An interface that went away (removed, or moved to another namespace): its
+ * program is released, and the others go on. Its name is watched for: an
+ * interface of that name that appears (a veth made again, a NIC plugged in
+ * again) is attached with the same options. told: its failure to attach
+ * again was said once already.
+ */
+struct waiting {
+	bool told;
+	int ticks;
+};
+
+/* Attach again to the interface held[i] was, if one of that name is here. */
+static void come_back(struct pong_held *h, int i, struct waiting *w, const struct pong_attach_opts *o,
+		      bool metrics)
+{
+	char name[IF_NAMESIZE], *names[1] = { name };
+	struct pong_why why = { "" };
+	int idx;
+
+	memcpy(name, h->name, sizeof(name));
+	idx = (int)if_nametoindex(name);
+	if (!idx)
+		return;
+	if (pong_hold(names, 1, o, h, &why)) {
+		memcpy(h->name, name, sizeof(name));   /* pong_hold() cleared it */
+		if (!w->told)
+			pong_err("%s is back, but cannot be attached again (trying again each second): %s", name, why.text);
+		w->told = true;
+		return;
+	}
+	w->told = false;
+	if (metrics)
+		pong_metrics_follow(i, h->ifindex);
+	pong_err("%s is back (ifindex %d): attached again (program id %u)", h->name, h->ifindex, h->prog_id);
 }
 
 /*
@@ -61,6 +107,7 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 	static struct pong_held held[PONG_MAX_IFACES];
 	struct MHD_Daemon *d = NULL;
 	int ifindex[PONG_MAX_IFACES];
+	static struct waiting waiting[PONG_MAX_IFACES];
 	struct pollfd fds[2] = { { .fd = -1, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
 	sigset_t stop;
 	int err, ticks = 0;
@@ -141,12 +188,26 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 			pong_metrics_tick(d);
 		for (int i = 0; i < n; i++) {
 			__u8 old[6];
-			int r = pong_held_attached(&held[i]);
+			int r;
 
+			if (!held[i].skel) {      /* gone: watched for, looked for once a second */
+				if (++waiting[i].ticks % 4 == 0)
+					come_back(&held[i], i, &waiting[i], o, d != NULL);
+				continue;
+			}
+			r = pong_held_attached(&held[i]);
+			if (r == 0 && if_nametoindex(held[i].name) != (unsigned)held[i].ifindex) {
+				pong_err("%s: the interface is gone (removed, or moved to another namespace); serving the "
+					 "others, and attaching again to an interface of that name when one appears",
+					 held[i].name);
+				pong_release(&held[i], 1);
+				waiting[i] = (struct waiting){ 0 };
+				continue;
+			}
 			if (r <= 0) {
 				pong_why(why, "%s: xdp-pong is no longer attached (%s); ending, for a supervisor to start it "
 					 "again", held[i].name,
-					 r == 0 ? "the interface was removed, or its link was detached" : strerror(-r));
+					 r == 0 ? "its link was detached, or its program replaced" : strerror(-r));
 				err = -ENOLINK;
 				goto out;
 			}

@@ -249,6 +249,7 @@ int pong_write_textfile(const char *path, const struct pong_attachment *a, const
 int pong_parse_listen(const char *s, struct sockaddr_storage *ss);
 struct MHD_Daemon *pong_metrics_start(const char *listen_addr, const int *ifindex, int n, struct pong_why *why);
 void pong_metrics_tick(struct MHD_Daemon *d);
+void pong_metrics_follow(int i, int ifindex);
 void pong_metrics_stop(struct MHD_Daemon *d);
 
 /* ---- floor 5: run.c, options.c ---- */

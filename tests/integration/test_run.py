@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from pylib.env import Lab, PASS_OBJ, XDP_PONG, answers_and_reports, unique
+from pylib.env import Lab, PASS_OBJ, XDP_PONG, answers_and_reports, metric, scrape, unique
 
 pytestmark = pytest.mark.slow
 GATEWAY_IP = "198.51.100.1"
@@ -168,23 +168,18 @@ def test_stale_mac_flagged_after_attach(lab):
         lab.run(lab.pong, XDP_PONG, "detach", "pong0")
 
 
-@pytest.mark.parametrize("how", ["bpftool link detach", "interface removed", "moved to another namespace"])
-def test_detached_underneath_ends_it(lab, how):
+def test_detached_underneath_ends_it(lab):
+    """A program detached underneath an interface that is still there (bpftool link detach): run ends
+    with an error, for a supervisor to start it again, and detaches the others."""
     lab.ip(lab.pong, "link", "add", "x0", "type", "veth", "peer", "name", "x1")
     lab.ip(lab.pong, "link", "set", "x0", "up")
     proc = start(lab, "pong0", "x0")
     assert proc.poll() is None and lab.xdp_prog(lab.pong, "x0")
-    if how == "interface removed":
-        lab.ip(lab.pong, "link", "del", "x0")
-    elif how == "moved to another namespace":
-        # the link goes along with the interface; here, its index is no longer ours
-        lab.ip(lab.pong, "link", "set", "x0", "netns", lab.sw)
-    else:
-        links = json.loads(subprocess.run(["bpftool", "-j", "link", "show"], capture_output=True, text=True,
-                                          check=True).stdout)
-        ours = lab.xdp_prog(lab.pong, "x0")
-        link = next(k for k in links if k.get("type") == "xdp" and k.get("prog_id") == ours)
-        subprocess.run(["bpftool", "link", "detach", "id", str(link["id"])], check=True)
+    links = json.loads(subprocess.run(["bpftool", "-j", "link", "show"], capture_output=True, text=True,
+                                      check=True).stdout)
+    ours = lab.xdp_prog(lab.pong, "x0")
+    link = next(k for k in links if k.get("type") == "xdp" and k.get("prog_id") == ours)
+    subprocess.run(["bpftool", "link", "detach", "id", str(link["id"])], check=True)
     try:
         rc = proc.wait(timeout=5)
     finally:
@@ -194,5 +189,44 @@ def test_detached_underneath_ends_it(lab, how):
     err = proc.stderr.read()
     assert rc == 1 and "no longer attached" in err, err
     assert lab.xdp_prog(lab.pong, "pong0") is None, "the other interface is detached too"
-    if how == "moved to another namespace":
-        assert lab.xdp_prog(lab.sw, "x0") is None, "and the moved one, where it went"
+
+
+@pytest.mark.parametrize("how", ["interface removed", "moved to another namespace"])
+def test_interface_gone_and_back(lab, how):
+    """`run pong0 x0`: x0 goes away; pong0 is still served, and an x0 that appears again is attached
+    again with the same options."""
+    lab.ip(lab.pong, "link", "add", "x0", "type", "veth", "peer", "name", "x1")
+    lab.ip(lab.pong, "link", "set", "x0", "up")
+    proc = start(lab, "pong0", "x0", "--ttl", "33", "--metrics", f"127.0.0.1:{PORT}")
+    try:
+        assert proc.poll() is None and lab.xdp_prog(lab.pong, "x0")
+        pong0 = lab.xdp_prog(lab.pong, "pong0")
+        if how == "interface removed":
+            lab.ip(lab.pong, "link", "del", "x0")
+        else:
+            lab.ip(lab.pong, "link", "set", "x0", "netns", lab.sw)
+        time.sleep(1)
+        assert proc.poll() is None, f"run goes on: {proc.stderr.read() if proc.poll() is not None else ''}"
+        assert lab.xdp_prog(lab.pong, "pong0") == pong0, "pong0 still held"
+        res = lab.run(lab.cli, "ping", "-c", "1", "-W", "2", GATEWAY_IP)
+        assert res.returncode == 0 and "ttl=33" in res.stdout, f"pong0 still answered: {res.stdout}"
+        if how == "moved to another namespace":
+            assert lab.xdp_prog(lab.sw, "x0") is None, "nothing left on it where it went"
+            lab.ip(lab.sw, "link", "set", "x0", "netns", lab.pong)
+        else:
+            lab.ip(lab.pong, "link", "add", "x0", "type", "veth", "peer", "name", "x1")
+        lab.ip(lab.pong, "link", "set", "x0", "up")
+        for _ in range(40):
+            if lab.xdp_prog(lab.pong, "x0"):
+                break
+            time.sleep(0.1)
+        assert lab.xdp_prog(lab.pong, "x0"), "x0 attached again when it came back"
+        st = json.loads(lab.run(lab.pong, XDP_PONG, "status", "x0", "--json").stdout)["interfaces"][0]
+        assert st["ttl"] == 33, "with the same options"
+        time.sleep(1.1)       # /metrics is rendered at most once a second
+        text = scrape(lab, lab.pong, PORT)
+        assert metric(text, "xdp_pong_up", interface="x0") == 1, f"/metrics follows it: {text[:600]}"
+    finally:
+        rc, err = stop(proc)
+    assert rc == 0 and "x0: the interface is gone" in err and "x0 is back" in err, err
+    assert lab.xdp_prog(lab.pong, "x0") is None and lab.xdp_prog(lab.pong, "pong0") is None, "all detached at the end"
