@@ -29,7 +29,7 @@
 #include <bpf/libbpf.h>
 #include "xdp-pong.h"
 
-#define MAX_PROG_MAPS 16
+#define MAX_PROG_MAPS 32   /* maps a program of ours has: 17 now */
 
 /*
  * Programs this process holds: id -> its fd and the object its maps belong

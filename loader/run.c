@@ -38,8 +38,18 @@
 #include <sys/socket.h>
 #include "xdp-pong.h"
 
-#define WATCH_MS 250          /* how often the interfaces are looked at */
-#define OWN_RESYNC_TICKS 120  /* the host's addresses written again every 30 s, announced or not */
+#define WATCH_MS 250          /* how often the interfaces are looked at, at least */
+#define OWN_RESYNC_MS 30000   /* the host's addresses written again every 30 s, announced or not */
+#define OWN_GAP_MS 100        /* ... and at most every 100 ms, however many announcements come */
+#define BACK_MS 1000          /* an interface gone is looked for once a second */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Every held program told the host's addresses again. 0 or -errno (with why). */
 static int own_resync(const struct pong_held *held, int n, struct pong_why *why)
@@ -69,7 +79,7 @@ static int own_resync(const struct pong_held *held, int n, struct pong_why *why)
  */
 struct waiting {
 	bool told;
-	int ticks;
+	long long tried_ms;
 };
 
 /* Attach again to the interface held[i] was, if one of that name is here. */
@@ -109,8 +119,10 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 	int ifindex[PONG_MAX_IFACES];
 	static struct waiting waiting[PONG_MAX_IFACES];
 	struct pollfd fds[2] = { { .fd = -1, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
+	long long synced_ms = now_ms();
+	bool pending = false;
 	sigset_t stop;
-	int err, ticks = 0;
+	int err;
 
 	/* blocked before any thread starts: only sigtimedwait() below takes them */
 	sigemptyset(&stop);
@@ -156,33 +168,43 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 
 	for (;;) {
 		struct signalfd_siginfo si;
-		int changed;
+		long long now = now_ms();
+		int what, wait = WATCH_MS;
 
-		if (poll(fds, 2, WATCH_MS) < 0 && errno != EINTR) {
+		if (pending && OWN_GAP_MS - (now - synced_ms) < wait)
+			wait = OWN_GAP_MS - (now - synced_ms) > 0 ? (int)(OWN_GAP_MS - (now - synced_ms)) : 0;
+		if (poll(fds, 2, wait) < 0 && errno != EINTR) {
 			err = -errno;
 			pong_why(why, "waiting for signals and address changes: %s", strerror(-err));
 			goto out;
 		}
-		changed = 0;
 		if (read(fds[0].fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			if (si.ssi_signo != SIGHUP) {
 				pong_err("%s: detaching", strsignal((int)si.ssi_signo));
 				break;
 			}
-			/* a reload (systemctl reload): look at everything again now, and go on */
+			/* a reload (systemctl kill -s HUP): look at everything again now, and go on */
 			pong_err("SIGHUP: the host's addresses and the interfaces' MACs looked at again; still running");
-			changed = 1;
+			pending = true;
+			synced_ms = now - OWN_GAP_MS;
 		}
-		/* an address added or removed anywhere on the host (or news of it lost): tell every program */
-		if (!changed)
-			changed = pong_own_watch_drain(fds[1].fd);
-		if (changed != 0 || ++ticks >= OWN_RESYNC_TICKS) {
-			ticks = 0;
-			err = changed < 0 ? changed : own_resync(held, n, why);
-			if (changed < 0)
-				pong_why(why, "listening for the kernel's address changes: %s", strerror(-changed));
+		/* an address or local route added or removed anywhere on the host (or news of it lost) */
+		what = pong_own_watch_drain(fds[1].fd);
+		if (what < 0) {
+			err = what;
+			pong_why(why, "listening for the kernel's address changes: %s", strerror(-what));
+			goto out;
+		}
+		now = now_ms();
+		if ((what & PONG_OWN_CHANGED) || now - synced_ms >= OWN_RESYNC_MS)
+			pending = true;
+		/* the first change is written at once; a burst of them, at most every OWN_GAP_MS */
+		if (pending && now - synced_ms >= OWN_GAP_MS) {
+			err = own_resync(held, n, why);
 			if (err)
 				goto out;
+			synced_ms = now;
+			pending = false;
 		}
 		if (d)
 			pong_metrics_tick(d);
@@ -191,8 +213,10 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 			int r;
 
 			if (!held[i].skel) {      /* gone: watched for, looked for once a second */
-				if (++waiting[i].ticks % 4 == 0)
+				if (now - waiting[i].tried_ms >= BACK_MS) {
+					waiting[i].tried_ms = now;
 					come_back(&held[i], i, &waiting[i], o, d != NULL);
+				}
 				continue;
 			}
 			r = pong_held_attached(&held[i]);
@@ -201,7 +225,7 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 					 "others, and attaching again to an interface of that name when one appears",
 					 held[i].name);
 				pong_release(&held[i], 1);
-				waiting[i] = (struct waiting){ 0 };
+				waiting[i] = (struct waiting){ .tried_ms = now };
 				continue;
 			}
 			if (r <= 0) {
@@ -213,11 +237,11 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 			}
 			r = pong_held_follow_mac(&held[i], old);
 			if (r == 1) {
-				char was[PONG_MAC_TEXT], now[PONG_MAC_TEXT];
+				char was[PONG_MAC_TEXT], is[PONG_MAC_TEXT];
 
 				/* pong_err() escapes the whole line: the name goes in as it is */
 				pong_err("%s: MAC changed from %s to %s; replies now come from the new one", held[i].name,
-					 pong_format_mac(old, was), pong_format_mac(held[i].mac, now));
+					 pong_format_mac(old, was), pong_format_mac(held[i].mac, is));
 			}
 			/* a MAC that cannot be read now (the interface going away) is looked at again next time */
 		}

@@ -157,11 +157,18 @@ int pong_claims_list(int prog_fd, struct pong_claim_entry *out, int max);
 /* ---- floor 2: own.c ---- */
 
 /* The host's own addresses, sorted: what the datapath leaves to the kernel. */
+#define PONG_OWN_READ_MAX (2 * PONG_OWN_MAX)   /* read, before repeats are dropped */
 struct pong_own_set {
-	__u32 v4[PONG_OWN_MAX];      /* as they lie in memory (network order) */
-	__u8 v6[PONG_OWN_MAX][16];
-	int n4, n6;
+	__u32 v4[PONG_OWN_READ_MAX];         /* as they lie in memory (network order) */
+	__u8 v6[PONG_OWN_READ_MAX][16];
+	struct pong_lpm4 nets4[PONG_OWN_NETS_MAX];   /* local prefixes (not single addresses) */
+	struct pong_lpm6 nets6[PONG_OWN_NETS_MAX];
+	int n4, n6, nn4, nn6;
+	bool overflow;
 };
+
+#define PONG_OWN_CHANGED  1   /* pong_own_watch_drain(): the host's addresses may have changed */
+#define PONG_LINK_CHANGED 2   /* ... an interface came, went or changed */
 
 int pong_own_read(struct pong_own_set *set);
 int pong_own_write(int prog_fd, const struct pong_own_set *set);

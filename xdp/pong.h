@@ -23,11 +23,14 @@
 #define PONG_IFACE_MAP     ".data.iface"   /* the map of pong_iface, by suffix */
 #define PONG_OWN4_MAP      "pong_own4"
 #define PONG_OWN6_MAP      "pong_own6"
+#define PONG_OWN_NETS4_MAP "pong_own_nets4"
+#define PONG_OWN_NETS6_MAP "pong_own_nets6"
 #define PONG_OWN_FILTER_MAP ".data.own"    /* the map of pong_own_filter, by suffix */
 #define PONG_PREFIX_MAX    1024            /* prefixes per family and interface */
 #define PONG_RL_BUCKETS    16384           /* hashed per-source buckets, per class of request */
 #define PONG_CLAIMS_MAX    16384           /* addresses tracked by --unclaimed, per family (LRU) */
 #define PONG_OWN_MAX       4096            /* the host's own addresses, per family */
+#define PONG_OWN_NETS_MAX  64              /* local prefixes of the host (AnyIP), per family */
 #define PONG_DEFAULT_TTL   64
 /* --unclaimed: claim an address after N requests from one asker within T s, */
 /* and not again until its owner has been silent for H s. */
@@ -201,6 +204,7 @@ struct pong_claim {
 
 struct pong_own_filter {
 	__u64 ready;                 /* 1 once the maps hold the host's addresses */
+	__u32 nets4, nets6;          /* local prefixes in pong_own_nets4/6: looked up only if any */
 	__u64 bits[PONG_OWN_FILTER_WORDS];
 };
 

@@ -240,3 +240,35 @@ def test_attach_knows_the_addresses_it_found(router):
             lab.lab.ip(lab.pong, "addr", "del", "198.51.100.78/24", "dev", "pong0")
     finally:
         lab.pong_cli("detach", "pong0")
+
+
+@pytest.mark.parametrize("family", ["ipv4", "ipv6"])
+def test_local_routes_are_the_kernels(router, family):
+    """Every address of a local route is the host's (`ip route add local PREFIX dev lo`, AnyIP, or an
+    address with a prefix on lo): the kernel answers echo (and ARP) for all of them, and xdp-pong
+    leaves them alone, run following the route as the kernel announces it."""
+    lab = router
+    net, addr, echo = (("10.66.0.0/24", "10.66.0.10", "echo4") if family == "ipv4" else
+                       ("fd77::/64", "fd77::10", "echo6"))
+    if family == "ipv6":
+        advertise(lab)                      # the client's default route: the router
+    run = start_run(lab)
+    try:
+        lab.lab.ip(lab.pong, "route", "add", "local", net, "dev", "lo")
+        time.sleep(0.3)
+        before = lab.stats()
+        res = lab.client("ping", "-c", "2", "-W", "2", addr)
+        assert res.returncode == 0, f"the router's kernel answers {addr}: {res.stdout}"
+        after = lab.stats()
+        assert after["counters"][echo]["packets"] == before["counters"][echo]["packets"], \
+            "xdp-pong answered an echo to an address of a local route"
+        assert own_refused(after) > own_refused(before)
+        if family == "ipv4":
+            lab.client("ip", "neigh", "flush", "dev", "cli0")
+            mid = lab.stats()
+            assert resolve(lab, "10.66.0.11") == lab.router_mac
+            assert lab.stats()["counters"]["arp"]["packets"] == mid["counters"]["arp"]["packets"], \
+                "xdp-pong answered ARP for an address of a local route"
+    finally:
+        lab.lab.ip(lab.pong, "route", "del", "local", net, "dev", "lo")
+        stop_run(run)

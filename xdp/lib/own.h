@@ -7,8 +7,10 @@
  * says the host itself is alive, which is what a ping of it asks.
  *
  * The loader keeps the addresses of every interface of the host's network
- * namespace in pong_own4 / pong_own6 (at attach; `run` follows changes as
- * the kernel announces them), and a 65,536-bit filter of them in
+ * namespace, and those of its local routing table, in pong_own4 / pong_own6
+ * (at attach; `run` follows changes as the kernel announces them); local
+ * prefixes wider than an address in pong_own_nets4/6; and a 65,536-bit
+ * filter of the addresses in
  * .data.own (all ones, and not ready, until the loader has written them:
  * a program loaded but not yet told answers nothing). Each answered request looks at one bit of the filter (no
  * helper call); only a frame whose bit is set pays for the hash-map
@@ -37,6 +39,24 @@ struct {
 	__type(value, __u8);
 } pong_own6 SEC(".maps");
 
+/* Local prefixes wider than one address (`ip route add local 192.0.2.0/24 dev lo`): rare, so looked up
+ * only when the filter says there are any. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, PONG_OWN_NETS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pong_lpm4);
+	__type(value, __u8);
+} pong_own_nets4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, PONG_OWN_NETS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pong_lpm6);
+	__type(value, __u8);
+} pong_own_nets6 SEC(".maps");
+
 volatile struct pong_own_filter pong_own_filter SEC(".data.own");
 
 static __always_inline int own_filter_has(__u32 bit)
@@ -44,17 +64,37 @@ static __always_inline int own_filter_has(__u32 bit)
 	return (pong_own_filter.bits[(bit >> 6) & (PONG_OWN_FILTER_WORDS - 1)] >> (bit & 63)) & 1;
 }
 
+static __always_inline int own_net_v4(__be32 addr)
+{
+	struct pong_lpm4 key = { .prefixlen = 32 };
+
+	__builtin_memcpy(key.addr, &addr, 4);
+	return bpf_map_lookup_elem(&pong_own_nets4, &key) != 0;
+}
+
+static __always_inline int own_net_v6(const struct in6_addr *addr)
+{
+	struct pong_lpm6 key = { .prefixlen = 128 };
+
+	__builtin_memcpy(key.addr, addr, 16);
+	return bpf_map_lookup_elem(&pong_own_nets6, &key) != 0;
+}
+
 /* 1 if addr is an address of this host (or may be: the loader has not written them yet). */
 static __always_inline int own_address_v4(__be32 addr)
 {
-	return own_filter_has(pong_own_bit4(addr)) &&
-	       (!pong_own_filter.ready || bpf_map_lookup_elem(&pong_own4, &addr));
+	if (own_filter_has(pong_own_bit4(addr)) &&
+	    (!pong_own_filter.ready || bpf_map_lookup_elem(&pong_own4, &addr)))
+		return 1;
+	return pong_own_filter.nets4 && own_net_v4(addr);
 }
 
 static __always_inline int own_address_v6(const struct in6_addr *addr)
 {
-	return own_filter_has(pong_own_bit6(addr->in6_u.u6_addr32)) &&
-	       (!pong_own_filter.ready || bpf_map_lookup_elem(&pong_own6, addr));
+	if (own_filter_has(pong_own_bit6(addr->in6_u.u6_addr32)) &&
+	    (!pong_own_filter.ready || bpf_map_lookup_elem(&pong_own6, addr)))
+		return 1;
+	return pong_own_filter.nets6 && own_net_v6(addr);
 }
 
 /* 0, or own_address when the answered address is the host's own. */
