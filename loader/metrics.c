@@ -28,6 +28,7 @@
 
 static char *render_now(size_t *len);
 static time_t mono_s(void);
+static long long mono_ns(void);
 
 /*
  * Counters of every interface running xdp-pong, as exposition text
@@ -178,7 +179,7 @@ fail:
 }
 
 #define PONG_METRICS_MAX_CONN     64      /* connections in all */
-#define PONG_METRICS_MAX_PER_IP   8       /* connections per client (an IPv4 address, an IPv6 /64) */
+#define PONG_METRICS_MAX_PER_IP   8       /* connections per client network (an IPv4 /24, an IPv6 /64) */
 #define PONG_METRICS_IDLE_S       5       /* idle connection closed after */
 #define PONG_METRICS_DEADLINE_S   10      /* any connection closed after */
 #define PONG_METRICS_MEM          16384   /* per connection: request headers must fit */
@@ -194,14 +195,15 @@ static struct {
 	struct {
 		struct MHD_Connection *conn;
 		int fd;
-		time_t started;
+		long long started_ns;   /* CLOCK_MONOTONIC */
 		__u8 client[9];         /* the client's network: see client_key() */
 	} slot[PONG_METRICS_MAX_CONN + 16];
 } open_conns = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /*
- * Clients are counted by network, not by address: an IPv4 address, or the
- * /64 of an IPv6 one (one host commonly holds a whole /64; an IPv4-mapped
+ * Clients are counted by network, not by address: the /24 of an IPv4
+ * address, or the /64 of an IPv6 one (one host commonly holds a whole /64,
+ * and one on a LAN can take many addresses of its /24; an IPv4-mapped
  * address counts as the IPv4 one).
  */
 static void client_key(const struct sockaddr *addr, __u8 key[9])
@@ -209,13 +211,13 @@ static void client_key(const struct sockaddr *addr, __u8 key[9])
 	memset(key, 0, 9);
 	if (addr && addr->sa_family == AF_INET) {
 		key[0] = 4;
-		memcpy(key + 1, &((const struct sockaddr_in *)addr)->sin_addr, 4);
+		memcpy(key + 1, &((const struct sockaddr_in *)addr)->sin_addr, 3);
 	} else if (addr && addr->sa_family == AF_INET6) {
 		const struct in6_addr *a = &((const struct sockaddr_in6 *)addr)->sin6_addr;
 
 		if (IN6_IS_ADDR_V4MAPPED(a)) {
 			key[0] = 4;
-			memcpy(key + 1, &a->s6_addr[12], 4);
+			memcpy(key + 1, &a->s6_addr[12], 3);
 		} else {
 			key[0] = 6;
 			memcpy(key + 1, a->s6_addr, 8);
@@ -227,13 +229,15 @@ static void client_key(const struct sockaddr *addr, __u8 key[9])
  * Accept a connection only while its client's network holds fewer than the
  * per-client limit. When PONG_METRICS_MAX_CONN are open, a newcomer whose
  * network holds fewer connections than the network holding the most takes
- * that network's oldest one (ended at once: MHD reads EOF and closes it): a
- * few clients holding every slot cannot starve another scraper, and
- * taking turns among themselves is all they can do.
+ * that network's oldest connection of more than a second (ended at once:
+ * MHD reads EOF and closes it; a scrape takes milliseconds, so one that has
+ * just begun is never cut): clients holding every slot cannot starve
+ * another scraper, and taking turns among themselves is all they can do.
  */
 static enum MHD_Result accept_client(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
 	const size_t nslots = sizeof(open_conns.slot) / sizeof(open_conns.slot[0]);
+	const long long young = mono_ns() - 1000000000ll;
 	int same = 0, total = 0, most = 0, victim = -1, ok;
 	__u8 key[9];
 
@@ -251,15 +255,18 @@ static enum MHD_Result accept_client(void *cls, const struct sockaddr *addr, soc
 		for (size_t j = 0; j < nslots; j++)
 			n += open_conns.slot[j].conn && open_conns.slot[j].fd >= 0 &&
 			     !memcmp(open_conns.slot[j].client, open_conns.slot[i].client, sizeof(key));
-		/* the network holding the most; among its connections, the oldest */
-		if (n > most || (n == most && open_conns.slot[i].started < open_conns.slot[victim].started)) {
+		/* the network holding the most; among its connections of more than a second, the oldest */
+		if (n > most) {
 			most = n;
-			victim = (int)i;
+			victim = -1;
 		}
+		if (n == most && open_conns.slot[i].started_ns < young &&
+		    (victim < 0 || open_conns.slot[i].started_ns < open_conns.slot[victim].started_ns))
+			victim = (int)i;
 	}
 	ok = same < PONG_METRICS_MAX_PER_IP;
 	if (ok && total >= PONG_METRICS_MAX_CONN) {
-		ok = victim >= 0 && same < most;
+		ok = victim >= 0 && same < most;   /* no victim: every holder's connections are just begun */
 		if (ok) {
 			shutdown(open_conns.slot[victim].fd, SHUT_RDWR);
 			open_conns.slot[victim].fd = -1;     /* once; its slot frees when MHD closes it */
@@ -275,6 +282,14 @@ static time_t mono_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
+}
+
+static long long mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -294,7 +309,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 			info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 			open_conns.slot[i].conn = conn;
 			open_conns.slot[i].fd = info ? info->connect_fd : -1;
-			open_conns.slot[i].started = mono_s();
+			open_conns.slot[i].started_ns = mono_ns();
 			info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 			client_key(info ? info->client_addr : NULL, open_conns.slot[i].client);
 			break;
@@ -306,12 +321,12 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 /* End every connection older than the deadline: MHD then reads EOF and closes it. */
 static void enforce_deadline(void)
 {
-	time_t now = mono_s();
+	long long now = mono_ns();
 
 	pthread_mutex_lock(&open_conns.lock);
 	for (size_t i = 0; i < sizeof(open_conns.slot) / sizeof(open_conns.slot[0]); i++) {
 		if (open_conns.slot[i].conn && open_conns.slot[i].fd >= 0 &&
-		    now - open_conns.slot[i].started >= PONG_METRICS_DEADLINE_S) {
+		    now - open_conns.slot[i].started_ns >= PONG_METRICS_DEADLINE_S * 1000000000ll) {
 			shutdown(open_conns.slot[i].fd, SHUT_RDWR);
 			open_conns.slot[i].fd = -1;     /* once */
 		}

@@ -274,17 +274,17 @@ for i in range(10):
             many.append(s)
         except OSError:
             pass
-# 20 slow clients on another address: one header byte every 0.5 s, never done
-slow = [conn("127.0.0.3") for _ in range(20)]
+# 20 slow clients in another /24: one header byte every 0.5 s, never done
+slow = [conn("127.0.3.3") for _ in range(20)]
 for s in slow:
     s.send(b"GET /metrics HTTP/1.1\r\n")
 time.sleep(1.0)
 out["idle_open"] = sum(is_open(s) for s in idle)
 out["net64_open"] = sum(is_open(s) for s in many)
 out["slow_open"] = sum(is_open(s) for s in slow)
-# a scrape from a third address, while all of that is going on
+# a scrape from a third network, while all of that is going on
 t0 = time.time()
-s = conn("127.0.0.2")
+s = conn("127.0.2.2")
 s.settimeout(5)
 s.send(b"GET /metrics HTTP/1.0\r\n\r\n")
 body = b""
@@ -314,7 +314,7 @@ while alive and time.time() - t0 < 20:
 out["slow_closed_after"] = time.time() - t0 + 1.0
 out["slow_still_open"] = len(alive)
 for m in ("POST", "PUT", "DELETE"):
-    s = conn("127.0.0.4")
+    s = conn("127.0.4.4")
     s.settimeout(5)
     s.send(m.encode() + b" /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n")
     head = s.recv(4096).split(b"\r\n\r\n")[0].decode("latin-1").lower()
@@ -356,17 +356,17 @@ def test_hostile_clients(bridge):
     assert (server.returncode) == (0), ("metrics --listen exits 0 on SIGTERM after hostile clients")
 
 
-# Run inside the responder's namespace: 8 addresses holding 8 connections each (every slot), each
-# connection opened again the moment the server closes it, while a 9th address scrapes 18 times.
+# Run inside the responder's namespace: NETS client networks (127.0.N.1) holding PER connections each,
+# each connection opened again the moment the server closes it, while another network scrapes 18 times.
 HOGS = r"""
 import json, socket, sys, threading, time
-port = int(sys.argv[1])
+port, nets, per = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 stop = False
 def hog(src):
     held = []
     while not stop:
         held = [s for s in held if alive(s)]
-        while len(held) < 8 and not stop:
+        while len(held) < per and not stop:
             try:
                 s = socket.socket()
                 s.bind((src, 0))
@@ -382,7 +382,7 @@ def alive(s):
         return True
     except OSError:
         return False
-threads = [threading.Thread(target=hog, args=(f"127.0.0.{10 + i}",), daemon=True) for i in range(8)]
+threads = [threading.Thread(target=hog, args=(f"127.0.{10 + i}.1",), daemon=True) for i in range(nets)]
 for t in threads:
     t.start()
 time.sleep(1.0)
@@ -390,7 +390,7 @@ ok = 0
 for _ in range(18):
     try:
         s = socket.socket()
-        s.bind(("127.0.0.30", 0))
+        s.bind(("127.0.250.1", 0))
         s.settimeout(3)
         s.connect(("127.0.0.1", port))
         s.send(b"GET /metrics HTTP/1.0\r\n\r\n")
@@ -409,18 +409,19 @@ print(json.dumps({"scrapes_ok": ok}))
 """
 
 
-def test_connection_hogs_cannot_starve_a_scraper(bridge):
-    """Eight addresses holding every connection slot (and taking each back as soon as it closes):
-    a scraper from a ninth address is still answered, every time."""
+@pytest.mark.parametrize("nets,per", [(8, 8)], ids=["8 networks x 8"])
+def test_connection_hogs_cannot_starve_a_scraper(bridge, nets, per):
+    """Clients holding every connection slot (and taking each back as soon as it closes): a scraper
+    from another network is still answered, every time."""
     lab = bridge
     port = free_port()
     server = subprocess.Popen(["ip", "netns", "exec", lab.pong, XDP_PONG, "metrics", "--listen",
                                f"127.0.0.1:{port}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(0.5)
-        res = lab.ns(lab.pong, "/usr/bin/python3", "-c", HOGS, str(port), timeout=120)
+        res = lab.ns(lab.pong, "/usr/bin/python3", "-c", HOGS, str(port), str(nets), str(per), timeout=120)
         out = json.loads(res.stdout) if res.returncode == 0 else {}
-        assert out.get("scrapes_ok") == 18, f"scrapes answered while 8 clients hold 64 connections: {out} " \
+        assert out.get("scrapes_ok") == 18, f"scrapes answered while {nets} networks hold every slot: {out} " \
             f"{res.stderr[-400:]}"
     finally:
         server.send_signal(signal.SIGTERM)
