@@ -367,22 +367,31 @@ int pong_detach_recorded(const char *path, struct pong_recorded *done, int *ndon
 	int n = 0, err = 0, lineno = 0;
 	struct stat st;
 	FILE *f;
-	/* never blocks: a FIFO (or a device) in its place is opened without waiting, and refused below */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int fd;
 
 	*ndone = 0;
-	if (fd < 0) {
+	/* a regular file only: anything else is refused before it is opened (opening a device can do
+	 * something), and opened without blocking (a FIFO swapped in meanwhile cannot hang it) */
+	if (stat(path, &st)) {
 		if (errno == ENOENT)
 			return 0;
 		err = -errno;
 		pong_why(why, "cannot read the record %s: %s", path, strerror(-err));
 		return err;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		err = S_ISREG(st.st_mode) ? -errno : -EINVAL;
-		pong_why(why, "%s: not a record of xdp-pong attach --record (not a regular file); nothing detached",
-			 path);
+	fd = S_ISREG(st.st_mode) ? open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) : -1;
+	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
 		close(fd);
+		fd = -1;
+		errno = EINVAL;
+	}
+	if (fd < 0) {
+		err = S_ISREG(st.st_mode) && errno != EINVAL ? -errno : -EINVAL;
+		if (err == -EINVAL)
+			pong_why(why, "%s: not a record of xdp-pong attach --record (not a regular file); nothing "
+				 "detached", path);
+		else
+			pong_why(why, "cannot read the record %s: %s", path, strerror(-err));
 		return err;
 	}
 	f = fdopen(fd, "r");

@@ -172,6 +172,7 @@ fetch_debs() {
 	cd "$ROOT"
 	for pkg in "$@"; do
 		want=$(apt-cache show --no-all-versions "$pkg" | sed -n 's/^SHA256: //p' | head -n 1)
+		size=$(apt-cache show --no-all-versions "$pkg" | sed -n 's/^Size: //p' | head -n 1)
 		found=""
 		for deb in "$tmp/download/${pkg}"_*.deb; do
 			if [ -n "$found" ] || [ -L "$deb" ] || ! [ -f "$deb" ]; then
@@ -180,11 +181,13 @@ fetch_debs() {
 			fi
 			found=$deb
 		done
-		if [ -z "$want" ] || [ -z "$found" ] || [ "$found" = bad ]; then
+		if [ -z "$want" ] || [ -z "$size" ] || [ -z "$found" ] || [ "$found" = bad ]; then
 			echo "deps: $pkg: not exactly one downloaded package file, or no checksum in apt's lists" >&2
 			exit 1
 		fi
-		timeout 300 cat -- "$found" > "$tmp/debs/$pkg.deb"   # a FIFO swapped in cannot hang it
+		# no more than the package's size (a link to /dev/zero swapped in cannot fill the disk), and no
+		# longer than 300 s (nor a FIFO hang it)
+		timeout 300 head -c "$size" -- "$found" > "$tmp/debs/$pkg.deb" || true
 		if [ "$(sha256sum "$tmp/debs/$pkg.deb" | cut -d' ' -f1)" != "$want" ]; then
 			echo "deps: $pkg: the downloaded file is not the one apt's lists name (SHA256 differs); nothing unpacked" >&2
 			exit 1

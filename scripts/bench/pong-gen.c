@@ -20,8 +20,8 @@
  * --until-stopped: send COUNT frames (per sender) again and again until
  * SIGINT or SIGTERM, then report what was sent and exit 0: a flood that lasts
  * as long as the test that started it, however fast the machine sends.
- * ("sent" counts whole rounds; a sender's round cut short by the signal in
- * single-sender mode is not counted.)
+ * ("sent" counts whole rounds: a round cut short by the signal is not
+ * counted.)
  *
  * --method: how frames are sent. live: BPF_PROG_TEST_RUN with
  * BPF_F_TEST_XDP_LIVE_FRAMES (the fastest; frames enter the driver's XDP
@@ -463,7 +463,7 @@ int main(int argc, char **argv)
 		}
 		err = -err;
 	} else if (until_stopped) {
-		while (!(err = send_round(&send[0], count)))
+		while (!stop && !(err = send_round(&send[0], count)))
 			sent += count;
 		if (err == -EINTR)
 			err = 0;       /* the signal that ends the flood; that round is not counted */
