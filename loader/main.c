@@ -515,12 +515,16 @@ static const struct {
 		 PONG_OPT_HELP), PONG_OPT__END }, cmd_attach },
 	{ { "run", "IFACE...",
 	    "Attach xdp-pong to each interface (all or none) and stay in the foreground:\n"
-	    "SIGTERM or Ctrl-C detaches it and exits 0. The programs are held by this\n"
+	    "SIGTERM or Ctrl-C detaches it and exits 0; SIGHUP makes it look at the host's\n"
+	    "addresses and the MACs again, and it goes on. The programs are held by this\n"
 	    "process (BPF links): killed, it leaves nothing attached. Four times a second\n"
 	    "it checks each interface: a changed MAC is followed (replies come from the\n"
-	    "new one), and a program detached underneath ends it with an error, for a\n"
-	    "supervisor (systemd, a container runtime) to start it again. With systemd,\n"
-	    "Type=notify: ready once attached.",
+	    "new one); an interface that goes away is let go, the others served on, and\n"
+	    "one of its name that appears is attached again; a program detached\n"
+	    "underneath an interface still there ends it with an error, for a supervisor\n"
+	    "(systemd, a container runtime) to start it again. The host's own addresses\n"
+	    "are followed as the kernel announces them. With systemd, Type=notify: ready\n"
+	    "once attached.",
 	    OPTS(PONG_OPT_MODE, PONG_OPT_TTL, PONG_OPT_PREFIX, PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT,
 		 PONG_OPT_UNCLAIMED, PONG_OPT_CLAIM_AFTER, PONG_OPT_UNIT_INSTANCE, PONG_OPT_METRICS, PONG_OPT_VERBOSE,
 		 PONG_OPT_HELP), PONG_OPT__END }, cmd_run },
