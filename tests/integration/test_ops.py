@@ -239,9 +239,9 @@ def test_prometheus(bridge):
     lab.pong_cli("detach", "pong0")
 
 
-# Run inside the responder's namespace: hostile clients of `metrics --listen`, then a scrape.
-HOSTILE = r"""
-import json, socket, sys, time
+# The clients' helpers, run inside the responder's namespace with the server's port as argv[1].
+CLIENTS = r"""
+import json, socket, sys, threading, time
 port = int(sys.argv[1])
 def conn(src):
     s = socket.socket()
@@ -255,6 +255,10 @@ def is_open(s):
         return True
     except OSError:
         return False
+"""
+
+# Hostile clients of `metrics --listen`, then a scrape.
+HOSTILE = CLIENTS + r"""
 out = {}
 # 1,025 idle connections from one client
 idle = []
@@ -358,30 +362,19 @@ def test_hostile_clients(bridge):
 
 # Run inside the responder's namespace: NETS client networks (127.0.N.1) holding PER connections each,
 # each connection opened again the moment the server closes it, while another network scrapes 18 times.
-HOGS = r"""
-import json, socket, sys, threading, time
-port, nets, per = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+HOGS = CLIENTS + r"""
+nets, per = int(sys.argv[2]), int(sys.argv[3])
 stop = False
 def hog(src):
     held = []
     while not stop:
-        held = [s for s in held if alive(s)]
+        held = [s for s in held if is_open(s)]
         while len(held) < per and not stop:
             try:
-                s = socket.socket()
-                s.bind((src, 0))
-                s.connect(("127.0.0.1", port))
-                held.append(s)
+                held.append(conn(src))
             except OSError:
                 break
         time.sleep(0.01)
-def alive(s):
-    try:
-        return s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
 threads = [threading.Thread(target=hog, args=(f"127.0.{10 + i}.1",), daemon=True) for i in range(nets)]
 for t in threads:
     t.start()
