@@ -69,14 +69,20 @@ static char *render(size_t *len)
  * interface that came back (pong_metrics_follow()).
  */
 static int served[PONG_MAX_IFACES], nserved;
+static char served_names[PONG_MAX_IFACES][IF_NAMESIZE];   /* as last known: a gone one keeps its name */
 static pthread_mutex_t served_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The i-th interface served is now ifindex (run attached again to one that came back). */
-void pong_metrics_follow(int i, int ifindex)
+/*
+ * The i-th interface served is now ifindex, called name: run attached again
+ * to one that came back, or saw it renamed.
+ */
+void pong_metrics_follow(int i, int ifindex, const char *name)
 {
 	pthread_mutex_lock(&served_lock);
-	if (i >= 0 && i < nserved)
+	if (i >= 0 && i < nserved) {
 		served[i] = ifindex;
+		snprintf(served_names[i], IF_NAMESIZE, "%s", name);
+	}
 	pthread_mutex_unlock(&served_lock);
 }
 
@@ -86,16 +92,18 @@ static char *render_now(size_t *len)
 	static struct pong_counters c[PONG_MAX_IFACES];
 	static struct pong_lost lost[PONG_MAX_IFACES];
 	int now_served[PONG_MAX_IFACES];
+	static char now_names[PONG_MAX_IFACES][IF_NAMESIZE];
 	char *buf = NULL;
 	int n, ndown = 0, nlost = 0;
 	FILE *f;
 
 	pthread_mutex_lock(&served_lock);
 	memcpy(now_served, served, sizeof(served));
+	memcpy(now_names, served_names, sizeof(served_names));
 	pthread_mutex_unlock(&served_lock);
 	if (nserved) {
 		/* these, each with up 1 or 0 */
-		n = pong_collect_ifindexes(now_served, nserved, down);
+		n = pong_collect_ifindexes(now_served, (const char (*)[IF_NAMESIZE])now_names, nserved, down);
 		for (int i = 0, k = 0; i < n; i++) {
 			if (down[i].attached)
 				a[k++] = down[i];
@@ -439,6 +447,9 @@ struct MHD_Daemon *pong_metrics_start(const char *listen_addr, const int *ifinde
 	nserved = n < PONG_MAX_IFACES ? n : PONG_MAX_IFACES;
 	if (nserved)
 		memcpy(served, ifindex, (size_t)nserved * sizeof(*served));
+	for (int i = 0; i < nserved; i++)
+		if (!if_indextoname((unsigned)served[i], served_names[i]))
+			served_names[i][0] = '\0';
 
 	if (pong_parse_listen(listen_addr, &ss)) {
 		pong_why(why, "--listen wants ADDR:PORT, not '%s'", listen_addr);

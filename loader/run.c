@@ -103,7 +103,7 @@ static void come_back(struct pong_held *h, int i, struct waiting *w, const struc
 	}
 	w->told = false;
 	if (metrics)
-		pong_metrics_follow(i, h->ifindex);
+		pong_metrics_follow(i, h->ifindex, h->name);
 	pong_err("%s is back (ifindex %d): attached again (program id %u)", h->name, h->ifindex, h->prog_id);
 }
 

@@ -59,14 +59,21 @@ int pong_collect(char **names, int n, struct pong_attachment *a, bool need_attac
 /*
  * Fill a[] for the interfaces ifindex[], named as they are called now: one
  * that is gone, cannot be queried or runs no xdp-pong is there, not
- * attached. Returns n.
+ * attached. A gone one is named known[i] where that is given and set (the
+ * name it had), else by its index. Returns n.
  */
-int pong_collect_ifindexes(const int *ifindex, int n, struct pong_attachment *a)
+int pong_collect_ifindexes(const int *ifindex, const char (*known)[IF_NAMESIZE], int n,
+			   struct pong_attachment *a)
 {
 	for (int i = 0; i < n; i++) {
+		bool here;
+
 		memset(&a[i], 0, sizeof(a[i]));
 		a[i].ifindex = ifindex[i];
-		if (!if_indextoname((unsigned)ifindex[i], a[i].name))
+		here = if_indextoname((unsigned)ifindex[i], a[i].name) != NULL;
+		if (!here && known && known[i][0])
+			memcpy(a[i].name, known[i], IF_NAMESIZE);   /* gone: by the name it had */
+		else if (!here)
 			snprintf(a[i].name, sizeof(a[i].name), "#%d", ifindex[i]);   /* gone: named by its index */
 		else if (pong_find(ifindex[i], &a[i], NULL))
 			a[i].attached = false;

@@ -186,7 +186,8 @@ struct pong_lost {
 };
 
 int pong_collect(char **names, int n, struct pong_attachment *a, bool need_attached, struct pong_why *why);
-int pong_collect_ifindexes(const int *ifindex, int n, struct pong_attachment *a);
+int pong_collect_ifindexes(const int *ifindex, const char (*known)[IF_NAMESIZE], int n,
+			   struct pong_attachment *a);
 int pong_snapshot(struct pong_attachment *a, struct pong_counters *c, int n, bool strict,
 		  struct pong_lost *lost, int *nlost);
 void pong_describe(struct pong_attachment *a);
@@ -256,7 +257,7 @@ int pong_write_textfile(const char *path, const struct pong_attachment *a, const
 int pong_parse_listen(const char *s, struct sockaddr_storage *ss);
 struct MHD_Daemon *pong_metrics_start(const char *listen_addr, const int *ifindex, int n, struct pong_why *why);
 void pong_metrics_tick(struct MHD_Daemon *d);
-void pong_metrics_follow(int i, int ifindex);
+void pong_metrics_follow(int i, int ifindex, const char *name);
 void pong_metrics_stop(struct MHD_Daemon *d);
 
 /* ---- floor 5: run.c, options.c ---- */

@@ -210,6 +210,8 @@ def test_interface_gone_and_back(lab, how):
         assert lab.xdp_prog(lab.pong, "pong0") == pong0, "pong0 still held"
         res = lab.run(lab.cli, "ping", "-c", "1", "-W", "2", GATEWAY_IP)
         assert res.returncode == 0 and "ttl=33" in res.stdout, f"pong0 still answered: {res.stdout}"
+        text = scrape(lab, lab.pong, PORT)
+        assert metric(text, "xdp_pong_up", interface="x0") == 0, f"/metrics: x0 down, by its name: {text[:600]}"
         if how == "moved to another namespace":
             assert lab.xdp_prog(lab.sw, "x0") is None, "nothing left on it where it went"
             lab.ip(lab.sw, "link", "set", "x0", "netns", lab.pong)
