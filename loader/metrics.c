@@ -246,7 +246,7 @@ static enum MHD_Result accept_client(void *cls, const struct sockaddr *addr, soc
 {
 	const size_t nslots = sizeof(open_conns.slot) / sizeof(open_conns.slot[0]);
 	const long long young = mono_ns() - 1000000000ll;
-	int same = 0, total = 0, most = 0, victim = -1, ok;
+	int same = 0, total = 0, ok;
 	__u8 key[9];
 
 	(void)cls;
@@ -254,27 +254,33 @@ static enum MHD_Result accept_client(void *cls, const struct sockaddr *addr, soc
 	client_key(addr, key);
 	pthread_mutex_lock(&open_conns.lock);
 	for (size_t i = 0; i < nslots; i++) {
-		int n = 0;
-
 		if (!open_conns.slot[i].conn || open_conns.slot[i].fd < 0)
 			continue;          /* free, or already being ended */
 		total++;
 		same += !memcmp(open_conns.slot[i].client, key, sizeof(key));
-		for (size_t j = 0; j < nslots; j++)
-			n += open_conns.slot[j].conn && open_conns.slot[j].fd >= 0 &&
-			     !memcmp(open_conns.slot[j].client, open_conns.slot[i].client, sizeof(key));
-		/* the network holding the most; among its connections of more than a second, the oldest */
-		if (n > most) {
-			most = n;
-			victim = -1;
-		}
-		if (n == most && open_conns.slot[i].started_ns < young &&
-		    (victim < 0 || open_conns.slot[i].started_ns < open_conns.slot[victim].started_ns))
-			victim = (int)i;
 	}
 	ok = same < PONG_METRICS_MAX_PER_IP;
 	if (ok && total >= PONG_METRICS_MAX_CONN) {
-		ok = victim >= 0 && same < most;   /* no victim: every holder's connections are just begun */
+		int most = 0, victim = -1;
+
+		/* a connection of more than a second, of a network holding more than the newcomer's: from
+		 * the network holding the most, the oldest */
+		for (size_t i = 0; i < nslots; i++) {
+			int n = 0;
+
+			if (!open_conns.slot[i].conn || open_conns.slot[i].fd < 0 || open_conns.slot[i].started_ns >= young)
+				continue;
+			for (size_t j = 0; j < nslots; j++)
+				n += open_conns.slot[j].conn && open_conns.slot[j].fd >= 0 &&
+				     !memcmp(open_conns.slot[j].client, open_conns.slot[i].client, sizeof(key));
+			if (n <= same)
+				continue;
+			if (n > most || (n == most && open_conns.slot[i].started_ns < open_conns.slot[victim].started_ns)) {
+				most = n;
+				victim = (int)i;
+			}
+		}
+		ok = victim >= 0;      /* none: every fuller network's connections have just begun */
 		if (ok) {
 			shutdown(open_conns.slot[victim].fd, SHUT_RDWR);
 			open_conns.slot[victim].fd = -1;     /* once; its slot frees when MHD closes it */

@@ -61,14 +61,25 @@ static int sort_unique(void *items, int n, size_t size, int (*cmp)(const void *,
 	return k;
 }
 
+/* One more address; when the array is full, its repeats are dropped first (one address on many
+ * interfaces, as fe80::1 on every VLAN, comes once per interface and once per local route). */
 static void add_addr(struct pong_own_set *set, int family, const void *addr)
 {
-	if (family == AF_INET && set->n4 < PONG_OWN_READ_MAX)
-		memcpy(&set->v4[set->n4++], addr, 4);
-	else if (family == AF_INET6 && set->n6 < PONG_OWN_READ_MAX)
-		memcpy(set->v6[set->n6++], addr, 16);
-	else
-		set->overflow = true;
+	if (family == AF_INET) {
+		if (set->n4 == PONG_OWN_READ_MAX)
+			set->n4 = sort_unique(set->v4, set->n4, 4, cmp4);
+		if (set->n4 < PONG_OWN_READ_MAX)
+			memcpy(&set->v4[set->n4++], addr, 4);
+		else
+			set->overflow = true;
+	} else {
+		if (set->n6 == PONG_OWN_READ_MAX)
+			set->n6 = sort_unique(set->v6, set->n6, 16, cmp6);
+		if (set->n6 < PONG_OWN_READ_MAX)
+			memcpy(set->v6[set->n6++], addr, 16);
+		else
+			set->overflow = true;
+	}
 }
 
 /* A local route of a prefix (not a single address): every address in it is the host's. */
@@ -122,31 +133,47 @@ static int read_local_table(struct pong_own_set *set, int family)
 	if (send(fd, &req, sizeof(req), 0) < 0)
 		err = -errno;
 	while (!err && !done) {
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		ssize_t got = recv(fd, buf, sizeof(buf), 0);
+		int len = got > 0 ? (int)got : 0;
 		struct nlmsghdr *nh;
 
-		if (len < 0) {
+		if (got < 0) {
 			err = errno == EINTR ? 0 : -errno;
 			continue;
 		}
-		for (nh = (struct nlmsghdr *)(void *)buf; NLMSG_OK(nh, (__u32)len); nh = NLMSG_NEXT(nh, len)) {
+		if (got == 0)
+			err = -EPROTO;         /* the dump ended without its last message */
+		for (nh = (struct nlmsghdr *)(void *)buf; !err && NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
 			const struct rtmsg *rt = NLMSG_DATA(nh);
 			const struct rtattr *at;
 			__u8 dst[16] = { 0 };
 			__u32 table;
 			int alen;
 
+			if (nh->nlmsg_flags & NLM_F_DUMP_INTR) {
+				err = -EAGAIN;     /* the table changed during the dump: read it again */
+				break;
+			}
 			if (nh->nlmsg_type == NLMSG_DONE) {
+				int status = 0;
+
+				/* the dump's own error rides on its last message; no table local yet is no route */
+				if (nh->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
+					memcpy(&status, NLMSG_DATA(nh), sizeof(int));
+				err = status == -ENOENT ? 0 : status;
 				done = 1;
 				break;
 			}
 			if (nh->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = NLMSG_DATA(nh);
 
-				err = e->error ? e->error : -EPROTO;
+				err = nh->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error ? e->error : -EPROTO;
+				if (err == -ENOENT)
+					err = 0, done = 1;
 				break;
 			}
-			if (nh->nlmsg_type != RTM_NEWROUTE || rt->rtm_family != family)
+			if (nh->nlmsg_type != RTM_NEWROUTE || nh->nlmsg_len < NLMSG_LENGTH(sizeof(*rt)) ||
+			    rt->rtm_family != family)
 				continue;
 			table = rt->rtm_table;
 			alen = (int)RTM_PAYLOAD(nh);
@@ -179,11 +206,15 @@ int pong_own_read(struct pong_own_set *set)
 	struct ifaddrs *all, *i;
 	int err;
 
-	set->n4 = set->n6 = set->nn4 = set->nn6 = 0;
-	set->overflow = false;
-	err = read_local_table(set, AF_INET);
-	if (!err)
-		err = read_local_table(set, AF_INET6);
+	for (int tries = 0; tries < 5; tries++) {
+		set->n4 = set->n6 = set->nn4 = set->nn6 = 0;
+		set->overflow = false;
+		err = read_local_table(set, AF_INET);
+		if (!err)
+			err = read_local_table(set, AF_INET6);
+		if (err != -EAGAIN)
+			break;                 /* -EAGAIN: a dump cut by a change, read again */
+	}
 	if (err)
 		return err;
 	if (getifaddrs(&all))
@@ -203,43 +234,41 @@ int pong_own_read(struct pong_own_set *set)
 }
 
 /*
- * Delete from the map fd every key (of size ksize) that is not in
- * sorted[0..n): all of them found in one walk, then deleted.
+ * Make the map hold exactly keys[0..n) (sorted): one walk finds what it
+ * holds; the stale keys go out first, then only the missing ones go in (a
+ * key it holds is never written again: an LPM trie that is full refuses
+ * even that on kernels before 6.13, and it costs a system call).
  */
-static int drop_others(int fd, __u32 max_entries, const void *sorted, int n, size_t ksize,
-		       int (*cmp)(const void *, const void *))
-{
-	__u8 *stale = malloc((size_t)max_entries * ksize), key[sizeof(struct pong_lpm6)];
-	__u32 nstale = 0;
-	int err = 0;
-	void *prev = NULL;
-
-	if (!stale)
-		return -ENOMEM;
-	while (nstale < max_entries && !bpf_map_get_next_key(fd, prev, key)) {
-		if (!bsearch(key, sorted, (size_t)n, ksize, cmp))
-			memcpy(stale + (size_t)nstale++ * ksize, key, ksize);
-		prev = key;
-	}
-	if (errno != ENOENT && nstale < max_entries)
-		err = -errno;
-	for (__u32 i = 0; !err && i < nstale; i++)
-		if (bpf_map_delete_elem(fd, stale + (size_t)i * ksize) && errno != ENOENT)
-			err = -errno;
-	free(stale);
-	return err;
-}
-
-/* Make the map hold exactly keys[0..n) (sorted): the stale ones out first, then the new ones in. */
 static int map_sync(int fd, __u32 max_entries, const void *keys, int n, size_t ksize,
 		    int (*cmp)(const void *, const void *))
 {
-	__u8 one = 1;
-	int err = drop_others(fd, max_entries, keys, n, ksize, cmp);
+	__u8 *held = malloc((size_t)max_entries * ksize), key[sizeof(struct pong_lpm6)], one = 1;
+	__u32 nheld = 0;
+	int err = 0;
+	void *prev = NULL;
 
-	for (int i = 0; !err && i < n; i++)
-		if (bpf_map_update_elem(fd, (const char *)keys + (size_t)i * ksize, &one, BPF_ANY))
+	if (!held)
+		return -ENOMEM;
+	while (nheld < max_entries && !bpf_map_get_next_key(fd, prev, key)) {
+		memcpy(held + (size_t)nheld++ * ksize, key, ksize);
+		prev = key;
+	}
+	if (nheld < max_entries && errno != ENOENT)
+		err = -errno;
+	for (__u32 i = 0; !err && i < nheld; i++) {
+		const __u8 *k = held + (size_t)i * ksize;
+
+		if (!bsearch(k, keys, (size_t)n, ksize, cmp) && bpf_map_delete_elem(fd, k) && errno != ENOENT)
 			err = -errno;
+	}
+	qsort(held, nheld, ksize, cmp);
+	for (int i = 0; !err && i < n; i++) {
+		const void *k = (const char *)keys + (size_t)i * ksize;
+
+		if (!bsearch(k, held, nheld, ksize, cmp) && bpf_map_update_elem(fd, k, &one, BPF_ANY))
+			err = -errno;
+	}
+	free(held);
 	return err;
 }
 
@@ -444,8 +473,10 @@ int pong_own_watch_drain(int fd)
 	static char buf[16384];
 	int what = 0;
 
-	for (;;) {
-		ssize_t r = recv(fd, buf, sizeof(buf), 0);
+	/* at most 1,024 reads a call: a router's endless route updates cannot hold the caller here */
+	for (int reads = 0; reads < 1024; reads++) {
+		ssize_t r = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+		int len = r > 0 ? (int)(r < (ssize_t)sizeof(buf) ? r : (ssize_t)sizeof(buf)) : 0;
 		struct nlmsghdr *nh;
 
 		if (r < 0 && errno == ENOBUFS) {
@@ -458,7 +489,9 @@ int pong_own_watch_drain(int fd)
 			return what;
 		if (r <= 0)
 			return r == 0 ? what : -errno;
-		for (nh = (struct nlmsghdr *)(void *)buf; NLMSG_OK(nh, (__u32)r); nh = NLMSG_NEXT(nh, r)) {
+		if (r > (ssize_t)sizeof(buf))
+			what |= PONG_OWN_CHANGED | PONG_LINK_CHANGED;   /* cut short: anything may have changed */
+		for (nh = (struct nlmsghdr *)(void *)buf; NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
 			bool route = nh->nlmsg_type == RTM_NEWROUTE || nh->nlmsg_type == RTM_DELROUTE;
 			bool addr = nh->nlmsg_type == RTM_NEWADDR || nh->nlmsg_type == RTM_DELADDR;
 
@@ -471,4 +504,5 @@ int pong_own_watch_drain(int fd)
 				what |= PONG_LINK_CHANGED;
 		}
 	}
+	return what | PONG_OWN_CHANGED | PONG_LINK_CHANGED;   /* more to read: the next call reads on */
 }
