@@ -14,6 +14,7 @@ import glob
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -179,3 +180,31 @@ def test_downloads_checked_before_unpacking(tamper):
             res.stderr
         assert not os.path.exists(os.path.join(tools, "prometheus")), "nothing of it was unpacked"
         assert os.listdir(scratch) == [], "no temporary file left"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_interrupted_test_run_leaves_nothing(sig):
+    """The suite itself (tests/run.py), stopped by sig while a lab test holds its namespaces and a
+    running xdp-pong: it ends non-zero, and the namespaces are gone (killed outright they stayed)."""
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "run.py"), "integration/test_own.py",
+                             "-k", "added_later and ipv4", "-q"], cwd=os.path.join(ROOT, "tests"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    prefix = f"xpown{proc.pid % 100000}"
+    try:
+        for _ in range(200):
+            if prefix in sh(["ip", "netns", "list"]).stdout:
+                break
+            time.sleep(0.05)
+        assert prefix in sh(["ip", "netns", "list"]).stdout, "the lab test made its namespaces"
+        time.sleep(1)
+        proc.send_signal(sig)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    left = [n for n in sh(["ip", "netns", "list"]).stdout.split() if n.startswith(prefix)]
+    for n in left:
+        sh(["ip", "netns", "del", n])
+    assert proc.returncode not in (0, None), "an interrupted run is not a pass"
+    assert not left, f"namespaces left behind: {left}"
