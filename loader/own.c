@@ -288,8 +288,10 @@ static int map_fd(int prog_fd, const char *name, __u32 ksize, __u32 max_entries)
  * Make the program's own-address maps and filter hold exactly set: the
  * addresses that are no longer the host's out of the maps first (answering
  * for them is right), then the new ones in, then the filter (whole, marked
- * ready). At no moment is an address of the host's answered, and the maps
- * never need room for old and new at once. 0 or -errno.
+ * ready). An address the program knew as the host's is never answered on
+ * the way; a new one is, until the filter is written (the write takes
+ * milliseconds); and the maps never need room for old and new at once.
+ * 0 or -errno.
  */
 int pong_own_write(int prog_fd, const struct pong_own_set *set)
 {
