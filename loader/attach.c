@@ -96,7 +96,7 @@ static void prefix_failed(struct pong_why *why, const char *name, const struct p
 		 err == -ENOSPC ? "the prefix list is full" : strerror(-err), then);
 }
 
-/* why for the host's addresses not written into the program (err from pong_own_sync), and what followed */
+/* why for the host's addresses not read, or not written into the program, and what followed */
 static void own_failed(struct pong_why *why, const char *name, int err, const char *then)
 {
 	if (err == -E2BIG)
@@ -106,13 +106,33 @@ static void own_failed(struct pong_why *why, const char *name, int err, const ch
 		pong_why(why, "%s: cannot give the program the host's own addresses: %s%s", name, strerror(-err), then);
 }
 
-/* Load and attach one instance through libxdp; its program id in *prog_id. 0, or -errno with why. */
+/*
+ * The host's own addresses, read once for all the interfaces of a command:
+ * the set (to free), or NULL with *errp and why.
+ */
+static struct pong_own_set *own_read(const char *name, int *errp, struct pong_why *why)
+{
+	struct pong_own_set *set = malloc(sizeof(*set));
+
+	*errp = set ? pong_own_read(set) : -ENOMEM;
+	if (*errp) {
+		own_failed(why, name, *errp, "; nothing attached");
+		free(set);
+		return NULL;
+	}
+	return set;
+}
+
+/*
+ * Load and attach one instance through libxdp, the host's addresses own
+ * written into it; its program id in *prog_id. 0, or -errno with why.
+ */
 static int attach_one(const char *name, int ifindex, const __u8 mac[6], const struct pong_attach_opts *o,
-		      __u32 *prog_id, struct pong_why *why)
+		      const struct pong_own_set *own, __u32 *prog_id, struct pong_why *why)
 {
 	struct xdp_program *prog = NULL;
 	struct pong *skel;
-	int failed, perr = 0, fd;
+	int failed, perr = 0;
 	long err;
 
 	skel = prepare(name, mac, o, why, &perr);
@@ -140,8 +160,7 @@ static int attach_one(const char *name, int ifindex, const __u8 mac[6], const st
 			      "; and it could not be detached again: detach it by hand" : "");
 		goto out;
 	}
-	fd = xdp_program__fd(prog);
-	err = pong_own_sync(&fd, 1, &failed);
+	err = pong_own_write(xdp_program__fd(prog), own);
 	if (err)
 		own_failed(why, name, (int)err, xdp_program__detach(prog, ifindex, o->mode, 0) ?
 			   "; and it could not be detached again: detach it by hand" : "");
@@ -299,15 +318,20 @@ int pong_attach(char **names, int n, const struct pong_attach_opts *o, struct po
 	int ifindex[PONG_MAX_IFACES];
 	__u8 mac[PONG_MAX_IFACES][6];
 	__u32 prog_id[PONG_MAX_IFACES];
+	struct pong_own_set *own;
 	int done, err = precheck(names, n, ifindex, mac, why);
 
 	if (err)
 		return err;
+	own = own_read(names[0], &err, why);
+	if (!own)
+		return err;
 	for (done = 0; done < n; done++) {
-		err = attach_one(names[done], ifindex[done], mac[done], o, &prog_id[done], why);
+		err = attach_one(names[done], ifindex[done], mac[done], o, own, &prog_id[done], why);
 		if (err)
 			break;
 	}
+	free(own);
 	if (!err && o->record)
 		err = record_write(o->record, ifindex, prog_id, n, why);
 	if (!err)
@@ -448,9 +472,12 @@ static __u32 mode_flags(enum xdp_attach_mode mode)
 	return mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : mode == XDP_MODE_HW ? XDP_FLAGS_HW_MODE : XDP_FLAGS_DRV_MODE;
 }
 
-/* Load one instance, fill its scope, then attach it through a BPF link. 0, or -errno with why. */
+/*
+ * Load one instance, fill its scope, write the host's addresses (own) into
+ * it, then attach it through a BPF link. 0, or -errno with why.
+ */
 static int hold_one(const char *name, int ifindex, const __u8 mac[6], const struct pong_attach_opts *o,
-		    struct pong_held *h, struct pong_why *why)
+		    const struct pong_own_set *own, struct pong_held *h, struct pong_why *why)
 {
 	struct bpf_prog_info info = { 0 };
 	__u32 len = sizeof(info);
@@ -483,7 +510,7 @@ static int hold_one(const char *name, int ifindex, const __u8 mac[6], const stru
 		prefix_failed(why, name, &o->prefixes[failed], err, "");
 		goto disown;
 	}
-	err = pong_own_sync(&prog_fd, 1, &failed);
+	err = pong_own_write(prog_fd, own);
 	if (err) {
 		own_failed(why, name, err, "");
 		goto disown;
@@ -525,16 +552,21 @@ int pong_hold(char **names, int n, const struct pong_attach_opts *o, struct pong
 {
 	int ifindex[PONG_MAX_IFACES];
 	__u8 mac[PONG_MAX_IFACES][6];
+	struct pong_own_set *own;
 	int done, err = precheck(names, n, ifindex, mac, why);
 
 	if (err)
 		return err;
+	own = own_read(names[0], &err, why);
+	if (!own)
+		return err;
 	memset(held, 0, (size_t)n * sizeof(*held));
 	for (done = 0; done < n; done++) {
-		err = hold_one(names[done], ifindex[done], mac[done], o, &held[done], why);
+		err = hold_one(names[done], ifindex[done], mac[done], o, own, &held[done], why);
 		if (err)
 			break;
 	}
+	free(own);
 	if (err)
 		pong_release(held, done);
 	return err;

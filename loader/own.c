@@ -307,9 +307,7 @@ int pong_own_write(int prog_fd, const struct pong_own_set *set)
 	const void *keys[4] = { set->v4, set->v6, set->nets4, set->nets6 };
 	const int nkeys[4] = { set->n4, set->n6, set->nn4, set->nn6 };
 	int (*const cmps[4])(const void *, const void *) = { cmp4, cmp6, cmp_lpm4, cmp_lpm6 };
-	struct bpf_map_info minfo = { 0 };
-	__u32 zero = 0;
-	int err = 0, ffd;
+	int err = 0;
 
 	for (int m = 0; m < 4 && !err; m++) {
 		int fd = map_fd(prog_fd, maps[m].name, maps[m].ksize, maps[m].max);
@@ -321,9 +319,6 @@ int pong_own_write(int prog_fd, const struct pong_own_set *set)
 	}
 	if (err)
 		return err;
-	ffd = pong_prog_map_fd(prog_fd, PONG_OWN_FILTER_MAP, &minfo);
-	if (ffd < 0)
-		return ffd;
 	memset(&filter, 0, sizeof(filter));
 	filter.ready = 1;
 	filter.nets4 = (__u32)set->nn4;
@@ -340,12 +335,7 @@ int pong_own_write(int prog_fd, const struct pong_own_set *set)
 		bit = pong_own_bit6(w);
 		filter.bits[bit / 64] |= 1ull << (bit % 64);
 	}
-	if (minfo.value_size != sizeof(filter))
-		err = -EPROTO;
-	else if (bpf_map_update_elem(ffd, &zero, &filter, BPF_ANY))
-		err = -errno;
-	close(ffd);
-	return err;
+	return pong_write_section(prog_fd, PONG_OWN_FILTER_MAP, &filter, sizeof(filter));
 }
 
 /*

@@ -365,23 +365,34 @@ int pong_read_mac(int prog_fd, __u8 mac[6])
 	return err;
 }
 
-/* Make the program answer as mac from the next frame on. */
-int pong_write_mac(int prog_fd, const __u8 mac[6])
+/*
+ * Replace the whole value of one of the program's data sections (the map
+ * whose name ends in suffix), from the next frame on. -EPROTO if its size
+ * is not size (a program of another version).
+ */
+int pong_write_section(int prog_fd, const char *suffix, const void *value, __u32 size)
 {
 	struct bpf_map_info minfo = { 0 };
-	struct pong_iface v = { 0 };
 	__u32 key = 0;
-	int err = 0, fd = pong_prog_map_fd(prog_fd, PONG_IFACE_MAP, &minfo);
+	int err = 0, fd = pong_prog_map_fd(prog_fd, suffix, &minfo);
 
 	if (fd < 0)
 		return fd;
-	memcpy(v.mac, mac, 6);
-	if (minfo.value_size != sizeof(v))
+	if (minfo.value_size != size)
 		err = -EPROTO;
-	else if (bpf_map_update_elem(fd, &key, &v, BPF_ANY))
+	else if (bpf_map_update_elem(fd, &key, value, BPF_ANY))
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+/* Make the program answer as mac from the next frame on. */
+int pong_write_mac(int prog_fd, const __u8 mac[6])
+{
+	struct pong_iface v = { 0 };
+
+	memcpy(v.mac, mac, 6);
+	return pong_write_section(prog_fd, PONG_IFACE_MAP, &v, sizeof(v));
 }
 
 static int settings_fd(int prog_fd)

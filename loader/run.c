@@ -13,11 +13,10 @@
  * away (removed, moved to another namespace) is let go, the others are
  * served on, and an interface of its name that appears is attached again;
  * a program detached underneath an interface that is still there ends it.
- * It also listens to the
- * kernel's address announcements: the moment an address is added to or
- * removed from any interface of the host, every program is told the host's
- * addresses again (own.c), and a new address of the host's is the kernel's
- * to answer from then on. SIGTERM or SIGINT detach everything and end it
+ * It also listens to the kernel's announcements: the moment an address or
+ * a local route is added or removed anywhere on the host, every program is
+ * told the host's addresses again (own.c), and a new one is the kernel's to
+ * answer from then on. SIGTERM or SIGINT detach everything and end it
  * with success; SIGHUP (a reload) makes it look at addresses and MACs again
  * at once, and it goes on.
  *

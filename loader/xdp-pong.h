@@ -115,6 +115,7 @@ void pong_explain(struct pong_why *why, const char *name, int err, const struct 
 int pong_prog_map_fd(int prog_fd, const char *suffix, struct bpf_map_info *minfo);
 int pong_read_config(int prog_fd, struct pong_config *cfg);
 int pong_read_mac(int prog_fd, __u8 mac[6]);
+int pong_write_section(int prog_fd, const char *suffix, const void *value, __u32 size);
 int pong_write_mac(int prog_fd, const __u8 mac[6]);
 int pong_read_settings(int prog_fd, struct pong_settings *s);
 int pong_write_settings(int prog_fd, const struct pong_settings *s);
