@@ -59,8 +59,7 @@ static struct pong *prepare(const char *name, const __u8 mac[6], const struct po
 	 */
 	skel->bss->pong_settings.scoped = o->nprefixes > 0;
 	pong_settings_set_limits((struct pong_settings *)&skel->bss->pong_settings, o->source_pps, o->global_pps);
-	pong_settings_set_unclaimed((struct pong_settings *)&skel->bss->pong_settings, o->unclaimed,
-				    o->claim_requests, o->claim_window_s);
+	skel->bss->pong_settings.unclaimed = o->unclaimed;   /* nothing is claimed before run's probes */
 	pong_settings_sync((struct pong_settings *)&skel->bss->pong_settings);
 	return skel;
 }

@@ -86,8 +86,7 @@ static void attach_opts(struct pong_attach_opts *o)
 	*o = (struct pong_attach_opts){
 		.mode = args.mode, .ttl = (int)args.ttl, .nprefixes = args.nprefixes,
 		.source_pps = args.source_pps, .global_pps = args.global_pps, .record = args.record,
-		.unclaimed = args.unclaimed == 1, .claim_requests = args.claim_requests,
-		.claim_window_s = args.claim_window_s,
+		.unclaimed = args.unclaimed == 1,
 	};
 	memcpy(o->prefixes, args.prefixes, sizeof(o->prefixes));
 }
@@ -103,6 +102,9 @@ static int cmd_attach(int argc, char **argv, int first)
 
 	if (n < 0)
 		return -n;
+	if (args.unclaimed == 1)
+		return pong_usage_error(current, "--unclaimed claims an address only after probes of its own, sent by a "
+					"process that attach does not leave: use 'xdp-pong run --unclaimed'");
 	attach_opts(&o);
 	if (need_root())
 		return 1;
@@ -311,9 +313,8 @@ static int cmd_set(int argc, char **argv, int first)
 
 	if (first == argc)
 		return pong_usage_error(current, "no interface given");
-	if (!args.source_set && !args.global_set && args.unclaimed < 0 && !args.claim_requests)
-		return pong_usage_error(current, "nothing to set: give --rate-limit, --global-limit, --unclaimed "
-					"or --claim-after");
+	if (!args.source_set && !args.global_set && args.unclaimed < 0)
+		return pong_usage_error(current, "nothing to set: give --rate-limit, --global-limit or --unclaimed");
 	if (need_root())
 		return 1;
 	if (n > PONG_MAX_IFACES) {
@@ -336,13 +337,26 @@ static int cmd_set(int argc, char **argv, int first)
 			return failed(&why, err);
 		}
 	}
+	for (int i = 0; i < n && args.unclaimed == 1; i++) {   /* claims need run's probes: all have them, or none */
+		int alive = pong_prober_alive(fds[i]);
+
+		if (alive != 1) {
+			pong_err("%s: %s", argv[first + i], alive < 0 ? err_text(alive) :
+				 "--unclaimed needs 'xdp-pong run' on it, whose probes verify an address before it is "
+				 "claimed; this program was attached by 'xdp-pong attach'");
+			for (int k = 0; k < n; k++)
+				close(fds[k]);
+			pong_unlock(lock);
+			return 1;
+		}
+	}
 	for (int i = 0; i < n; i++) {
 		struct pong_settings st;
 		int err = pong_set_limits(fds[i], args.source_set ? &args.source_pps : NULL,
 					  args.global_set ? &args.global_pps : NULL, &st);
 
-		if (!err && (args.unclaimed >= 0 || args.claim_requests))
-			err = pong_set_unclaimed(fds[i], args.unclaimed, args.claim_requests, args.claim_window_s, &st);
+		if (!err && args.unclaimed >= 0)
+			err = pong_set_unclaimed(fds[i], args.unclaimed == 1, &st);
 		if (err) {
 			pong_err("%s: cannot change the settings: %s", argv[first + i], err_text(err));
 			rc = 1;
@@ -511,7 +525,7 @@ static const struct {
 	    "in its --prefix list. Each interface gets its own program, counters and\n"
 	    "settings. All interfaces are attached, or none.",
 	    OPTS(PONG_OPT_MODE, PONG_OPT_TTL, PONG_OPT_PREFIX, PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT,
-		 PONG_OPT_UNCLAIMED, PONG_OPT_CLAIM_AFTER, PONG_OPT_UNIT_INSTANCE, PONG_OPT_RECORD, PONG_OPT_VERBOSE,
+		 PONG_OPT_UNCLAIMED, PONG_OPT_UNIT_INSTANCE, PONG_OPT_RECORD, PONG_OPT_VERBOSE,
 		 PONG_OPT_HELP), PONG_OPT__END }, cmd_attach },
 	{ { "run", "IFACE...",
 	    "Attach xdp-pong to each interface (all or none) and stay in the foreground:\n"
@@ -526,7 +540,7 @@ static const struct {
 	    "are followed as the kernel announces them. With systemd, Type=notify: ready\n"
 	    "once attached.",
 	    OPTS(PONG_OPT_MODE, PONG_OPT_TTL, PONG_OPT_PREFIX, PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT,
-		 PONG_OPT_UNCLAIMED, PONG_OPT_CLAIM_AFTER, PONG_OPT_UNIT_INSTANCE, PONG_OPT_METRICS, PONG_OPT_VERBOSE,
+		 PONG_OPT_UNCLAIMED, PONG_OPT_UNIT_INSTANCE, PONG_OPT_METRICS, PONG_OPT_VERBOSE,
 		 PONG_OPT_HELP), PONG_OPT__END }, cmd_run },
 	{ { "detach", "IFACE...",
 	    "Remove xdp-pong from each interface; other XDP programs are left alone. With\n"
@@ -540,12 +554,14 @@ static const struct {
 	    OPTS(PONG_OPT_HELP), PONG_OPT__END }, cmd_prefix },
 	{ { "set", "IFACE...",
 	    "Change the rate limits and --unclaimed of attached interfaces, at run time.",
-	    OPTS(PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT, PONG_OPT_UNCLAIMED, PONG_OPT_CLAIM_AFTER, PONG_OPT_HELP),
+	    OPTS(PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT, PONG_OPT_UNCLAIMED, PONG_OPT_HELP),
 	    PONG_OPT__END }, cmd_set },
 	{ { "claims", "IFACE",
-	    "With --unclaimed: the addresses xdp-pong tracks on an interface, and how it stands\n"
-	    "with each: asked (requests counted, not answered yet), claimed (answered; since\n"
-	    "when, how many replies) or owner-seen (its owner showed signs of life; since when).",
+	    "With --unclaimed: the addresses asked for on an interface (by VLAN), and how\n"
+	    "xdp-pong stands with each: asked (not answered), probing (our probes are out),\n"
+	    "claimed (nobody answered them: answered, and probed again every 10 s) or\n"
+	    "owner-seen (its owner showed signs of life: left to it); for how long, when it\n"
+	    "was last asked for, replies sent and probes in its last round.",
 	    OPTS(PONG_OPT_JSON, PONG_OPT_HELP), PONG_OPT__END }, cmd_claims },
 	{ { "status", "[IFACE...]",
 	    "Show interfaces running xdp-pong (or the named ones): mode, program id,\n"

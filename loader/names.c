@@ -36,7 +36,8 @@ const char *const pong_event_names[PONG_EV__MAX] = {
 const char *pong_claim_state_name(unsigned state)
 {
 	switch (state) {
-	case PONG_CLAIM_CANDIDATE: return "asked";
+	case PONG_CLAIM_ASKED:     return "asked";
+	case PONG_CLAIM_PROBING:   return "probing";
 	case PONG_CLAIM_CLAIMED:   return "claimed";
 	case PONG_CLAIM_OWNER:     return "owner-seen";
 	default:                   return "unknown";

@@ -27,7 +27,6 @@ enum opt_type {
 	T_COUNT,           /* long, >= 1 */
 	T_LISTEN,          /* const char *, ADDR:PORT */
 	T_ONOFF,           /* int: 1 for --NAME or --NAME=on, 0 for --NAME=off */
-	T_CLAIM,           /* claim_requests / claim_window_s: "N/SECS" */
 	T_HELP,
 };
 
@@ -101,14 +100,10 @@ static const struct opt_def table[PONG_OPT__END] = {
 		"as the metrics command does (127.0.0.1:9101, [::1]:9101, :9101)",
 		"wants ADDR:PORT (127.0.0.1:9101, [::1]:9101, :9101)"),
 	[PONG_OPT_UNCLAIMED] = ROW("unclaimed", 'U', T_ONOFF, F(unclaimed), 0, NULL, false,
-		"answer ARP and NS only for addresses nobody else answers for,\n"
-		"and give one up when its owner shows signs of life (--unclaimed=off:\n"
-		"every address again; README, \"Sharing a LAN\")",
+		"answer ARP and NS only for addresses that xdp-pong's own probes\n"
+		"found free, and give one up when its owner shows signs of life\n"
+		"(run only; --unclaimed=off: every address again)",
 		"takes on or off (--unclaimed, --unclaimed=off)"),
-	[PONG_OPT_CLAIM_AFTER] = ROW("claim-after", 'C', T_CLAIM, 0, 0, "N/SECS", false,
-		"with --unclaimed: claim an address after N requests for it from\n"
-		"one asker within SECS seconds (default 3/5)",
-		"takes requests/seconds, 1-100/1-3600, e.g. 3/5"),
 	[PONG_OPT_VERBOSE] = ROW("verbose", 'v', T_FLAG, F(verbose), 0, NULL, false,
 		"show libbpf/libxdp messages", NULL),
 	[PONG_OPT_HELP] = ROW("help", 'h', T_HELP, 0, 0, NULL, false, "this help", NULL),
@@ -294,10 +289,6 @@ static int take(const struct pong_command *cmd, const struct opt_def *d, const c
 		else if (!strcmp(arg, "off"))
 			*(int *)field = 0;
 		else
-			break;
-		return 0;
-	case T_CLAIM:
-		if (pong_parse_claim(arg, &args->claim_requests, &args->claim_window_s))
 			break;
 		return 0;
 	case T_HELP:

@@ -27,14 +27,10 @@ void pong_format_limits(const struct pong_settings *s, char *buf, size_t len)
 	snprintf(buf, len, "per source %s, global %s", src, all);
 }
 
-/* --unclaimed as status and set show it: "off", or "on (3/5s)". */
+/* --unclaimed as status and set show it: "on" or "off". */
 void pong_format_claims(const struct pong_settings *s, char *buf, size_t len)
 {
-	if (s->unclaimed)
-		snprintf(buf, len, "on (%u/%llus)", s->claim_requests,
-			 (unsigned long long)(s->claim_window_ns / 1000000000ull));
-	else
-		snprintf(buf, len, "off");
+	snprintf(buf, len, "%s", s->unclaimed ? "on" : "off");
 }
 
 void pong_print_status_table(const struct pong_attachment *a, int n)
@@ -147,9 +143,6 @@ void pong_print_status_json(const struct pong_attachment *a, int n)
 		else
 			printf(",\"scope\":{\"all\":true,\"prefixes\":0}");
 		printf(",\"unclaimed\":{\"on\":%s", st->unclaimed ? "true" : "false");
-		if (st->unclaimed)
-			printf(",\"claim_requests\":%u,\"claim_window_s\":%llu", st->claim_requests,
-			       (unsigned long long)(st->claim_window_ns / 1000000000ull));
 		printf("},\"limits\":{\"source_pps\":%u,\"global_pps\":%u}}", st->source_pps, st->global_pps);
 	}
 	printf("]}\n");
@@ -175,9 +168,10 @@ void pong_print_stats_table(const struct pong_attachment *a, const struct pong_c
 			       (uint64_t)c[i].reason[r].packets, (uint64_t)c[i].reason[r].bytes,
 			       pong_reason_texts[r]);
 		}
-		if (c[i].event[PONG_EV_CLAIMED] || c[i].event[PONG_EV_RELEASED])
-			printf("  addresses claimed %" PRIu64 ", released %" PRIu64 " (--unclaimed)\n",
-			       (uint64_t)c[i].event[PONG_EV_CLAIMED], (uint64_t)c[i].event[PONG_EV_RELEASED]);
+		if (c[i].event[PONG_EV_CLAIMED] || c[i].event[PONG_EV_RELEASED] || c[i].event[PONG_EV_PROBES])
+			printf("  addresses claimed %" PRIu64 ", released %" PRIu64 "; probes sent %" PRIu64 " (--unclaimed)\n",
+			       (uint64_t)c[i].event[PONG_EV_CLAIMED], (uint64_t)c[i].event[PONG_EV_RELEASED],
+			       (uint64_t)c[i].event[PONG_EV_PROBES]);
 	}
 }
 
@@ -347,21 +341,21 @@ void pong_print_prometheus(FILE *f, const struct pong_attachment *a, const struc
 	}
 }
 
-/* Age of a claim entry in seconds, from its CLOCK_MONOTONIC timestamp (the clock of bpf_ktime_get_ns()). */
-static double claim_age(const struct pong_claim *c)
-{
-	struct timespec ts;
-	__u64 now;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-	return now > c->since_ns ? (double)(now - c->since_ns) / 1e9 : 0.0;
-}
-
 static void claim_addr(const struct pong_claim_entry *e, char *buf, size_t len)
 {
 	if (!inet_ntop(e->family, e->addr, buf, (socklen_t)len))
 		snprintf(buf, len, "?");
+}
+
+/* The VLAN of an entry as `claims` shows it: "-" untagged, "20", "100.20" (outer first). */
+static void claim_vlan(const struct pong_claim_entry *e, char *buf, size_t len)
+{
+	if (!e->vlan[0])
+		snprintf(buf, len, "-");
+	else if (!e->vlan[1])
+		snprintf(buf, len, "%u", e->vlan[0] & 0x0fffu);
+	else
+		snprintf(buf, len, "%u.%u", e->vlan[0] & 0x0fffu, e->vlan[1] & 0x0fffu);
 }
 
 void pong_print_claims_table(const char *ifname, const struct pong_settings *st, const struct pong_claim_entry *e,
@@ -374,13 +368,15 @@ void pong_print_claims_table(const char *ifname, const struct pong_settings *st,
 	       n == 1 ? "" : "es");
 	if (!n)
 		return;
-	printf("%-40s %-11s %10s %12s %9s\n", "ADDRESS", "STATE", "AGE", "HITS", "REQUESTS");
+	printf("%-40s %-9s %-10s %10s %10s %12s %6s\n", "ADDRESS", "VLAN", "STATE", "FOR", "ASKED", "HITS", "PROBES");
 	for (int i = 0; i < n; i++) {
-		char addr[INET6_ADDRSTRLEN];
+		char addr[INET6_ADDRSTRLEN], vlan[16];
 
 		claim_addr(&e[i], addr, sizeof(addr));
-		printf("%-40s %-11s %9.1fs %12" PRIu64 " %9u\n", addr, pong_claim_state_name(e[i].claim.state),
-		       claim_age(&e[i].claim), (uint64_t)e[i].claim.hits, e[i].claim.requests);
+		claim_vlan(&e[i], vlan, sizeof(vlan));
+		printf("%-40s %-9s %-10s %9.1fs %8.1fs ago %9" PRIu64 " %6u\n", addr, vlan,
+		       pong_claim_state_name(e[i].state), e[i].state_s, e[i].asked_s, (uint64_t)e[i].claim.hits,
+		       e[i].verdict.probes);
 	}
 }
 
@@ -389,17 +385,18 @@ void pong_print_claims_json(const char *ifname, const struct pong_settings *st, 
 {
 	printf("{\"interface\":");
 	pong_json_string(stdout, ifname);
-	printf(",\"unclaimed\":%s,\"claim_requests\":%u,\"claim_window_s\":%llu,\"owner_hold_s\":%llu,\"claims\":[",
-	       st->unclaimed ? "true" : "false", st->claim_requests,
-	       (unsigned long long)(st->claim_window_ns / 1000000000ull),
-	       (unsigned long long)(st->owner_hold_ns / 1000000000ull));
+	printf(",\"unclaimed\":%s,\"reverify_s\":%d,\"claims\":[", st->unclaimed ? "true" : "false",
+	       PONG_REVERIFY_S);
 	for (int i = 0; i < n; i++) {
 		char addr[INET6_ADDRSTRLEN];
 
 		claim_addr(&e[i], addr, sizeof(addr));
-		printf("%s{\"address\":\"%s\",\"state\":\"%s\",\"age_s\":%.3f,\"hits\":%" PRIu64 ",\"requests\":%u}",
-		       i ? "," : "", addr, pong_claim_state_name(e[i].claim.state), claim_age(&e[i].claim),
-		       (uint64_t)e[i].claim.hits, e[i].claim.requests);
+		printf("%s{\"address\":\"%s\",\"vlan\":[", i ? "," : "", addr);
+		for (int t = 0; t < 2 && e[i].vlan[t]; t++)
+			printf("%s%u", t ? "," : "", e[i].vlan[t] & 0x0fffu);
+		printf("],\"state\":\"%s\",\"state_s\":%.3f,\"asked_s\":%.3f,\"hits\":%" PRIu64
+		       ",\"probes\":%u}", pong_claim_state_name(e[i].state), e[i].state_s, e[i].asked_s,
+		       (uint64_t)e[i].claim.hits, e[i].verdict.probes);
 	}
 	printf("]}\n");
 }

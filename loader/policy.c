@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -118,54 +119,15 @@ int pong_set_limits(int prog_fd, const __u32 *source_pps, const __u32 *global_pp
 	return err;
 }
 
-/*
- * --unclaimed and --claim-after: on, off, and the claim's threshold (requests
- * from one asker within a window; 0 leaves it as it is, the first time the
- * defaults). An owner seen holds its address for PONG_OWNER_HOLD_S.
- */
-void pong_settings_set_unclaimed(struct pong_settings *s, int on, __u32 requests, __u32 window_s)
-{
-	if (on >= 0)
-		s->unclaimed = (__u32)on;
-	if (requests)
-		s->claim_requests = requests;
-	else if (!s->claim_requests)
-		s->claim_requests = PONG_CLAIM_REQUESTS;
-	if (window_s)
-		s->claim_window_ns = window_s * 1000000000ull;
-	else if (!s->claim_window_ns)
-		s->claim_window_ns = PONG_CLAIM_WINDOW_S * 1000000000ull;
-	s->owner_hold_ns = PONG_OWNER_HOLD_S * 1000000000ull;
-}
-
-/* "3/5": requests from one asker, within that many seconds, that claim an address. 0 or -EINVAL. */
-int pong_parse_claim(const char *s, __u32 *requests, __u32 *window_s)
-{
-	unsigned long n, w;
-	char *end;
-
-	errno = 0;
-	n = strtoul(s, &end, 10);
-	if (errno || end == s || *end != '/' || s[0] == '-' || n < 1 || n > 100)
-		return -EINVAL;
-	s = end + 1;
-	w = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || w < 1 || w > 3600)
-		return -EINVAL;
-	*requests = (__u32)n;
-	*window_s = (__u32)w;
-	return 0;
-}
-
-/* Read, change (on: 1, 0, or -1 to keep; requests/window_s: 0 to keep), write. */
-int pong_set_unclaimed(int prog_fd, int on, __u32 requests, __u32 window_s, struct pong_settings *out)
+/* --unclaimed on or off (read, change, write). */
+int pong_set_unclaimed(int prog_fd, bool on, struct pong_settings *out)
 {
 	struct pong_settings st;
 	int err = pong_read_settings(prog_fd, &st);
 
 	if (err)
 		return err;
-	pong_settings_set_unclaimed(&st, on, requests, window_s);
+	st.unclaimed = on;
 	err = pong_write_settings(prog_fd, &st);
 	if (!err && out)
 		*out = st;
@@ -267,6 +229,29 @@ int pong_prefix_count(int prog_fd)
 	return prefix_walk(prog_fd, NULL, 0);
 }
 
+/* How --unclaimed stands with an entry, now (the datapath's rule, pong.h). */
+static void claim_state(struct pong_claim_entry *e, __u64 now)
+{
+	const struct pong_claim *c = &e->claim;
+	const struct pong_verdict *v = &e->verdict;
+	__u64 since = c->asked_ns;
+
+	if (v->verified_ns && c->owner_ns < v->verified_ns && now - v->verified_ns < PONG_CLAIM_TTL_S * 1000000000ull) {
+		e->state = PONG_CLAIM_CLAIMED;
+		since = v->verified_ns;
+	} else if (v->probing && c->owner_ns < v->round_ns) {   /* not answered yet */
+		e->state = PONG_CLAIM_PROBING;
+		since = v->round_ns;
+	} else if (c->owner_ns) {
+		e->state = PONG_CLAIM_OWNER;
+		since = c->owner_ns;
+	} else {
+		e->state = PONG_CLAIM_ASKED;
+	}
+	e->state_s = now > since ? (double)(now - since) / 1e9 : 0.0;
+	e->asked_s = now > c->asked_ns ? (double)(now - c->asked_ns) / 1e9 : 0.0;
+}
+
 /*
  * The addresses --unclaimed tracks, IPv4 first: up to max entries in out.
  * Returns how many were stored, or -errno.
@@ -274,34 +259,48 @@ int pong_prefix_count(int prog_fd)
 int pong_claims_list(int prog_fd, struct pong_claim_entry *out, int max)
 {
 	static const struct {
-		const char *map;
+		const char *claims, *verdicts;
 		int family;
 		size_t len;
-	} maps[] = { { PONG_CLAIMS4_MAP, AF_INET, 4 }, { PONG_CLAIMS6_MAP, AF_INET6, 16 } };
+	} maps[] = { { PONG_CLAIMS4_MAP, PONG_VERDICTS4_MAP, AF_INET, sizeof(struct pong_claim_key4) },
+		     { PONG_CLAIMS6_MAP, PONG_VERDICTS6_MAP, AF_INET6, sizeof(struct pong_claim_key6) } };
+	struct timespec ts;
 	int n = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);   /* the clock of bpf_ktime_get_ns() */
 	for (size_t m = 0; m < 2; m++) {
-		__u8 key[16], next[16];
-		struct bpf_map_info minfo;
+		__u8 key[sizeof(struct pong_claim_key6)], next[sizeof(struct pong_claim_key6)];
+		struct bpf_map_info cinfo, vinfo;
 		void *prev = NULL;
-		int fd = pong_prog_map_fd(prog_fd, maps[m].map, &minfo);
+		int cfd = pong_prog_map_fd(prog_fd, maps[m].claims, &cinfo), vfd, err = 0;
 
-		if (fd < 0)
-			return fd;
-		if (minfo.value_size != sizeof(struct pong_claim) || minfo.key_size != maps[m].len) {
-			close(fd);
-			return -EPROTO;
-		}
-		while (n < max && bpf_map_get_next_key(fd, prev, next) == 0) {
+		if (cfd < 0)
+			return cfd;
+		vfd = pong_prog_map_fd(prog_fd, maps[m].verdicts, &vinfo);
+		if (vfd < 0)
+			err = vfd;
+		else if (cinfo.value_size != sizeof(struct pong_claim) || cinfo.key_size != maps[m].len ||
+			 vinfo.value_size != sizeof(struct pong_verdict) || vinfo.key_size != maps[m].len)
+			err = -EPROTO;
+		while (!err && n < max && bpf_map_get_next_key(cfd, prev, next) == 0) {
 			memset(&out[n], 0, sizeof(out[n]));
 			out[n].family = maps[m].family;
-			memcpy(out[n].addr, next, maps[m].len);
-			if (bpf_map_lookup_elem(fd, next, &out[n].claim) == 0)
-				n++;         /* evicted meanwhile: skipped */
+			memcpy(out[n].vlan, next, sizeof(out[n].vlan));
+			memcpy(out[n].addr, next + sizeof(out[n].vlan), maps[m].len - sizeof(out[n].vlan));
+			if (bpf_map_lookup_elem(cfd, next, &out[n].claim) == 0) {   /* forgotten meanwhile: skipped */
+				if (bpf_map_lookup_elem(vfd, next, &out[n].verdict))
+					memset(&out[n].verdict, 0, sizeof(out[n].verdict));
+				claim_state(&out[n], (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec);
+				n++;
+			}
 			memcpy(key, next, maps[m].len);
 			prev = key;
 		}
-		close(fd);
+		close(cfd);
+		if (vfd >= 0)
+			close(vfd);
+		if (err)
+			return err;
 	}
 	return n;
 }

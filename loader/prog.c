@@ -346,22 +346,29 @@ int pong_read_config(int prog_fd, struct pong_config *cfg)
 }
 
 /* The MAC the program answers with now (its .data.iface). */
-int pong_read_mac(int prog_fd, __u8 mac[6])
+int pong_read_section(int prog_fd, const char *suffix, void *value, __u32 size)
 {
 	struct bpf_map_info minfo = { 0 };
-	struct pong_iface v;
 	__u32 key = 0;
-	int err = 0, fd = pong_prog_map_fd(prog_fd, PONG_IFACE_MAP, &minfo);
+	int err = 0, fd = pong_prog_map_fd(prog_fd, suffix, &minfo);
 
 	if (fd < 0)
 		return fd;
-	if (minfo.value_size != sizeof(v))
+	if (minfo.value_size != size)
 		err = -EPROTO;
-	else if (bpf_map_lookup_elem(fd, &key, &v))
+	else if (bpf_map_lookup_elem(fd, &key, value))
 		err = -errno;
-	else
-		memcpy(mac, v.mac, 6);
 	close(fd);
+	return err;
+}
+
+int pong_read_mac(int prog_fd, __u8 mac[6])
+{
+	struct pong_iface v;
+	int err = pong_read_section(prog_fd, PONG_IFACE_MAP, &v, sizeof(v));
+
+	if (!err)
+		memcpy(mac, v.mac, 6);
 	return err;
 }
 

@@ -16,7 +16,9 @@
  * It also listens to the kernel's announcements: the moment an address or
  * a local route is added or removed anywhere on the host, every program is
  * told the host's addresses again (own.c), and a new one is the kernel's to
- * answer from then on. SIGTERM or SIGINT detach everything and end it
+ * answer from then on. For --unclaimed (on from the start, or turned on by
+ * `set`), it sends the probes that verify an address before it is claimed
+ * (probe.c), when the datapath tells it of a request. SIGTERM or SIGINT detach everything and end it
  * with success; SIGHUP (a reload) makes it look at addresses and MACs again
  * at once, and it goes on.
  *
@@ -81,6 +83,58 @@ struct waiting {
 	long long tried_ms;
 };
 
+/* --unclaimed's probes for each held interface (probe.c); told: a failure of them was said once already. */
+static struct pong_prober *probers[PONG_MAX_IFACES];
+static bool prober_told[PONG_MAX_IFACES];
+
+/*
+ * The prober of held[i]; with --unclaimed its packet socket too (CAP_NET_RAW),
+ * so that a run that cannot probe fails at its start. 0 or -errno (with why).
+ */
+static int prober_open(const struct pong_held *h, int i, bool unclaimed, struct pong_why *why)
+{
+	int err = pong_prober_open(h->prog_fd, h->ifindex, h->mac, &probers[i]);
+
+	if (err) {
+		probers[i] = NULL;
+	} else if (unclaimed) {
+		err = pong_prober_socket(probers[i]);
+		if (err) {
+			pong_prober_close(probers[i]);
+			probers[i] = NULL;
+		}
+	}
+	if (err)
+		pong_why(why, "%s: --unclaimed cannot send its probes (%s%s)", h->name, strerror(-err),
+			 err == -EPERM ? ": a packet socket takes CAP_NET_RAW" : "");
+	return err;
+}
+
+static void prober_close(int i)
+{
+	pong_prober_close(probers[i]);
+	probers[i] = NULL;
+}
+
+/* Every prober's work (asks read, probes sent, rounds decided); the wait until one needs it again. */
+static int probers_work(int n, const struct pong_held *held, int wait)
+{
+	for (int i = 0; i < n; i++) {
+		int next = wait, err;
+
+		if (!probers[i])
+			continue;
+		err = pong_prober_work(probers[i], &next);
+		if (err && !prober_told[i])
+			pong_err("%s: --unclaimed's probes: %s (nothing is claimed while this lasts)", held[i].name,
+				 strerror(-err));
+		prober_told[i] = err != 0;
+		if (next < wait)
+			wait = next;
+	}
+	return wait;
+}
+
 /* Attach again to the interface held[i] was, if one of that name is here. */
 static void come_back(struct pong_held *h, int i, struct waiting *w, const struct pong_attach_opts *o,
 		      bool metrics)
@@ -101,6 +155,8 @@ static void come_back(struct pong_held *h, int i, struct waiting *w, const struc
 		return;
 	}
 	w->told = false;
+	if (prober_open(h, i, o->unclaimed, &why))
+		pong_err("%s", why.text);     /* served on; nothing is claimed on it */
 	if (metrics)
 		pong_metrics_follow(i, h->ifindex, h->name);
 	pong_err("%s is back (ifindex %d): attached again (program id %u)", h->name, h->ifindex, h->prog_id);
@@ -117,7 +173,7 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 	struct MHD_Daemon *d = NULL;
 	int ifindex[PONG_MAX_IFACES];
 	static struct waiting waiting[PONG_MAX_IFACES];
-	struct pollfd fds[2] = { { .fd = -1, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
+	struct pollfd fds[2 + PONG_MAX_IFACES] = { { .fd = -1, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
 	long long synced_ms = now_ms(), looked_ms = 0;
 	bool pending = false;
 	sigset_t stop;
@@ -156,6 +212,14 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 		goto close;
 	}
 	for (int i = 0; i < n; i++) {
+		err = prober_open(&held[i], i, o->unclaimed, why);
+		if (err && o->unclaimed)
+			goto out;
+		if (err)
+			pong_err("warning: %s", why->text);   /* needed only if --unclaimed is turned on later */
+		err = 0;
+	}
+	for (int i = 0; i < n; i++) {
 		pong_err("running on %s (%s mode, program id %u)%s%s", held[i].name,
 			 pong_mode_name(o->mode), held[i].prog_id, metrics && i == 0 ? "; metrics at http://" : "",
 			 metrics && i == 0 ? metrics : "");
@@ -172,7 +236,12 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 
 		if (pending && OWN_GAP_MS - (now - synced_ms) < wait)
 			wait = OWN_GAP_MS - (now - synced_ms) > 0 ? (int)(OWN_GAP_MS - (now - synced_ms)) : 0;
-		if (poll(fds, 2, wait) < 0 && errno != EINTR) {
+		wait = probers_work(n, held, wait);
+		for (int i = 0; i < n; i++) {
+			fds[2 + i].fd = probers[i] ? pong_prober_fd(probers[i]) : -1;
+			fds[2 + i].events = POLLIN;
+		}
+		if (poll(fds, 2 + (nfds_t)n, wait) < 0 && errno != EINTR) {
 			err = -errno;
 			pong_why(why, "waiting for signals and address changes: %s", strerror(-err));
 			goto out;
@@ -227,6 +296,7 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 				pong_err("%s: the interface is gone (removed, or moved to another namespace); serving the "
 					 "others, and attaching again to an interface of that name when one appears",
 					 held[i].name);
+				prober_close(i);
 				pong_release(&held[i], 1);
 				waiting[i] = (struct waiting){ .tried_ms = now };
 				continue;
@@ -245,6 +315,8 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 				/* pong_err() escapes the whole line: the name goes in as it is */
 				pong_err("%s: MAC changed from %s to %s; replies now come from the new one", held[i].name,
 					 pong_format_mac(old, was), pong_format_mac(held[i].mac, is));
+				if (probers[i])
+					pong_prober_set_mac(probers[i], held[i].mac);
 			}
 			/* a MAC that cannot be read now (the interface going away) is looked at again next time */
 		}
@@ -252,6 +324,8 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 out:
 	pong_notify("STOPPING=1");
 	pong_metrics_stop(d);      /* first: its thread reads the programs released below */
+	for (int i = 0; i < n; i++)
+		prober_close(i);
 	pong_release(held, n);
 close:
 	for (int i = 0; i < 2; i++)

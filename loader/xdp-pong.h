@@ -12,6 +12,8 @@
  *   2  policy.c    scope (prefix lists) and rate limits, and their rules
  *      own.c       the host's own addresses, kept in the program, and the
  *                  kernel's word when they change
+ *      probe.c     --unclaimed's probes: an address is claimed only once
+ *                  nobody answered ours
  *   3  stats.c     many interfaces at once: collect, read, describe
  *      attach.c    attach and detach, all or nothing; records
  *      output.c    tables, JSON, Prometheus text
@@ -114,6 +116,7 @@ int pong_open(const char *name, struct pong_attachment *a, int *prog_fd);
 void pong_explain(struct pong_why *why, const char *name, int err, const struct pong_attachment *a);
 int pong_prog_map_fd(int prog_fd, const char *suffix, struct bpf_map_info *minfo);
 int pong_read_config(int prog_fd, struct pong_config *cfg);
+int pong_read_section(int prog_fd, const char *suffix, void *value, __u32 size);
 int pong_read_mac(int prog_fd, __u8 mac[6]);
 int pong_write_section(int prog_fd, const char *suffix, const void *value, __u32 size);
 int pong_write_mac(int prog_fd, const __u8 mac[6]);
@@ -136,9 +139,7 @@ void pong_format_cidr(const struct pong_cidr *c, char *buf, size_t len);
 int pong_parse_pps(const char *s, __u32 *pps);
 void pong_settings_set_limits(struct pong_settings *s, __u32 source_pps, __u32 global_pps);
 int pong_set_limits(int prog_fd, const __u32 *source_pps, const __u32 *global_pps, struct pong_settings *out);
-void pong_settings_set_unclaimed(struct pong_settings *s, int on, __u32 requests, __u32 window_s);
-int pong_parse_claim(const char *s, __u32 *requests, __u32 *window_s);
-int pong_set_unclaimed(int prog_fd, int on, __u32 requests, __u32 window_s, struct pong_settings *out);
+int pong_set_unclaimed(int prog_fd, bool on, struct pong_settings *out);
 int pong_prefix_list(int prog_fd, struct pong_cidr *out, int max);
 int pong_prefix_count(int prog_fd);
 int pong_scope_fill(int prog_fd, const struct pong_cidr *list, int n, int *failed);
@@ -146,14 +147,37 @@ int pong_scope_add(int prog_fd, const struct pong_cidr *c, bool *turned_on);
 int pong_scope_del(int prog_fd, const struct pong_cidr *c, bool *now_empty);
 int pong_scope_clear(int prog_fd, struct pong_cidr *failed);
 
+/* How --unclaimed stands with an address (pong_claims_list() derives it). */
+enum pong_claim_state {
+	PONG_CLAIM_ASKED,            /* asked for; not probed yet, or its probes were answered long ago */
+	PONG_CLAIM_PROBING,          /* our probes are out */
+	PONG_CLAIM_CLAIMED,          /* nobody answered them: xdp-pong answers for it */
+	PONG_CLAIM_OWNER,            /* its owner showed signs of life since: hands off */
+};
+
 /* An address --unclaimed tracks, as `claims` lists it. */
 struct pong_claim_entry {
 	int family;                  /* AF_INET or AF_INET6 */
+	__u16 vlan[2];               /* as in the map key (pong.h) */
 	__u8 addr[16];
-	struct pong_claim claim;
+	struct pong_claim claim;     /* the datapath's */
+	struct pong_verdict verdict; /* run's (zero if none) */
+	enum pong_claim_state state;
+	double state_s, asked_s;     /* how long in that state; since it was last asked for */
 };
 
 int pong_claims_list(int prog_fd, struct pong_claim_entry *out, int max);
+
+/* ---- floor 2: probe.c ---- */
+
+struct pong_prober;
+int pong_prober_open(int prog_fd, int ifindex, const __u8 mac[6], struct pong_prober **out);
+void pong_prober_close(struct pong_prober *p);
+int pong_prober_socket(struct pong_prober *p);
+int pong_prober_fd(const struct pong_prober *p);
+void pong_prober_set_mac(struct pong_prober *p, const __u8 mac[6]);
+int pong_prober_work(struct pong_prober *p, int *next_ms);
+int pong_prober_alive(int prog_fd);
 
 /* ---- floor 2: own.c ---- */
 
@@ -197,7 +221,6 @@ struct pong_attach_opts {
 	enum xdp_attach_mode mode;
 	int ttl;
 	bool unclaimed;
-	__u32 claim_requests, claim_window_s;   /* 0: the defaults */
 	struct pong_cidr prefixes[PONG_MAX_PREFIXES];
 	int nprefixes;
 	__u32 source_pps, global_pps;
@@ -283,7 +306,6 @@ struct pong_args {
 	const char *record, *recorded, *textfile, *listen, *metrics;
 	bool json, prometheus, verbose;
 	int unclaimed;               /* -1 not given, 0 off, 1 on */
-	__u32 claim_requests, claim_window_s;   /* --claim-after, 0 if not given */
 	double interval;
 	long count;
 };
@@ -292,7 +314,7 @@ enum pong_opt {
 	PONG_OPT_MODE, PONG_OPT_TTL, PONG_OPT_PREFIX, PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT,
 	PONG_OPT_UNIT_INSTANCE, PONG_OPT_RECORD, PONG_OPT_RECORDED, PONG_OPT_JSON, PONG_OPT_PROMETHEUS,
 	PONG_OPT_TEXTFILE, PONG_OPT_INTERVAL, PONG_OPT_COUNT, PONG_OPT_LISTEN, PONG_OPT_UNCLAIMED,
-	PONG_OPT_CLAIM_AFTER, PONG_OPT_METRICS, PONG_OPT_VERBOSE,
+	PONG_OPT_METRICS, PONG_OPT_VERBOSE,
 	PONG_OPT_HELP, PONG_OPT__END
 };
 

@@ -22,7 +22,7 @@
  *           counted too); over a rate limit, XDP_DROP instead;
  *   passed  XDP_PASS untouched: not a frame xdp-pong answers.
  * With --unclaimed, every frame is also watched for signs of life of the
- * owners of addresses (lib/claim.h).
+ * owners of addresses asked for (lib/claim.h).
  */
 #include <linux/bpf.h>
 #include <linux/in.h>
@@ -86,6 +86,7 @@ static __always_inline void count(void *map, __u32 id, __u64 bytes)
 static __always_inline void watch_arp(struct cursor *c, struct eth_hdr *eth)
 {
 	struct arp_eth_ipv4 *arp = c->pos;
+	struct pong_claim_key4 key;
 	__be32 spa;
 
 	if ((void *)(arp + 1) > c->end || arp->htype != bpf_htons(ARPHRD_ETHER) ||
@@ -93,13 +94,13 @@ static __always_inline void watch_arp(struct cursor *c, struct eth_hdr *eth)
 	    mac_equal(eth->h_source, pong_iface.mac))
 		return;
 	spa = arp_ip(arp->spa);
-	if (spa) {
-		claim_alive(&pong_claims4, &spa, 1);          /* request, reply or announcement from it */
-	} else if (arp->op == bpf_htons(ARPOP_REQUEST)) {
-		__be32 tpa = arp_ip(arp->tpa);
-
-		claim_alive(&pong_claims4, &tpa, 1);          /* a probe: a host is about to take it */
-	}
+	if (spa)
+		claim_key4(&key, c, spa);                   /* request, reply or announcement from it */
+	else if (arp->op == bpf_htons(ARPOP_REQUEST))
+		claim_key4(&key, c, arp_ip(arp->tpa));      /* a probe: a host is about to take it */
+	else
+		return;
+	claim_alive(&pong_claims4, &pong_verdicts4, &key);
 }
 
 static __always_inline int handle_arp(struct cursor *c, struct eth_hdr *eth, int unclaimed)
@@ -121,8 +122,12 @@ static __always_inline int handle_arp(struct cursor *c, struct eth_hdr *eth, int
 	verdict = own_admit_v4(target);
 	if (!verdict)
 		verdict = scope_admit_v4(target);
-	if (!verdict && unclaimed)
-		verdict = claim_request(&pong_claims4, &target, sender);
+	if (!verdict && unclaimed) {
+		struct pong_claim_key4 key;
+
+		claim_key4(&key, c, target);
+		verdict = claim_request(&pong_claims4, &pong_verdicts4, &key, AF_INET);
+	}
 	if (!verdict)
 		verdict = rate_admit_v4(PONG_RL_RESOLVE, sender, pong_cfg.seed);
 	if (verdict)
@@ -142,8 +147,12 @@ static __always_inline int handle_ipv4(struct cursor *c, struct eth_hdr *eth, in
 		goto admit;
 	if ((void *)(iph + 1) > c->end)
 		return PONG_NOT_OURS;
-	if (unclaimed)
-		claim_alive(&pong_claims4, &iph->saddr, 0);   /* any frame from an address we track */
+	if (unclaimed) {                /* any frame from an address asked for */
+		struct pong_claim_key4 key;
+
+		claim_key4(&key, c, iph->saddr);
+		claim_alive(&pong_claims4, &pong_verdicts4, &key);
+	}
 	/* Only ICMP is ours; protocol sits at a fixed offset whatever the IHL. */
 	if (iph->protocol != IPPROTO_ICMP)
 		return PONG_NOT_OURS;
@@ -163,8 +172,12 @@ admit:
 	verdict = own_admit_v4(iph->daddr);
 	if (!verdict)
 		verdict = scope_admit_v4(iph->daddr);
-	if (!verdict && unclaimed)
-		verdict = claim_echo(&pong_claims4, &iph->daddr);
+	if (!verdict && unclaimed) {
+		struct pong_claim_key4 key;
+
+		claim_key4(&key, c, iph->daddr);
+		verdict = claim_echo(&pong_claims4, &pong_verdicts4, &key);
+	}
 	if (!verdict)
 		verdict = rate_admit_v4(PONG_RL_ECHO, iph->saddr, pong_cfg.seed);
 	if (verdict)
@@ -179,15 +192,15 @@ admit:
 static __always_inline void watch_ndp(struct cursor *c, struct eth_hdr *eth, struct ipv6hdr *ip6, __u8 type)
 {
 	struct nd_ns *nd = c->pos;       /* an NA has its target at the same place */
+	struct pong_claim_key6 key;
 
 	if ((void *)(nd + 1) > c->end || mac_equal(eth->h_source, pong_iface.mac))
 		return;
-	if (type == NDISC_NA)
-		claim_alive(&pong_claims6, &nd->target, 1);   /* its owner advertises it */
-	else if (ipv6_is_unspecified(&ip6->saddr))
-		claim_alive(&pong_claims6, &nd->target, 1);   /* a DAD probe: a host is about to take it */
+	if (type == NDISC_NA || ipv6_is_unspecified(&ip6->saddr))
+		claim_key6(&key, c, &nd->target);   /* its owner advertises it, or a DAD probe: a host takes it */
 	else
-		claim_alive(&pong_claims6, &ip6->saddr, 1);   /* an NS from it */
+		claim_key6(&key, c, &ip6->saddr);   /* an NS from it */
+	claim_alive(&pong_claims6, &pong_verdicts6, &key);
 }
 
 /*
@@ -227,8 +240,12 @@ static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth, in
 			return verdict;
 		}
 	}
-	if (unclaimed && !ipv6_is_unspecified(&ip6->saddr))
-		claim_alive(&pong_claims6, &ip6->saddr, 0);   /* any frame from an address we track */
+	if (unclaimed && !ipv6_is_unspecified(&ip6->saddr)) {   /* any frame from an address asked for */
+		struct pong_claim_key6 key;
+
+		claim_key6(&key, c, &ip6->saddr);
+		claim_alive(&pong_claims6, &pong_verdicts6, &key);
+	}
 	if (ipv6_upper_proto(c, ip6, &ext) != IPPROTO_ICMPV6)
 		return PONG_NOT_OURS;
 	type = c->pos;
@@ -258,8 +275,12 @@ static __always_inline int handle_ipv6(struct cursor *c, struct eth_hdr *eth, in
 			verdict = own_admit_v6(&ns->target);
 		if (!verdict)
 			verdict = scope_admit_v6(&ns->target);
-		if (!verdict && unclaimed)
-			verdict = claim_request(&pong_claims6, &ns->target, claim_asker6(&ns->src));
+		if (!verdict && unclaimed) {
+			struct pong_claim_key6 key;
+
+			claim_key6(&key, c, &ns->target);
+			verdict = claim_request(&pong_claims6, &pong_verdicts6, &key, AF_INET6);
+		}
 		return verdict ? verdict : rate_admit_v6(PONG_RL_RESOLVE, &ns->src, pong_cfg.seed);
 	}
 	verdict = icmp6_check_echo(c, eth, ip6, plen, pong_iface.mac);
@@ -271,8 +292,12 @@ echo:
 	verdict = own_admit_v6(&ip6->daddr);
 	if (!verdict)
 		verdict = scope_admit_v6(&ip6->daddr);
-	if (!verdict && unclaimed)
-		verdict = claim_echo(&pong_claims6, &ip6->daddr);
+	if (!verdict && unclaimed) {
+		struct pong_claim_key6 key;
+
+		claim_key6(&key, c, &ip6->daddr);
+		verdict = claim_echo(&pong_claims6, &pong_verdicts6, &key);
+	}
 	if (!verdict)
 		verdict = rate_admit_v6(PONG_RL_ECHO, &ip6->saddr, pong_cfg.seed);
 	if (verdict)

@@ -19,6 +19,10 @@
 #define PONG_EVENTS_MAP    "pong_events"
 #define PONG_CLAIMS4_MAP   "pong_claims4"
 #define PONG_CLAIMS6_MAP   "pong_claims6"
+#define PONG_VERDICTS4_MAP "pong_verdicts4"
+#define PONG_VERDICTS6_MAP "pong_verdicts6"
+#define PONG_ASKS_MAP      "pong_asks"
+#define PONG_PROBER_MAP    ".data.prober"  /* the map of pong_prober, by suffix */
 #define PONG_SETTINGS_MAP  ".bss"          /* the map of pong_settings, by suffix */
 #define PONG_IFACE_MAP     ".data.iface"   /* the map of pong_iface, by suffix */
 #define PONG_OWN4_MAP      "pong_own4"
@@ -28,15 +32,29 @@
 #define PONG_OWN_FILTER_MAP ".data.own"    /* the map of pong_own_filter, by suffix */
 #define PONG_PREFIX_MAX    1024            /* prefixes per family and interface */
 #define PONG_RL_BUCKETS    16384           /* hashed per-source buckets, per class of request */
-#define PONG_CLAIMS_MAX    16384           /* addresses tracked by --unclaimed, per family (LRU) */
+#define PONG_CLAIMS_MAX    16384           /* addresses tracked by --unclaimed, per family (full: fail closed) */
 #define PONG_OWN_MAX       4096            /* the host's own addresses, per family */
 #define PONG_OWN_NETS_MAX  64              /* local prefixes of the host (AnyIP), per family */
 #define PONG_DEFAULT_TTL   64
-/* --unclaimed: claim an address after N requests from one asker within T s, */
-/* and not again until its owner has been silent for H s. */
-#define PONG_CLAIM_REQUESTS   3
-#define PONG_CLAIM_WINDOW_S   5
-#define PONG_OWNER_HOLD_S     60
+/*
+ * --unclaimed (lib/claim.h, loader/probe.c): an address asked for is probed
+ * by `run` (PONG_PROBES probes, PONG_PROBE_GAP_MS apart, an answer awaited
+ * until PONG_PROBE_WAIT_MS after the last); unanswered, it is claimed, and probed
+ * again every PONG_REVERIFY_S while claimed. A claim not verified again
+ * within PONG_CLAIM_TTL_S lapses (fail closed, should `run` stall). The
+ * datapath tells `run` of a request for an unclaimed address at most every
+ * PONG_ASK_GAP_MS per address; `run` forgets an address not asked for in
+ * PONG_CLAIM_IDLE_S.
+ */
+#define PONG_PROBES           3
+#define PONG_PROBE_GAP_MS     100
+#define PONG_PROBE_WAIT_MS    150
+#define PONG_REVERIFY_S       10
+#define PONG_CLAIM_TTL_S      30
+#define PONG_ASK_GAP_MS       500
+#define PONG_CLAIM_IDLE_S     120
+#define PONG_PROBE_PPS        500            /* probes sent per second per interface, at most */
+#define PONG_PROBER_DEAD_S    5              /* claims hold only while run beat within this */
 
 /*
  * Outcome counters. Every frame the program sees lands in exactly one of them:
@@ -93,7 +111,7 @@ enum pong_counter {
 	X(NO_ROOM,        "no_room",        "no room in the frame buffer to build the reply") \
 	X(OWN_ADDRESS,    "own_address",    "an address of this host: the kernel answers for it") \
 	X(NOT_IN_PREFIX,  "not_in_prefix",  "address outside the interface's --prefix list")   \
-	X(NOT_CLAIMED,    "not_claimed",    "--unclaimed: not (yet) claimed; its owner may answer") \
+	X(NOT_CLAIMED,    "not_claimed",    "--unclaimed: not (yet) verified free by xdp-pong's own probes") \
 	X(OWNER_SEEN,     "owner_seen",     "--unclaimed: its owner showed signs of life")      \
 	X(RATE_LIMITED,   "rate_limited",   "over --rate-limit or --global-limit (dropped)")
 
@@ -106,13 +124,16 @@ enum pong_reason {
 };
 
 /*
- * Events that are not outcomes of a frame, counted per CPU in pong_events:
- * an address claimed (--unclaimed) and one released when its owner showed up.
+ * Events that are not outcomes of a frame, counted per CPU in pong_events
+ * (--unclaimed): an address claimed (its probes went unanswered: counted by
+ * `run`, which decides), a claim released (its owner showed signs of life:
+ * counted by the datapath, which sees them), a probe sent (by `run`).
  * X(id, json name)
  */
 #define PONG_EVENTS(X)              \
 	X(CLAIMED,  "claimed")      \
-	X(RELEASED, "released")
+	X(RELEASED, "released")     \
+	X(PROBES,   "probes")
 
 enum pong_event {
 #define PONG_X_ENUM(id, name) PONG_EV_##id,
@@ -154,42 +175,77 @@ struct pong_settings {
 	__u32 scoped;               /* answer only addresses inside the prefix lists */
 	__u32 source_pps;           /* per-source limit (IPv4 /32, IPv6 /64), for display */
 	__u32 global_pps;           /* limit on all replies, for display */
-	__u32 unclaimed;            /* answer ARP/NS only for unclaimed addresses (--unclaimed) */
+	__u32 unclaimed;            /* answer ARP/NS only for addresses verified free (--unclaimed) */
 	__u64 source_interval_ns;
 	__u64 global_interval_ns;
-	__u64 claim_window_ns;      /* --unclaimed: requests counted within this window */
-	__u64 owner_hold_ns;        /* --unclaimed: an owner seen keeps its address this long */
-	__u32 claim_requests;       /* --unclaimed: requests from one asker that claim an address */
 	__u32 active;               /* PONG_ACTIVE_*: derived from the fields above by the CLI on
 				     * every write (pong_settings_sync()) */
 	__u32 layout;               /* PONG_SETTINGS_LAYOUT: a CLI that knows another layout (whose
-				     * writes would leave fields it does not know stale) refuses it */
-	__u32 pad;
+				     * writes would leave fields it does not know stale) refuses it;
+				     * always the last field */
 };
-#define PONG_SETTINGS_LAYOUT 2
+#define PONG_SETTINGS_LAYOUT 3
 #define PONG_ACTIVE_NONE     0   /* no policy: the fast path answers the common requests */
 #define PONG_ACTIVE_POLICY   1   /* scope, claims or a limit on: fast checks, then the policy */
 #define PONG_ACTIVE_RULES    2   /* tests only: every frame through the rules one by one */
 
 /*
- * What --unclaimed knows of an address (maps pong_claims4/6, LRU, keyed by
- * the address). The datapath updates it without locks: the numbers are
- * approximate when CPUs race, the states are not.
+ * What --unclaimed knows of an address, per VLAN: two maps per family with
+ * one writer each, keyed alike. pong_claims4/6 (written by the datapath
+ * only, entries made by requests only): when it was asked for, and when its
+ * owner last showed signs of life. pong_verdicts4/6 (written by `run`
+ * only): its probes. The datapath answers for an address while
+ *     verified_ns && owner_ns < verified_ns && now - verified_ns < TTL,
+ * verified_ns being the start of the last probe round nobody answered: a
+ * sign of life at any moment after that round began ends the claim at once,
+ * whichever side writes first. Times are CLOCK_MONOTONIC ns (bpf_ktime_get_ns).
+ *
+ * vlan[]: the frame's tags, outer first; 0 = no tag, else PONG_VLAN_TAG |
+ * the VLAN id, with PONG_VLAN_AD for an 802.1ad (S-) tag.
  */
-enum pong_claim_state {
-	PONG_CLAIM_CANDIDATE = 0,   /* asked for, unanswered so far: counting */
-	PONG_CLAIM_CLAIMED = 1,     /* xdp-pong answers for it */
-	PONG_CLAIM_OWNER = 2,       /* its owner showed signs of life: hands off */
+#define PONG_VLAN_TAG 0x8000
+#define PONG_VLAN_AD  0x4000
+
+struct pong_claim_key4 {
+	__u16 vlan[2];
+	__u8 addr[4];
 };
 
-struct pong_claim {
-	__u64 since_ns;             /* candidate: window start; claimed: when; owner: last seen (CLOCK_MONOTONIC) */
-	__u64 hits;                 /* requests answered while claimed */
-	__u32 asker;                /* candidate: who asks (IPv4 address, or a hash of the IPv6 one) */
-	__u16 requests;             /* candidate: unanswered requests from that asker in the window */
-	__u8 state;                 /* enum pong_claim_state */
-	__u8 pad;
+struct pong_claim_key6 {
+	__u16 vlan[2];
+	__u8 addr[16];
 };
+
+struct pong_claim {                 /* the datapath's */
+	__u64 asked_ns;             /* last request for it */
+	__u64 owner_ns;             /* last sign of life of its owner (0: none seen) */
+	__u64 hits;                 /* requests answered for it */
+	__u64 told_ns;              /* last time `run` was told of a request (pong_asks) */
+};
+
+struct pong_verdict {               /* run's */
+	__u64 verified_ns;          /* start of the last probe round nobody answered (0: none) */
+	__u64 round_ns;             /* start of the last probe round */
+	__u32 probing;              /* 1 while that round is under way */
+	__u32 probes;               /* probes sent in that round */
+};
+
+/* A request for an address not claimed, told to `run` (ring buffer pong_asks). */
+struct pong_ask {
+	__u16 vlan[2];
+	__u32 family;               /* AF_INET or AF_INET6 */
+	__u8 addr[16];
+};
+
+/*
+ * Written by `run` four times a second (.data.prober): claims hold only while
+ * it beats (PONG_PROBER_DEAD_S), and `set --unclaimed` is refused without it.
+ */
+struct pong_prober_beat {
+	__u64 beat_ns;              /* CLOCK_MONOTONIC */
+	__u32 pid;
+	__u32 pad;
+} __attribute__((aligned(8)));
 
 /*
  * The host's own addresses (lib/own.h): pong_own4 / pong_own6 hold them, and

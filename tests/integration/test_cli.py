@@ -137,7 +137,8 @@ BAD_INPUT = [
     (["attach", "a0", "--record", "/tmp/a", "--record", "/tmp/b"], 2, "--record given twice"),
     (["stats", "--json", "-xj"], 2, "unknown option -x"),
     (["set", "a0", "--unclaimed=maybe"], 2, "--unclaimed takes on or off"),
-    (["attach", "a0", "--claim-after", "3"], 2, "--claim-after takes requests/seconds"),
+    (["attach", "a0", "--claim-after", "3/5"], 2, "unknown option"),
+    (["attach", "a0", "--unclaimed"], 2, "use 'xdp-pong run --unclaimed'"),
     (["claims"], 2, "want one interface"),
     (["claims", "a0"], 1, "a0: xdp-pong is not attached"),
 ]
@@ -278,8 +279,8 @@ def test_settings_of_another_layout_refused(cli):
     bss = next(m for m in (json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(i)], capture_output=True,
                                                      text=True, check=True).stdout) for i in prog["map_ids"])
                if m["name"].endswith(".bss"))
-    value = bytearray(64)
-    struct.pack_into("<I", value, 56, 1)     # layout 1: not PONG_SETTINGS_LAYOUT
+    value = bytearray(bss["bytes_value"])
+    struct.pack_into("<I", value, len(value) - 4, 1)     # the last field, layout: 1 is not PONG_SETTINGS_LAYOUT
     subprocess.run(["bpftool", "map", "update", "id", str(bss["id"]), "key", "0", "0", "0", "0", "value",
                     *[str(b) for b in value]], check=True)
     expect_error(cli("set", "a0", "--rate-limit", "5"), 1, "from another xdp-pong version")

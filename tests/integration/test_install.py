@@ -220,8 +220,8 @@ def unit_instance(unit_dir, binary, tmp, ns, name):
     assert len(start) == 1 and set(view["exec"]) == {"ExecStart"}, f"systemd reads one ExecStart: {view['exec']}"
     assert start[0][0] == binary.encode() and start[0][1] == b"run", f"it runs xdp-pong run, no shell: {start}"
     caps = ",".join("+" + c[4:].lower() for c in view["caps"])
-    assert sorted(caps.split(",")) == ["+bpf", "+net_admin", "+perfmon"], "the unit's capabilities"
-    env = {b"XDP_PONG_OPTS": b"--ttl 9 --mode native"}
+    assert sorted(caps.split(",")) == ["+bpf", "+net_admin", "+net_raw", "+perfmon"], "the unit's capabilities"
+    env = {b"XDP_PONG_OPTS": b"--ttl 9 --mode native --unclaimed"}   # --unclaimed: its probes need CAP_NET_RAW
     cwd = os.path.join(tmp, "cwd")
     os.makedirs(cwd, exist_ok=True)
     sname = name.decode("utf-8", "surrogateescape")

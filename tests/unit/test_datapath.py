@@ -400,28 +400,54 @@ def cases_global_limit():
         Drop("rate_limited")
 
 
-UNCLAIMED = "198.51.100.77"     # asked for, nobody answers: claimed after three requests
-OWNED = "198.51.100.78"         # its owner speaks up
+UNCLAIMED = "198.51.100.77"     # asked for, probed by run, nobody answered: claimed
+OWNED = "198.51.100.78"         # claimed, then its owner speaks up
 UNCLAIMED6, OWNED6 = "2001:db8:77::77", "2001:db8:77::78"
+VLAN20 = ((0x8100, 20),)
+
+
+class Verified:
+    """A line for pong-testrun: what run writes when nobody answered its probes for an address."""
+    def __init__(self, addr, vlan=None):
+        self.line = f"!verified {addr}" + (f" {vlan}" if vlan else "")
+
+
+class Ok:
+    """Expect pong-testrun's "OK" for a Verified line."""
 
 
 def cases_unclaimed():
-    """--unclaimed (3 requests from one asker within 5 s claim; an owner seen holds for 60 s).
-    Rows run in order: each sees what the rows before left in the claims table."""
-    for i in range(1, 3):
-        yield f"unclaimed: ARP for a new address, request {i}: passed to its owner", \
-            bytes(arp_request(target=UNCLAIMED)), refused("not_claimed")
+    """--unclaimed: a request is answered only once run's own probes found its address free
+    (a Verified row writes what run writes then), in the request's VLAN, and until a sign of
+    life of the owner. Requests alone, however many, never claim. Rows run in order: each sees
+    what the rows before left in the tables."""
+    for i in range(1, 6):
+        yield f"unclaimed: ARP for a new address, request {i} (any number): passed to its owner", \
+            bytes(arp_request(target=UNCLAIMED, sender=f"198.51.100.{i}")), refused("not_claimed")
+    yield "unclaimed: run's probes for it went unanswered", Verified(UNCLAIMED), Ok()
     r = arp_request(target=UNCLAIMED)
-    yield "unclaimed: request 3 from the same asker: claimed and answered", bytes(r), Reply("arp", arp_reply(r))
+    yield "unclaimed: verified: answered", bytes(r), Reply("arp", arp_reply(r))
     yield "unclaimed: and answered from then on", bytes(r), Reply("arp", arp_reply(r))
     r = echo4(dst_ip=UNCLAIMED)
     yield "unclaimed: echo to the claimed address answered", bytes(r), Reply("echo4", echo4_reply(r))
     r = echo4(dst_ip="203.0.113.50")
     yield "unclaimed: echo to an address never asked for (routed) answered", bytes(r), Reply("echo4", echo4_reply(r))
-    for i, sender in enumerate(("198.51.100.2", "198.51.100.3", "198.51.100.2")):
-        yield f"unclaimed: askers taking turns restart the count ({i + 1})", \
-            bytes(arp_request(target=OWNED, sender=sender)), refused("not_claimed")
-    yield "unclaimed: the owner announces itself (gratuitous ARP from another MAC)", \
+    yield "unclaimed: the same address asked for in VLAN 20: not claimed there", \
+        bytes(arp_request(target=UNCLAIMED, tags=VLAN20)), refused("not_claimed")
+    yield "unclaimed: verified in VLAN 20 too", Verified(UNCLAIMED, 20), Ok()
+    r = arp_request(target=UNCLAIMED, tags=VLAN20)
+    yield "unclaimed: answered in VLAN 20, the tag kept", bytes(r), Reply("arp", arp_reply(r))
+    yield "unclaimed: its owner speaks in VLAN 20 (an ARP request from it)", \
+        bytes(arp_request(target="198.51.100.1", sender=UNCLAIMED, src=OTHER_MAC, sha=OTHER_MAC, tags=VLAN20)), \
+        refused("not_claimed")
+    yield "unclaimed: released in VLAN 20", bytes(arp_request(target=UNCLAIMED, tags=VLAN20)), refused("owner_seen")
+    r = arp_request(target=UNCLAIMED)
+    yield "unclaimed: still claimed untagged (another VLAN, another owner)", bytes(r), Reply("arp", arp_reply(r))
+    yield "unclaimed: a second address asked for", bytes(arp_request(target=OWNED)), refused("not_claimed")
+    yield "unclaimed: and verified", Verified(OWNED), Ok()
+    r = arp_request(target=OWNED)
+    yield "unclaimed: claimed", bytes(r), Reply("arp", arp_reply(r))
+    yield "unclaimed: its owner announces itself (gratuitous ARP from another MAC)", \
         bytes(arp_request(target=OWNED, sender=OWNED, src=OTHER_MAC, sha=OTHER_MAC)), refused("arp_gratuitous")
     for i in range(3):
         yield f"unclaimed: ARP for an address whose owner spoke: passed ({i + 1})", \
@@ -430,16 +456,19 @@ def cases_unclaimed():
     yield "unclaimed: the claimed address's owner sends any IPv4 frame", \
         bytes(l2(src=OTHER_MAC) / IP(src=UNCLAIMED, dst="198.51.100.2") / UDP(dport=53)), Pass()
     yield "unclaimed: released: its requests pass", bytes(arp_request(target=UNCLAIMED)), refused("owner_seen")
-    yield "unclaimed: ARP probe (RFC 5227) for a third address", \
+    yield "unclaimed: a third address asked for", bytes(arp_request(target="198.51.100.79")), refused("not_claimed")
+    yield "unclaimed: and verified", Verified("198.51.100.79"), Ok()
+    yield "unclaimed: an ARP probe (RFC 5227) for it from another host", \
         bytes(arp_request(target="198.51.100.79", sender="0.0.0.0", src=OTHER_MAC, sha=OTHER_MAC)), \
         refused("arp_probe")
     yield "unclaimed: the probed address is left to its new owner", \
         bytes(arp_request(target="198.51.100.79")), refused("owner_seen")
 
-    for i in range(1, 3):
-        yield f"unclaimed: NS for a new address, {i}: passed", bytes(ns(target=UNCLAIMED6)), refused("not_claimed")
+    yield "unclaimed: NS for a new address: passed", bytes(ns(target=UNCLAIMED6)), refused("not_claimed")
+    yield "unclaimed: NS again, not verified: passed", bytes(ns(target=UNCLAIMED6)), refused("not_claimed")
+    yield "unclaimed: run's probes for it went unanswered (IPv6)", Verified(UNCLAIMED6), Ok()
     r = ns(target=UNCLAIMED6)
-    yield "unclaimed: NS 3: claimed, NA sent", bytes(r), Reply("ndp", na_for(r, PEER_MAC))
+    yield "unclaimed: verified: NA sent", bytes(r), Reply("ndp", na_for(r, PEER_MAC))
     r = echo6(dst_ip=UNCLAIMED6)
     yield "unclaimed: echo6 to it answered", bytes(r), Reply("echo6", echo6_reply(r))
     yield "unclaimed: its owner advertises it (NA from another MAC)", \
@@ -447,7 +476,9 @@ def cases_unclaimed():
               ICMPv6ND_NA(tgt=UNCLAIMED6, O=1)), Pass()
     yield "unclaimed: NS for it now passes", bytes(ns(target=UNCLAIMED6)), refused("owner_seen")
     yield "unclaimed: echo6 to it passes", bytes(echo6(dst_ip=UNCLAIMED6)), refused("owner_seen")
-    yield "unclaimed: a duplicate-address probe for another address", \
+    yield "unclaimed: another address asked for (IPv6)", bytes(ns(target=OWNED6)), refused("not_claimed")
+    yield "unclaimed: and verified (IPv6)", Verified(OWNED6), Ok()
+    yield "unclaimed: a duplicate-address probe for it", \
         bytes(ns(target=OWNED6, src_ip="::", slla=None, src=OTHER_MAC)), refused("ndp_dad")
     yield "unclaimed: the probed address is left to its new owner (IPv6)", bytes(ns(target=OWNED6)), \
         refused("owner_seen")
@@ -525,7 +556,8 @@ def results():
     out = {}
     for table, (_, args) in TABLES.items():
         rows = ROWS[table]
-        proc = subprocess.run([TESTRUN, "--mac", IF_MAC, *args], input="".join(f.hex() + "\n" for _, f, _ in rows),
+        lines_in = "".join((f.line if isinstance(f, Verified) else f.hex()) + "\n" for _, f, _ in rows)
+        proc = subprocess.run([TESTRUN, "--mac", IF_MAC, *args], input=lines_in,
                               capture_output=True, text=True, check=False, timeout=120)
         lines = proc.stdout.splitlines()
         assert proc.returncode == 0 and len(lines) == len(rows), \
@@ -538,6 +570,9 @@ def results():
 def test_row(results, table, index):
     name, frame, expect = ROWS[table][index]
     verdict, counter, reason, out = results[table][index].split(" ")
+    if isinstance(expect, Ok):
+        assert verdict == "OK", name
+        return
     out = bytes.fromhex(out) if out != "-" else b""
     if isinstance(expect, Drop):
         assert (verdict, counter, reason) == ("XDP_DROP", "refused", expect.reason), name

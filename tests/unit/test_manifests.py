@@ -3,7 +3,7 @@ cluster: yamllint-clean; every document is a valid object of its kind for
 the official client's models (python3-kubernetes), with no field the API
 does not know (the client drops unknown fields silently, so the raw YAML is
 walked against the models' schema too); the DaemonSet says what xdp-pong
-needs (host network, exactly CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, one
+needs (host network, exactly CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_NET_RAW, one
 metrics port everywhere, env vars behind every $(VAR), ConfigMap keys behind
 every reference); and its arguments, expanded as the kubelet would, are
 accepted by the real CLI's option parser.
@@ -26,7 +26,7 @@ PROMETHEUS_YML = os.path.join(ROOT, "scripts", "container", "prometheus.yml")
 PROMETHEUS_K8S = os.path.join(ROOT, "scripts", "container", "prometheus-k8s.yml")
 RULES = os.path.join(ROOT, "scripts", "container", "xdp-pong-rules.yml")
 LINT = YamlLintConfig("{extends: default, rules: {line-length: {max: 120}}}")
-CAPS = {"BPF", "PERFMON", "NET_ADMIN"}
+CAPS = {"BPF", "PERFMON", "NET_ADMIN", "NET_RAW"}   # NET_RAW: --unclaimed's probes
 NO_IFACE = "nosuch0"
 VAR = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)")   # $$ escapes, as the kubelet reads it
 

@@ -1,52 +1,83 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * --unclaimed: answer ARP and neighbour solicitations only for addresses
- * nobody else answers for, and give an address up as soon as its owner
- * shows signs of life (the way arpsponge and farpd claim addresses on a
- * shared LAN, here at XDP speed).
+ * that xdp-pong has itself found free, and give one up the moment its owner
+ * shows signs of life (arpsponge's way: ask before you sponge, at XDP speed).
  *
- *   claim    an address is claimed after PONG_CLAIM_REQUESTS requests for
- *            it from one asker within the window (defaults: 3 in 5 s): an
- *            asker repeats only when nobody answered it, while an owner's
- *            answer (which we may never see: on a switch it is unicast to
- *            the asker) stops it after the first. Until then the requests
- *            pass untouched (reason not_claimed).
- *   release  the owner is alive when it sends an ARP request, reply or
- *            announcement with the address as sender; an ARP probe or an
- *            IPv6 duplicate-address probe for it (a host about to take it);
- *            a neighbour advertisement for it from another MAC; any IPv4 or
- *            IPv6 frame from the address. From then on requests for it pass
- *            (reason owner_seen), echo to it included, until it has been
- *            silent for the hold time (60 s); then it can be claimed again.
+ *   ask      a request for an address not claimed passes untouched (reason
+ *            not_claimed, or owner_seen once its owner spoke) and makes an
+ *            entry for it, in its VLAN; `run` is told through pong_asks (at
+ *            most every PONG_ASK_GAP_MS per address).
+ *   verify   `run` sends probes of its own (loader/probe.c: an RFC 5227 ARP
+ *            probe; an NS from a unicast link-local source) and, when none is
+ *            answered, writes the round's start into pong_verdicts: from then
+ *            on the address is claimed and its requests answered. An owner's
+ *            answer to our probe comes to our MAC: it is seen on a switch too.
+ *   release  a sign of life of the owner, at any moment after the round that
+ *            verified the claim began, ends it at once (see pong.h): an ARP
+ *            request, reply or announcement with the address as sender; an
+ *            ARP probe or IPv6 duplicate-address probe for it (a host about
+ *            to take it); a neighbour advertisement for it or solicitation
+ *            from it; any IPv4 or IPv6 frame from it. Only from another MAC
+ *            than ours, and in the same VLAN.
  *
- * State: one LRU map per family, PONG_CLAIMS_MAX addresses each, per
- * interface. A frame from a source that was never asked for creates no
- * entry (routed traffic cannot flush the table); ARP and NDP signs of life
- * do, since they name on-link addresses.
+ * Entries are made by requests only, never by signs of life, in a hash map
+ * that nothing evicts: a flood of senders cannot push an entry out, and a
+ * full table makes no entry (the request passes: fail closed). `run` forgets
+ * addresses nobody asked for in PONG_CLAIM_IDLE_S; an address forgotten is
+ * probed again before it is claimed again.
  */
 #ifndef PONG_LIB_CLAIM_H
 #define PONG_LIB_CLAIM_H
 
 #include <linux/bpf.h>
 #include <linux/in6.h>
+#include <linux/socket.h>
 #include <linux/types.h>
 #include <bpf/bpf_helpers.h>
 #include "verdict.h"
-#include "policy.h"
+#include "eth.h"
+
+#ifndef AF_INET
+#define AF_INET  2
+#define AF_INET6 10
+#endif
+
+#define CLAIM_NS_PER_MS 1000000ull
+#define CLAIM_NS_PER_S  1000000000ull
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PONG_CLAIMS_MAX);
-	__type(key, __be32);
+	__type(key, struct pong_claim_key4);
 	__type(value, struct pong_claim);
 } pong_claims4 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PONG_CLAIMS_MAX);
-	__type(key, struct in6_addr);
+	__type(key, struct pong_claim_key6);
 	__type(value, struct pong_claim);
 } pong_claims6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PONG_CLAIMS_MAX);
+	__type(key, struct pong_claim_key4);
+	__type(value, struct pong_verdict);
+} pong_verdicts4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PONG_CLAIMS_MAX);
+	__type(key, struct pong_claim_key6);
+	__type(value, struct pong_verdict);
+} pong_verdicts6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} pong_asks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -54,6 +85,9 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } pong_events SEC(".maps");
+
+/* run's heartbeat (pong.h): a claim holds only while the process that verifies it is alive. */
+volatile struct pong_prober_beat pong_prober SEC(".data.prober");
 
 static __always_inline void claim_event(__u32 id)
 {
@@ -63,98 +97,102 @@ static __always_inline void claim_event(__u32 id)
 		(*n)++;
 }
 
-/* An owner showed signs of life for the entry c: hands off. */
-static __always_inline void claim_owner_seen(struct pong_claim *c, __u64 now)
+/* The key of addr (4 or 16 bytes, as in the frame) in the frame's VLAN. */
+static __always_inline void claim_key4(struct pong_claim_key4 *k, const struct cursor *c, __be32 addr)
 {
-	if (c->state == PONG_CLAIM_CLAIMED)
+	k->vlan[0] = c->vlan[0];
+	k->vlan[1] = c->vlan[1];
+	__builtin_memcpy(k->addr, &addr, 4);
+}
+
+static __always_inline void claim_key6(struct pong_claim_key6 *k, const struct cursor *c, const struct in6_addr *addr)
+{
+	k->vlan[0] = c->vlan[0];
+	k->vlan[1] = c->vlan[1];
+	__builtin_memcpy(k->addr, addr, 16);
+}
+
+/*
+ * 1 while the claim holds: verified by a round nobody answered, no sign of
+ * life since, not lapsed, and `run` still beating.
+ */
+static __always_inline int claim_holds(const struct pong_claim *c, const struct pong_verdict *v, __u64 now)
+{
+	return v && v->verified_ns && c->owner_ns < v->verified_ns &&
+	       now - v->verified_ns < PONG_CLAIM_TTL_S * CLAIM_NS_PER_S &&
+	       now - pong_prober.beat_ns < PONG_PROBER_DEAD_S * CLAIM_NS_PER_S;
+}
+
+/* Signs of life of the owner of the address of key (in claims): recorded only if it was asked for. */
+static __always_inline void claim_alive(void *claims, void *verdicts, const void *key)
+{
+	struct pong_claim *c = bpf_map_lookup_elem(claims, key);
+	__u64 now;
+
+	if (!c)
+		return;
+	now = bpf_ktime_get_ns();
+	if (claim_holds(c, bpf_map_lookup_elem(verdicts, key), now))
 		claim_event(PONG_EV_RELEASED);
-	c->state = PONG_CLAIM_OWNER;
-	c->since_ns = now;
-	c->requests = 0;
+	c->owner_ns = now;
+}
+
+/* Tell `run` that the address of key (struct pong_claim_key4/6 of family) was asked for. */
+static __always_inline void claim_tell(const void *key, __u32 family)
+{
+	const __u16 *vlan = key;
+	const __u8 *addr = (const __u8 *)key + 2 * sizeof(__u16);   /* both keys: the tags, then the address */
+	struct pong_ask ask = { .vlan = { vlan[0], vlan[1] }, .family = family };
+
+	if (family == AF_INET)
+		__builtin_memcpy(ask.addr, addr, 4);
+	else
+		__builtin_memcpy(ask.addr, addr, 16);
+	bpf_ringbuf_output(&pong_asks, &ask, sizeof(ask), 0);
 }
 
 /*
- * Signs of life of the owner of an address (key: __be32 or struct in6_addr
- * in map). create: record it even if nobody asked for it yet (ARP and NDP
- * name on-link addresses; plain IP sources may be anywhere).
+ * A request for the address of key (struct pong_claim_key4/6, of family),
+ * which passed every other rule: PONG_REPLY while it is claimed, else
+ * not_claimed or owner_seen (and `run` is told, to probe it).
  */
-static __always_inline void claim_alive(void *map, const void *key, int create)
+static __always_inline int claim_request(void *claims, void *verdicts, const void *key, __u32 family)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct pong_claim *c = bpf_map_lookup_elem(map, key);
-
-	if (c) {
-		claim_owner_seen(c, now);
-	} else if (create) {
-		struct pong_claim fresh = { .since_ns = now, .state = PONG_CLAIM_OWNER };
-
-		bpf_map_update_elem(map, key, &fresh, BPF_ANY);
-	}
-}
-
-/*
- * A request for the address key from asker, which passed every other rule:
- * PONG_REPLY to answer it (claimed, or claimed by this very request), else
- * not_claimed or owner_seen.
- */
-static __always_inline int claim_request(void *map, const void *key, __u32 asker)
-{
-	__u64 now = bpf_ktime_get_ns();
-	struct pong_claim *c = bpf_map_lookup_elem(map, key);
+	struct pong_claim *c = bpf_map_lookup_elem(claims, key);
 
 	if (!c) {
-		struct pong_claim fresh = { .since_ns = now, .asker = asker, .requests = 1 };
+		struct pong_claim fresh = { .asked_ns = now, .told_ns = now };
 
-		if (pong_settings.claim_requests > 1) {
-			bpf_map_update_elem(map, key, &fresh, BPF_NOEXIST);
-			return PONG_R_NOT_CLAIMED;
-		}
-		fresh.state = PONG_CLAIM_CLAIMED;      /* a threshold of one: claimed at once */
-		fresh.hits = 1;
-		bpf_map_update_elem(map, key, &fresh, BPF_NOEXIST);
-		claim_event(PONG_EV_CLAIMED);
-		return PONG_REPLY;
+		/* a full table makes no entry: nothing to verify, nothing claimed */
+		if (!bpf_map_update_elem(claims, key, &fresh, BPF_NOEXIST))
+			claim_tell(key, family);
+		return PONG_R_NOT_CLAIMED;
 	}
-	if (c->state == PONG_CLAIM_CLAIMED) {
+	c->asked_ns = now;
+	if (claim_holds(c, bpf_map_lookup_elem(verdicts, key), now)) {
 		c->hits++;
 		return PONG_REPLY;
 	}
-	if (c->state == PONG_CLAIM_OWNER) {
-		if (now - c->since_ns < pong_settings.owner_hold_ns)
-			return PONG_R_OWNER_SEEN;
-		c->state = PONG_CLAIM_CANDIDATE;       /* silent long enough: count again */
-		c->requests = 0;
+	if (now - c->told_ns >= PONG_ASK_GAP_MS * CLAIM_NS_PER_MS) {
+		c->told_ns = now;
+		claim_tell(key, family);
 	}
-	if (c->asker != asker || now - c->since_ns > pong_settings.claim_window_ns || !c->requests) {
-		c->asker = asker;                      /* a new asker, or a new window: start over */
-		c->since_ns = now;
-		c->requests = 0;
-	}
-	if (++c->requests < pong_settings.claim_requests)
-		return PONG_R_NOT_CLAIMED;
-	c->state = PONG_CLAIM_CLAIMED;
-	c->since_ns = now;
-	c->hits = 1;
-	claim_event(PONG_EV_CLAIMED);
-	return PONG_REPLY;
+	return c->owner_ns ? PONG_R_OWNER_SEEN : PONG_R_NOT_CLAIMED;
 }
 
-/* An echo request to dst: refused only if dst's owner was seen (and still counts as present). */
-static __always_inline int claim_echo(void *map, const void *dst)
+/*
+ * An echo request to the address of key: refused only if its owner was seen
+ * and it is not claimed (an address never asked for on this link, routed
+ * here, is answered).
+ */
+static __always_inline int claim_echo(void *claims, void *verdicts, const void *key)
 {
-	struct pong_claim *c = bpf_map_lookup_elem(map, dst);
+	struct pong_claim *c = bpf_map_lookup_elem(claims, key);
 
-	if (c && c->state == PONG_CLAIM_OWNER &&
-	    bpf_ktime_get_ns() - c->since_ns < pong_settings.owner_hold_ns)
+	if (c && c->owner_ns && !claim_holds(c, bpf_map_lookup_elem(verdicts, key), bpf_ktime_get_ns()))
 		return PONG_R_OWNER_SEEN;
 	return 0;
-}
-
-/* The asker of an IPv6 request, for counting its repeats: the source folded to 32 bits. */
-static __always_inline __u32 claim_asker6(const struct in6_addr *src)
-{
-	return src->in6_u.u6_addr32[0] ^ src->in6_u.u6_addr32[1] ^ src->in6_u.u6_addr32[2] ^
-	       src->in6_u.u6_addr32[3];
 }
 
 #endif

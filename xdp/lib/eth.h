@@ -7,6 +7,7 @@
 #include <linux/if_ether.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "../pong.h"
 
 #define VLAN_MAX_DEPTH 2   /* 802.1Q, or 802.1ad outer + 802.1Q inner (QinQ) */
 
@@ -21,10 +22,14 @@ struct eth_hdr {
 	__be16 h_proto;
 } __attribute__((aligned(2)));
 
-/* Where parsing stands: pos is the next unparsed byte. */
+/*
+ * Where parsing stands: pos is the next unparsed byte. vlan: the frame's
+ * tags, outer first, as --unclaimed keys its state (pong.h: 0 = no tag).
+ */
 struct cursor {
 	void *pos;
 	void *end;
+	__u16 vlan[VLAN_MAX_DEPTH];
 };
 
 struct vlan_hdr {
@@ -62,6 +67,8 @@ static __always_inline int parse_eth(struct cursor *c, struct eth_hdr **ethp)
 			break;
 		if ((void *)(vlan + 1) > c->end)
 			return -1;
+		c->vlan[i] = PONG_VLAN_TAG | (proto == bpf_htons(ETH_P_8021AD) ? PONG_VLAN_AD : 0) |
+			     (bpf_ntohs(vlan->tci) & 0x0fff);
 		proto = vlan->encap_proto;
 		c->pos = vlan + 1;
 	}
