@@ -326,7 +326,17 @@ static int cmd_set(int argc, char **argv, int first)
 		return 1;
 	for (int i = 0; i < n; i++) {       /* all found first: change all or none */
 		int err = pong_open(argv[first + i], &a, &fds[i]);
+		char other[IF_NAMESIZE] = "";
 
+		if (!err && args.unclaimed == 1 && pong_link_stacked(a.ifindex, other) == 1) {
+			pong_err("%s: --unclaimed cannot see hosts behind it: it is stacked with %s (a bridge or bond port, "
+				 "or the lower device of macvlan or VLAN interfaces)", argv[first + i], other);
+			close(fds[i]);
+			while (i-- > 0)
+				close(fds[i]);
+			pong_unlock(lock);
+			return 1;
+		}
 		if (err) {
 			struct pong_why why = { "" };
 

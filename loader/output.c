@@ -299,6 +299,7 @@ void pong_print_prometheus(FILE *f, const struct pong_attachment *a, const struc
 		{ "xdp_pong_refused_bytes_total", "Bytes of the requests not answered, by reason.", 1 },
 		{ "xdp_pong_addresses_claimed_total", "Addresses claimed by --unclaimed: asked for, unanswered.", 2 },
 		{ "xdp_pong_addresses_released_total", "Claimed addresses given up: their owner showed signs of life.", 3 },
+		{ "xdp_pong_probes_total", "Probes --unclaimed sent to find out whether an address has an owner.", 4 },
 	};
 
 	fprintf(f, "# HELP xdp_pong_up Whether xdp-pong is attached to the interface (0: expected, not there).\n"
@@ -312,7 +313,7 @@ void pong_print_prometheus(FILE *f, const struct pong_attachment *a, const struc
 	for (int i = 0; i < n; i++)
 		prom_gauge(f, "xdp_pong_info", &a[i], true, 1);
 	for (size_t fam = 0; fam < sizeof(families) / sizeof(families[0]); fam++) {
-		int bytes = families[fam].bytes;
+		int bytes = families[fam].bytes;   /* 0 packets, 1 bytes; events: 2 claimed, 3 released, 4 probes */
 
 		prom_family(f, families[fam].name, families[fam].help);
 		for (int i = 0; i < n; i++) {
@@ -330,8 +331,9 @@ void pong_print_prometheus(FILE *f, const struct pong_attachment *a, const struc
 
 				prom_sample(f, families[fam].name, a[i].name, NULL, NULL, bytes ? s->bytes : s->packets);
 			} else if (fam >= 6) {
-				prom_sample(f, families[fam].name, a[i].name, NULL, NULL,
-					    ci->event[families[fam].bytes == 2 ? PONG_EV_CLAIMED : PONG_EV_RELEASED]);
+				static const int events[] = { PONG_EV_CLAIMED, PONG_EV_RELEASED, PONG_EV_PROBES };
+
+				prom_sample(f, families[fam].name, a[i].name, NULL, NULL, ci->event[events[bytes - 2]]);
 			} else {
 				for (int r = 1; r < PONG_R__MAX; r++)
 					prom_sample(f, families[fam].name, a[i].name, "reason", pong_reason_names[r],
@@ -347,15 +349,17 @@ static void claim_addr(const struct pong_claim_entry *e, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
-/* The VLAN of an entry as `claims` shows it: "-" untagged, "20", "100.20" (outer first). */
+/* The VLAN of an entry as `claims` shows it: "-" untagged, "20", "100.20" (outer first); "s100": an 802.1ad tag. */
 static void claim_vlan(const struct pong_claim_entry *e, char *buf, size_t len)
 {
+	const char *s = e->vlan[0] & PONG_VLAN_AD ? "s" : "";
+
 	if (!e->vlan[0])
 		snprintf(buf, len, "-");
 	else if (!e->vlan[1])
-		snprintf(buf, len, "%u", e->vlan[0] & 0x0fffu);
+		snprintf(buf, len, "%s%u", s, e->vlan[0] & 0x0fffu);
 	else
-		snprintf(buf, len, "%u.%u", e->vlan[0] & 0x0fffu, e->vlan[1] & 0x0fffu);
+		snprintf(buf, len, "%s%u.%u", s, e->vlan[0] & 0x0fffu, e->vlan[1] & 0x0fffu);
 }
 
 void pong_print_claims_table(const char *ifname, const struct pong_settings *st, const struct pong_claim_entry *e,
@@ -394,8 +398,9 @@ void pong_print_claims_json(const char *ifname, const struct pong_settings *st, 
 		printf("%s{\"address\":\"%s\",\"vlan\":[", i ? "," : "", addr);
 		for (int t = 0; t < 2 && e[i].vlan[t]; t++)
 			printf("%s%u", t ? "," : "", e[i].vlan[t] & 0x0fffu);
-		printf("],\"state\":\"%s\",\"state_s\":%.3f,\"asked_s\":%.3f,\"hits\":%" PRIu64
-		       ",\"probes\":%u}", pong_claim_state_name(e[i].state), e[i].state_s, e[i].asked_s,
+		printf("],\"s_tag\":%s,\"state\":\"%s\",\"state_s\":%.3f,\"asked_s\":%.3f,\"hits\":%" PRIu64
+		       ",\"probes\":%u}", e[i].vlan[0] & PONG_VLAN_AD ? "true" : "false",
+		       pong_claim_state_name(e[i].state), e[i].state_s, e[i].asked_s,
 		       (uint64_t)e[i].claim.hits, e[i].verdict.probes);
 	}
 	printf("]}\n");

@@ -119,7 +119,10 @@ int pong_set_limits(int prog_fd, const __u32 *source_pps, const __u32 *global_pp
 	return err;
 }
 
-/* --unclaimed on or off (read, change, write). */
+/*
+ * --unclaimed on or off (read, change, write). Turned on, it counts only
+ * verdicts from then on: while it was off the datapath saw no owner speak.
+ */
 int pong_set_unclaimed(int prog_fd, bool on, struct pong_settings *out)
 {
 	struct pong_settings st;
@@ -127,6 +130,12 @@ int pong_set_unclaimed(int prog_fd, bool on, struct pong_settings *out)
 
 	if (err)
 		return err;
+	if (on && !st.unclaimed) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);   /* the clock of bpf_ktime_get_ns() */
+		st.unclaimed_since_ns = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	}
 	st.unclaimed = on;
 	err = pong_write_settings(prog_fd, &st);
 	if (!err && out)
@@ -229,14 +238,15 @@ int pong_prefix_count(int prog_fd)
 	return prefix_walk(prog_fd, NULL, 0);
 }
 
-/* How --unclaimed stands with an entry, now (the datapath's rule, pong.h). */
-static void claim_state(struct pong_claim_entry *e, __u64 now)
+/* How --unclaimed stands with an entry, now: the datapath's rule (claim.h), heartbeat included. */
+static void claim_state(struct pong_claim_entry *e, __u64 now, __u64 on_since, __u64 beat)
 {
 	const struct pong_claim *c = &e->claim;
 	const struct pong_verdict *v = &e->verdict;
 	__u64 since = c->asked_ns;
 
-	if (v->verified_ns && c->owner_ns < v->verified_ns && now - v->verified_ns < PONG_CLAIM_TTL_S * 1000000000ull) {
+	if (v->verified_ns && c->owner_ns < v->verified_ns && v->verified_ns > on_since &&
+	    now - v->verified_ns < PONG_CLAIM_TTL_S * 1000000000ull && now - beat < PONG_PROBER_DEAD_S * 1000000000ull) {
 		e->state = PONG_CLAIM_CLAIMED;
 		since = v->verified_ns;
 	} else if (v->probing && c->owner_ns < v->round_ns) {   /* not answered yet */
@@ -264,15 +274,21 @@ int pong_claims_list(int prog_fd, struct pong_claim_entry *out, int max)
 		size_t len;
 	} maps[] = { { PONG_CLAIMS4_MAP, PONG_VERDICTS4_MAP, AF_INET, sizeof(struct pong_claim_key4) },
 		     { PONG_CLAIMS6_MAP, PONG_VERDICTS6_MAP, AF_INET6, sizeof(struct pong_claim_key6) } };
+	struct pong_prober_beat beat = { 0 };
+	struct pong_settings st;
 	struct timespec ts;
-	int n = 0;
+	int n = 0, err = pong_read_settings(prog_fd, &st);
 
+	if (!err)
+		err = pong_read_section(prog_fd, PONG_PROBER_MAP, &beat, sizeof(beat));
+	if (err)
+		return err;
 	clock_gettime(CLOCK_MONOTONIC, &ts);   /* the clock of bpf_ktime_get_ns() */
 	for (size_t m = 0; m < 2; m++) {
 		__u8 key[sizeof(struct pong_claim_key6)], next[sizeof(struct pong_claim_key6)];
 		struct bpf_map_info cinfo, vinfo;
 		void *prev = NULL;
-		int cfd = pong_prog_map_fd(prog_fd, maps[m].claims, &cinfo), vfd, err = 0;
+		int cfd = pong_prog_map_fd(prog_fd, maps[m].claims, &cinfo), vfd;
 
 		if (cfd < 0)
 			return cfd;
@@ -290,7 +306,8 @@ int pong_claims_list(int prog_fd, struct pong_claim_entry *out, int max)
 			if (bpf_map_lookup_elem(cfd, next, &out[n].claim) == 0) {   /* forgotten meanwhile: skipped */
 				if (bpf_map_lookup_elem(vfd, next, &out[n].verdict))
 					memset(&out[n].verdict, 0, sizeof(out[n].verdict));
-				claim_state(&out[n], (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec);
+				claim_state(&out[n], (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec,
+					    st.unclaimed_since_ns, beat.beat_ns);
 				n++;
 			}
 			memcpy(key, next, maps[m].len);

@@ -45,6 +45,8 @@
 #define RETRY_GAP_MS 1000        /* an address is probed at most once a second */
 #define PROBE_BURST 50
 #define NS_PER_MS 1000000ull
+#define NS_PER_S 1000000000ull
+#define ASK_ROUNDS (MAX_ROUNDS * 3 / 4)   /* asks take at most these; the rest wait for re-verification */
 
 struct round {
 	struct pong_ask ask;
@@ -65,6 +67,7 @@ struct pong_prober {
 	int nrounds;
 	__u64 bucket_ns;             /* GCRA over PONG_PROBE_PPS */
 	__u64 scanned_ns, beat_ns;
+	__u64 since_ns;              /* settings' unclaimed_since_ns: older verdicts do not count */
 	__u64 claimed, probes;       /* this run's counts (events claimed, probes) */
 };
 
@@ -184,26 +187,33 @@ int pong_prober_socket(struct pong_prober *p)
 	return 0;
 }
 
+/* Has the interface's probe budget (PONG_PROBE_PPS, bursts of PROBE_BURST) a probe left now? */
+static bool budget(struct pong_prober *p, __u64 now)
+{
+	__u64 interval = NS_PER_S / PONG_PROBE_PPS;
+
+	if (p->bucket_ns < now - PROBE_BURST * interval)
+		p->bucket_ns = now - PROBE_BURST * interval;
+	return p->bucket_ns + interval <= now;
+}
+
 /* One probe, if the interface's budget has one: 1 sent, 0 not now, -errno. */
 static int send_probe(struct pong_prober *p, const struct pong_ask *a, __u64 now)
 {
 	__u8 frame[128];
 	size_t len;
 	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_ifindex = p->ifindex, .sll_halen = 6 };
-	__u64 interval = 1000000000ull / PONG_PROBE_PPS;
 	int err = pong_prober_socket(p);
 
 	if (err)
 		return err;
-	if (p->bucket_ns < now - PROBE_BURST * interval)
-		p->bucket_ns = now - PROBE_BURST * interval;
-	if (p->bucket_ns + interval > now)
+	if (!budget(p, now))
 		return 0;
 	len = build_probe(p, a, frame);
 	memcpy(to.sll_addr, frame, 6);
 	if (sendto(p->sock, frame, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
 		return errno == ENOBUFS || errno == EAGAIN ? 0 : -errno;
-	p->bucket_ns += interval;
+	p->bucket_ns += NS_PER_S / PONG_PROBE_PPS;
 	p->probes++;
 	return 1;
 }
@@ -229,9 +239,17 @@ static int put_verdict(const struct pong_prober *p, const struct pong_ask *a, co
 	return bpf_map_update_elem(p->verdicts[fam(a->family)], key, v, BPF_ANY) ? -errno : 0;
 }
 
-static bool holds(const struct pong_claim *c, const struct pong_verdict *v, __u64 now)
+/* The datapath's rule (claim.h), but for the heartbeat, which is ours. */
+static bool holds(const struct pong_prober *p, const struct pong_claim *c, const struct pong_verdict *v, __u64 now)
 {
-	return v->verified_ns && c->owner_ns < v->verified_ns && now - v->verified_ns < PONG_CLAIM_TTL_S * 1000000000ull;
+	return v->verified_ns && c->owner_ns < v->verified_ns && v->verified_ns > p->since_ns &&
+	       now - v->verified_ns < PONG_CLAIM_TTL_S * NS_PER_S;
+}
+
+/* Its owner spoke within PONG_OWNER_HOLD_S before t: the address is left alone. */
+static bool held_by_owner(const struct pong_claim *c, __u64 t)
+{
+	return c->owner_ns && c->owner_ns + PONG_OWNER_HOLD_S * NS_PER_S > t;
 }
 
 static bool same_ask(const struct pong_ask *x, const struct pong_ask *y)
@@ -242,14 +260,16 @@ static bool same_ask(const struct pong_ask *x, const struct pong_ask *y)
 
 /*
  * A round for the address of a, unless one is under way, it was probed
- * within RETRY_GAP_MS, or it is claimed and not due for re-verification.
- * 0, or -errno.
+ * within RETRY_GAP_MS, its owner spoke within PONG_OWNER_HOLD_S, or it is
+ * claimed and not due for re-verification; and unless asks (not
+ * re-verifications) already take ASK_ROUNDS. 0, or -errno.
  */
 static int start_round(struct pong_prober *p, const struct pong_ask *a, __u64 now)
 {
 	struct pong_claim c;
 	struct pong_verdict v;
 	struct round *r;
+	bool reverify;
 
 	if (a->family != AF_INET && a->family != AF_INET6)
 		return 0;
@@ -260,8 +280,13 @@ static int start_round(struct pong_prober *p, const struct pong_ask *a, __u64 no
 		return 0;     /* no room now (the next scan finds it again), or forgotten */
 	if (v.round_ns && now - v.round_ns < RETRY_GAP_MS * NS_PER_MS)
 		return 0;
-	if (holds(&c, &v, now) && now - v.verified_ns < PONG_REVERIFY_S * 1000000000ull)
+	if (held_by_owner(&c, now))
+		return 0;     /* a host doing DAD or ACD does not answer probes: wait until it has been silent */
+	reverify = holds(p, &c, &v, now);
+	if (reverify && now - v.verified_ns < PONG_REVERIFY_S * NS_PER_S)
 		return 0;
+	if (!reverify && p->nrounds >= ASK_ROUNDS)
+		return 0;     /* re-verifications keep their room: claims must not lapse under a flood of asks */
 	/* verified_ns is kept: a claim re-verified holds on until an owner answers */
 	v.round_ns = now;
 	v.probing = 1;
@@ -290,8 +315,8 @@ static int decide(struct pong_prober *p, const struct round *r, __u64 now)
 
 	if (look(p, &r->ask, &c, &v))
 		return 0;                       /* forgotten meanwhile */
-	if (c.owner_ns < r->start_ns) {
-		if (!holds(&c, &v, now))
+	if (c.owner_ns < r->start_ns && !held_by_owner(&c, r->start_ns)) {
+		if (!holds(p, &c, &v, now))
 			p->claimed++;
 		v.verified_ns = r->start_ns;    /* nobody answered: ours, from the round's start on */
 	} else {
@@ -314,7 +339,9 @@ static int advance(struct pong_prober *p, __u64 now, long long *next_ms)
 			struct pong_claim c;
 			struct pong_verdict v;
 
-			if (look(p, &r->ask, &c, &v) || c.owner_ns >= r->start_ns) {
+			if (!budget(p, now)) {
+				;                       /* no probe left now: nothing to read either */
+			} else if (look(p, &r->ask, &c, &v) || c.owner_ns >= r->start_ns) {
 				answered = true;        /* or forgotten: decide now */
 			} else {
 				int sent = send_probe(p, &r->ask, now);
@@ -354,10 +381,13 @@ static int advance(struct pong_prober *p, __u64 now, long long *next_ms)
  */
 static int scan(struct pong_prober *p, int f, bool probe)
 {
-	__u8 key[sizeof(struct pong_claim_key6)], next[sizeof(struct pong_claim_key6)];
+	static __u8 doomed[PONG_CLAIMS_MAX][sizeof(struct pong_claim_key6)];
+	__u8 key[sizeof(struct pong_claim_key6)] = { 0 }, next[sizeof(struct pong_claim_key6)] = { 0 };
 	size_t alen = f ? 16 : 4;
 	void *prev = NULL;
+	int ndoomed = 0;
 
+	/* deleted after the walk: a walk from a deleted key starts over from the first */
 	while (bpf_map_get_next_key(p->claims[f], prev, next) == 0) {
 		struct pong_claim c;
 		struct pong_verdict v;
@@ -371,18 +401,22 @@ static int scan(struct pong_prober *p, int f, bool probe)
 		if (look(p, &a, &c, &v))
 			continue;
 		now = mono_ns();      /* after the read, so that an ask during the scan is not in the future */
-		if (now > c.asked_ns && now - c.asked_ns > PONG_CLAIM_IDLE_S * 1000000000ull && !v.probing) {
-			/* the verdict first: a claim entry made again finds none */
-			bpf_map_delete_elem(p->verdicts[f], key);
-			bpf_map_delete_elem(p->claims[f], key);
+		if (now > c.asked_ns && now - c.asked_ns > PONG_CLAIM_IDLE_S * NS_PER_S && !v.probing) {
+			if (ndoomed < PONG_CLAIMS_MAX)
+				memcpy(doomed[ndoomed++], key, sizeof(key));
 			continue;
 		}
-		if (probe && (holds(&c, &v, now) || c.asked_ns > v.round_ns)) {
+		if (probe && (holds(p, &c, &v, now) || c.asked_ns > v.round_ns)) {
 			int err = start_round(p, &a, now);
 
 			if (err)
 				return err;
 		}
+	}
+	for (int i = 0; i < ndoomed; i++) {
+		/* the verdict first: a claim entry made again meanwhile finds none */
+		bpf_map_delete_elem(p->verdicts[f], doomed[i]);
+		bpf_map_delete_elem(p->claims[f], doomed[i]);
 	}
 	return 0;
 }
@@ -416,6 +450,7 @@ int pong_prober_work(struct pong_prober *p, int *next_ms)
 
 		p->scanned_ns = now;
 		err = pong_read_settings(p->prog_fd, &st);
+		p->since_ns = err ? p->since_ns : st.unclaimed_since_ns;
 		if (!err)
 			err = scan(p, 0, st.unclaimed);
 		if (!err)
@@ -444,9 +479,25 @@ int pong_prober_fd(const struct pong_prober *p)
 	return ring_buffer__epoll_fd(p->rb);
 }
 
+/*
+ * The interface's MAC changed: the rounds under way are dropped, undecided
+ * (their probes asked for answers to the old MAC, which the NIC may now
+ * filter: silence would prove nothing); their addresses are probed again.
+ */
 void pong_prober_set_mac(struct pong_prober *p, const __u8 mac[6])
 {
 	memcpy(p->mac, mac, 6);
+	for (int i = 0; i < p->nrounds; i++) {
+		struct pong_claim c;
+		struct pong_verdict v;
+
+		if (look(p, &p->rounds[i].ask, &c, &v) == 0) {
+			v.probing = 0;
+			v.round_ns = 0;
+			put_verdict(p, &p->rounds[i].ask, &v);
+		}
+	}
+	p->nrounds = 0;
 }
 
 void pong_prober_close(struct pong_prober *p)

@@ -93,7 +93,21 @@ static bool prober_told[PONG_MAX_IFACES];
  */
 static int prober_open(const struct pong_held *h, int i, bool unclaimed, struct pong_why *why)
 {
-	int err = pong_prober_open(h->prog_fd, h->ifindex, h->mac, &probers[i]);
+	char other[IF_NAMESIZE] = "";
+	int err;
+
+	/*
+	 * Hosts behind a stacked interface (a bridge's other ports, a bond's
+	 * peers, macvlan children) neither hear probes sent on it nor answer
+	 * through its XDP: their addresses would look free.
+	 */
+	if (unclaimed && pong_link_stacked(h->ifindex, other) == 1) {
+		pong_why(why, "%s: --unclaimed cannot see hosts behind it: it is stacked with %s (a bridge or bond port, "
+			 "or the lower device of macvlan or VLAN interfaces); run it on the device they share", h->name, other);
+		probers[i] = NULL;
+		return -ENOTSUP;
+	}
+	err = pong_prober_open(h->prog_fd, h->ifindex, h->mac, &probers[i]);
 
 	if (err) {
 		probers[i] = NULL;

@@ -6,6 +6,7 @@
  * check, the settings lock and systemd's readiness notification. Nothing here knows about BPF programs.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -218,6 +219,46 @@ int pong_link_mac(int ifindex, __u8 mac[6])
 		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(fd);
 	return err;
+}
+
+/*
+ * Is interface ifindex stacked: a port of a bridge or bond (it has a
+ * master), or the lower device of others (macvlan, VLAN, ...)? 1 with the
+ * other device's name in other, 0, or -errno. From sysfs (this namespace's,
+ * as `ip netns exec` mounts it): "master" and "upper_NAME" links.
+ */
+int pong_link_stacked(int ifindex, char other[IF_NAMESIZE])
+{
+	char name[IF_NAMESIZE], path[64];
+	struct dirent *d;
+	DIR *dir;
+	int found = 0;
+
+	if (!if_indextoname((unsigned)ifindex, name))
+		return -ENODEV;
+	snprintf(path, sizeof(path), "/sys/class/net/%s", name);   /* a name holds no '/' */
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while (!found && (d = readdir(dir)) != NULL) {
+		if (!strcmp(d->d_name, "master")) {
+			char target[256];
+			ssize_t n = readlinkat(dirfd(dir), "master", target, sizeof(target) - 1);
+			const char *base;
+
+			if (n <= 0)
+				continue;
+			target[n] = '\0';
+			base = strrchr(target, '/');
+			snprintf(other, IF_NAMESIZE, "%.15s", base ? base + 1 : target);
+			found = 1;
+		} else if (!strncmp(d->d_name, "upper_", 6)) {
+			snprintf(other, IF_NAMESIZE, "%.15s", d->d_name + 6);
+			found = 1;
+		}
+	}
+	closedir(dir);
+	return found;
 }
 
 /* mac as text, "02:00:5e:00:00:01", in buf; returns buf. */

@@ -66,6 +66,7 @@ bool pong_is_root(void);
 int pong_parse_ifaces(char **names, int n, int *ifindexes, struct pong_why *why);
 int pong_unit_instance_name(const char *inst, char *out, size_t len);
 int pong_link_mac(int ifindex, __u8 mac[6]);
+int pong_link_stacked(int ifindex, char other[IF_NAMESIZE]);
 #define PONG_MAC_TEXT 18   /* "xx:xx:xx:xx:xx:xx" and its NUL */
 const char *pong_format_mac(const __u8 mac[6], char buf[PONG_MAC_TEXT]);
 int pong_notify(const char *state);

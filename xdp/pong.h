@@ -44,7 +44,9 @@
  * within PONG_CLAIM_TTL_S lapses (fail closed, should `run` stall). The
  * datapath tells `run` of a request for an unclaimed address at most every
  * PONG_ASK_GAP_MS per address; `run` forgets an address not asked for in
- * PONG_CLAIM_IDLE_S.
+ * PONG_CLAIM_IDLE_S. An address whose owner showed signs of life is neither
+ * probed nor claimed until the owner has been silent for PONG_OWNER_HOLD_S
+ * (a host doing DAD or RFC 5227 ACD is silent to our probes while it does).
  */
 #define PONG_PROBES           3
 #define PONG_PROBE_GAP_MS     100
@@ -55,6 +57,7 @@
 #define PONG_CLAIM_IDLE_S     120
 #define PONG_PROBE_PPS        500            /* probes sent per second per interface, at most */
 #define PONG_PROBER_DEAD_S    5              /* claims hold only while run beat within this */
+#define PONG_OWNER_HOLD_S     60             /* an owner seen: not probed, not claimed, for this long */
 
 /*
  * Outcome counters. Every frame the program sees lands in exactly one of them:
@@ -178,6 +181,7 @@ struct pong_settings {
 	__u32 unclaimed;            /* answer ARP/NS only for addresses verified free (--unclaimed) */
 	__u64 source_interval_ns;
 	__u64 global_interval_ns;
+	__u64 unclaimed_since_ns;   /* when --unclaimed was last turned on: older verdicts do not count */
 	__u32 active;               /* PONG_ACTIVE_*: derived from the fields above by the CLI on
 				     * every write (pong_settings_sync()) */
 	__u32 layout;               /* PONG_SETTINGS_LAYOUT: a CLI that knows another layout (whose

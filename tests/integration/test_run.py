@@ -232,3 +232,25 @@ def test_interface_gone_and_back(lab, how):
         rc, err = stop(proc)
     assert rc == 0 and "x0: the interface is gone" in err and "x0 is back" in err, err
     assert lab.xdp_prog(lab.pong, "x0") is None and lab.xdp_prog(lab.pong, "pong0") is None, "all detached at the end"
+
+
+def test_unclaimed_refused_on_a_bridge_port(lab):
+    """--unclaimed on a bridge port: hosts on the bridge's other ports would hear no probe and
+    answer none through its XDP, so their addresses would look free. Refused, nothing attached;
+    `set --unclaimed` on a run serving it is refused too."""
+    lab.ip(lab.pong, "link", "add", "br9", "type", "bridge")
+    lab.ip(lab.pong, "link", "set", "pong0", "master", "br9")
+    try:
+        proc = start(lab, "pong0", "--unclaimed")
+        rc = proc.wait(timeout=20)
+        err = proc.stderr.read()
+        assert rc == 1 and "stacked with br9" in err, err
+        assert lab.xdp_prog(lab.pong, "pong0") is None, "nothing stays attached"
+        proc = start(lab, "pong0")
+        try:
+            res = lab.run(lab.pong, XDP_PONG, "set", "pong0", "--unclaimed")
+            assert res.returncode == 1 and "stacked with br9" in res.stderr, res.stderr
+        finally:
+            assert stop(proc)[0] == 0
+    finally:
+        lab.ip(lab.pong, "link", "set", "pong0", "nomaster")

@@ -407,9 +407,15 @@ VLAN20 = ((0x8100, 20),)
 
 
 class Verified:
-    """A line for pong-testrun: what run writes when nobody answered its probes for an address."""
-    def __init__(self, addr, vlan=None):
-        self.line = f"!verified {addr}" + (f" {vlan}" if vlan else "")
+    """A line for pong-testrun: what run writes when nobody answered its probes for an address
+    (ago: as if that many seconds ago), or with beat_ago alone, run's heartbeat that long ago."""
+    def __init__(self, addr=None, vlan=None, ago=None, beat_ago=None):
+        if beat_ago is not None:
+            self.line = f"!beat-ago {beat_ago}"
+        elif ago is not None:
+            self.line = f"!verified-ago {ago} {addr}"
+        else:
+            self.line = f"!verified {addr}" + (f" {vlan}" if vlan else "")
 
 
 class Ok:
@@ -456,6 +462,21 @@ def cases_unclaimed():
     yield "unclaimed: the claimed address's owner sends any IPv4 frame", \
         bytes(l2(src=OTHER_MAC) / IP(src=UNCLAIMED, dst="198.51.100.2") / UDP(dport=53)), Pass()
     yield "unclaimed: released: its requests pass", bytes(arp_request(target=UNCLAIMED)), refused("owner_seen")
+    yield "unclaimed: a priority-tagged request (VLAN 0): asked for, as an untagged one", \
+        bytes(arp_request(target="198.51.100.80", tags=((0x8100, 0),))), refused("not_claimed")
+    yield "unclaimed: verified untagged", Verified("198.51.100.80"), Ok()
+    r = arp_request(target="198.51.100.80", tags=((0x8100, 0),))
+    yield "unclaimed: answered priority-tagged", bytes(r), Reply("arp", arp_reply(r))
+    r = arp_request(target="198.51.100.80")
+    yield "unclaimed: and untagged: one VLAN", bytes(r), Reply("arp", arp_reply(r))
+    yield "unclaimed: run's heartbeat 6 s old (run stalled or gone)", Verified(beat_ago=6), Ok()
+    yield "unclaimed: no claim holds without it", bytes(arp_request(target="198.51.100.80")), refused("not_claimed")
+    yield "unclaimed: run beats again", Verified(beat_ago=0), Ok()
+    r = arp_request(target="198.51.100.80")
+    yield "unclaimed: the claim holds again", bytes(r), Reply("arp", arp_reply(r))
+    yield "unclaimed: verified 31 s ago, not since (lapsed)", Verified("198.51.100.80", ago=31), Ok()
+    yield "unclaimed: a claim not verified within 30 s is not answered", \
+        bytes(arp_request(target="198.51.100.80")), refused("not_claimed")
     yield "unclaimed: a third address asked for", bytes(arp_request(target="198.51.100.79")), refused("not_claimed")
     yield "unclaimed: and verified", Verified("198.51.100.79"), Ok()
     yield "unclaimed: an ARP probe (RFC 5227) for it from another host", \

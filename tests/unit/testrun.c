@@ -21,7 +21,10 @@
  * --unclaimed's probes are run's (loader/probe.c), not here: a line
  *   !verified ADDR [VLAN[.VLAN]]
  * writes what run writes when nobody answered its probes for ADDR (in that
- * 802.1Q VLAN, outer first): verified from now on. It prints "OK - - -".
+ * 802.1Q VLAN, outer first): verified from now on, and run's heartbeat now.
+ *   !verified-ago SECS ADDR     the same, as if SECS seconds ago
+ *   !beat-ago SECS              run's last heartbeat SECS seconds ago
+ * Each prints "OK - - -".
  *
  * Reads one frame per line on stdin, as hex. For each frame prints one line:
  *   VERDICT COUNTER REASON OUTPUT_HEX
@@ -123,16 +126,26 @@ static int cmp_bytes4(const void *a, const void *b)
 	return memcmp(a, b, 4);
 }
 
-/* "!verified ADDR [VID[.VID]]": a verdict as run writes it when its probes went unanswered. 0 or -1. */
+/* The directives above: a verdict as run writes it when its probes went unanswered, or its heartbeat. 0 or -1. */
 static int verified(struct pong *skel, const char *line)
 {
 	char addr[64] = "";
-	unsigned vid[2] = { 0, 0 };
+	unsigned vid[2] = { 0, 0 }, ago = 0;
 	struct pong_claim_key6 key = { 0 };
 	struct pong_verdict v = { 0 };
 	struct timespec ts;
-	int n = sscanf(line, "!verified %63s %u.%u", addr, &vid[0], &vid[1]), fd;
+	int n, fd;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (sscanf(line, "!beat-ago %u", &ago) == 1) {
+		skel->data_prober->pong_prober.beat_ns = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec -
+							 ago * 1000000000ull;
+		return 0;
+	}
+	if (sscanf(line, "!verified-ago %u %63s", &ago, addr) == 2)
+		n = 1;
+	else
+		n = sscanf(line, "!verified %63s %u.%u", addr, &vid[0], &vid[1]);
 	if (n < 1)
 		return -1;
 	for (int i = 0; i < n - 1; i++)
@@ -144,10 +157,10 @@ static int verified(struct pong *skel, const char *line)
 		fd = bpf_map__fd(skel->maps.pong_verdicts6);
 	else
 		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	v.verified_ns = v.round_ns = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	v.verified_ns = v.round_ns = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec - ago * 1000000000ull;
 	v.probes = PONG_PROBES;
-	skel->data_prober->pong_prober.beat_ns = v.verified_ns;   /* and run's heartbeat, as it writes it */
+	/* and run's heartbeat, now, as it writes it */
+	skel->data_prober->pong_prober.beat_ns = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 	return bpf_map_update_elem(fd, &key, &v, BPF_ANY) ? -1 : 0;
 }
 

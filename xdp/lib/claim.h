@@ -37,6 +37,7 @@
 #include <bpf/bpf_helpers.h>
 #include "verdict.h"
 #include "eth.h"
+#include "policy.h"
 
 #ifndef AF_INET
 #define AF_INET  2
@@ -46,9 +47,14 @@
 #define CLAIM_NS_PER_MS 1000000ull
 #define CLAIM_NS_PER_S  1000000000ull
 
+/*
+ * Not preallocated: an element that `run` replaces or deletes is freed after
+ * an RCU grace period, never handed to another key while a reader holds it.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PONG_CLAIMS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct pong_claim_key4);
 	__type(value, struct pong_claim);
 } pong_claims4 SEC(".maps");
@@ -56,6 +62,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PONG_CLAIMS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct pong_claim_key6);
 	__type(value, struct pong_claim);
 } pong_claims6 SEC(".maps");
@@ -63,6 +70,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PONG_CLAIMS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct pong_claim_key4);
 	__type(value, struct pong_verdict);
 } pong_verdicts4 SEC(".maps");
@@ -70,6 +78,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PONG_CLAIMS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct pong_claim_key6);
 	__type(value, struct pong_verdict);
 } pong_verdicts6 SEC(".maps");
@@ -113,12 +122,14 @@ static __always_inline void claim_key6(struct pong_claim_key6 *k, const struct c
 }
 
 /*
- * 1 while the claim holds: verified by a round nobody answered, no sign of
- * life since, not lapsed, and `run` still beating.
+ * 1 while the claim holds: verified by a round nobody answered, since
+ * --unclaimed was last turned on, no sign of life since, not lapsed, and
+ * `run` still beating.
  */
 static __always_inline int claim_holds(const struct pong_claim *c, const struct pong_verdict *v, __u64 now)
 {
 	return v && v->verified_ns && c->owner_ns < v->verified_ns &&
+	       v->verified_ns > pong_settings.unclaimed_since_ns &&
 	       now - v->verified_ns < PONG_CLAIM_TTL_S * CLAIM_NS_PER_S &&
 	       now - pong_prober.beat_ns < PONG_PROBER_DEAD_S * CLAIM_NS_PER_S;
 }

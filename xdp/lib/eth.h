@@ -67,10 +67,16 @@ static __always_inline int parse_eth(struct cursor *c, struct eth_hdr **ethp)
 			break;
 		if ((void *)(vlan + 1) > c->end)
 			return -1;
-		c->vlan[i] = PONG_VLAN_TAG | (proto == bpf_htons(ETH_P_8021AD) ? PONG_VLAN_AD : 0) |
-			     (bpf_ntohs(vlan->tci) & 0x0fff);
+		/* a priority tag (VLAN 0) is no VLAN: its frames are the untagged ones' */
+		if (bpf_ntohs(vlan->tci) & 0x0fff)
+			c->vlan[i] = PONG_VLAN_TAG | (proto == bpf_htons(ETH_P_8021AD) ? PONG_VLAN_AD : 0) |
+				     (bpf_ntohs(vlan->tci) & 0x0fff);
 		proto = vlan->encap_proto;
 		c->pos = vlan + 1;
+	}
+	if (!c->vlan[0]) {          /* an outer priority tag: the inner VLAN is the VLAN */
+		c->vlan[0] = c->vlan[1];
+		c->vlan[1] = 0;
 	}
 	if (proto_is_vlan(proto))
 		return -1;
