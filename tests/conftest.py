@@ -9,7 +9,9 @@
 """
 import json
 import os
+import subprocess
 import sys
+import time
 
 import pytest
 
@@ -94,6 +96,26 @@ class BridgeLab:
 
     def mac(self, ns, dev):
         return self.lab.mac(ns, dev)
+
+    def start_run(self, *opts):
+        """`xdp-pong run pong0 OPTS` in the responder's namespace, returned once it answers for pong0."""
+        run = self.lab.popen(self.pong, self.xp, "run", "pong0", *opts, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        for _ in range(100):
+            if run.poll() is not None:
+                raise AssertionError(f"run ended: {run.communicate()[1]}")
+            if self.pong_cli("stats", "pong0", "--json").returncode == 0:
+                return run
+            time.sleep(0.1)
+        run.terminate()
+        raise AssertionError(f"run did not attach: {run.communicate(timeout=30)[1]}")
+
+    @staticmethod
+    def stop_run(run):
+        """SIGTERM: it must detach and exit 0."""
+        run.terminate()
+        _, err = run.communicate(timeout=30)
+        assert run.returncode == 0, err
 
 
 @pytest.fixture(scope="module")

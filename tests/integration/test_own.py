@@ -11,7 +11,6 @@ address is the kernel's reply too.
 """
 import json
 import re
-import subprocess
 import time
 
 import pytest
@@ -101,25 +100,6 @@ def advertise(lab):
     assert f"via {lab.router_ll}" in default6(lab) and "proto ra" in default6(lab), default6(lab)
 
 
-def start_run(lab, *opts):
-    """`xdp-pong run pong0 OPTS` in the responder's namespace, once it answers for pong0."""
-    run = lab.lab.popen(lab.pong, lab.xp, "run", "pong0", *opts, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    for _ in range(100):
-        if run.poll() is not None:
-            raise AssertionError(f"run ended: {run.communicate()[1]}")
-        if lab.pong_cli("stats", "pong0", "--json").returncode == 0:
-            return run
-        time.sleep(0.1)
-    run.terminate()
-    raise AssertionError(f"run did not attach: {run.communicate(timeout=30)[1]}")
-
-
-def stop_run(run):
-    run.terminate()
-    _, err = run.communicate(timeout=30)
-    assert run.returncode == 0, err
-
-
 def nud_rounds(lab, rounds=3):
     """Make the client probe its router `rounds` times (entry set STALE, then traffic off-link, which
     sends NUD probes); after each, the default route and the entry's `router` flag must be there."""
@@ -149,7 +129,7 @@ def nud_rounds(lab, rounds=3):
 def test_router_keeps_its_role(router, opts):
     lab = router
     advertise(lab)
-    run = start_run(lab, *opts)
+    run = lab.start_run(*opts)
     try:
         before = lab.stats()
         if opts:
@@ -161,7 +141,7 @@ def test_router_keeps_its_role(router, opts):
         own = own_refused(after) - own_refused(before)
         assert own >= 3, f"the probes reached xdp-pong and were left to the kernel ({own})"
     finally:
-        stop_run(run)
+        lab.stop_run(run)
 
 
 @pytest.mark.parametrize("family", ["ipv4", "ipv6"])
@@ -169,7 +149,7 @@ def test_address_added_later_is_the_kernels(router, family):
     """`run` follows the host's addresses: one added while it runs is resolved by the kernel."""
     lab = router
     addr = "198.51.100.77" if family == "ipv4" else "2001:db8:77::77"
-    run = start_run(lab)
+    run = lab.start_run()
     try:
         # before: the address is nobody's, and xdp-pong answers for it
         lab.client("ip", "neigh", "flush", "dev", "cli0")
@@ -196,7 +176,7 @@ def test_address_added_later_is_the_kernels(router, family):
         assert final["counters"][echo]["packets"] == after["counters"][echo]["packets"], \
             "xdp-pong answered an echo to the host's own address"
     finally:
-        stop_run(run)
+        lab.stop_run(run)
         lab.lab.ip(lab.pong, "addr", "del", addr + ("/24" if family == "ipv4" else "/64"), "dev", "pong0")
 
 
@@ -252,7 +232,7 @@ def test_local_routes_are_the_kernels(router, family):
                        ("fd77::/64", "fd77::10", "echo6"))
     if family == "ipv6":
         advertise(lab)                      # the client's default route: the router
-    run = start_run(lab)
+    run = lab.start_run()
     try:
         lab.lab.ip(lab.pong, "route", "add", "local", net, "dev", "lo")
         time.sleep(0.3)
@@ -271,4 +251,4 @@ def test_local_routes_are_the_kernels(router, family):
                 "xdp-pong answered ARP for an address of a local route"
     finally:
         lab.lab.ip(lab.pong, "route", "del", "local", net, "dev", "lo")
-        stop_run(run)
+        lab.stop_run(run)
