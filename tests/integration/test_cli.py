@@ -77,7 +77,21 @@ def expect_error(res, code, text):
         f"exit {res.returncode}, stderr {res.stderr.strip()!r}; want exit {code} and one line with {text!r}"
 
 
-SUBCOMMANDS = ("attach", "detach", "prefix", "set", "status", "stats", "metrics")
+def subcommands():
+    """Every command, as `xdp-pong --help` lists them (a command added there is tested here);
+    none without a build (test_help_lists_the_commands then says so)."""
+    if not os.access(XDP_PONG, os.X_OK):
+        return []
+    out = subprocess.run([XDP_PONG, "--help"], capture_output=True, text=True).stdout
+    return re.findall(r"^  (\w+) ", out.split("Commands:", 1)[-1], re.M)
+
+
+SUBCOMMANDS = subcommands()
+
+
+def test_help_lists_the_commands():
+    assert set(SUBCOMMANDS) >= {"attach", "run", "detach", "prefix", "set", "claims", "status", "stats",
+                                "metrics"}, SUBCOMMANDS
 
 # args, expected exit status, text the single stderr line must contain
 BAD_INPUT = [

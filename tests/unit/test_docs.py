@@ -78,4 +78,10 @@ def test_file_says_what_it_is_for(path):
     lines = [line for line in open(os.path.join(ROOT, path)).read().splitlines()
              if line.strip() and not line.startswith("#!") and "SPDX-License-Identifier" not in line]
     first = lines[0].strip() if lines else ""
-    assert first.startswith(("/*", "//", "#", '"""')), f"{path} does not begin with a comment: {first!r}"
+    # a comment: C's /* or //; Python's docstring or #; shell's and make's # (a C file's "#include" is not one)
+    c_like = path.endswith((".c", ".h"))
+    starts = ("/*", "//") if c_like else ("#", '"""')
+    assert first.startswith(starts) and not first.startswith("#!"), \
+        f"{path} does not begin with a comment: {first!r}"
+    assert len(first.strip("/*#\" ")) > 0 or len(lines) > 1 and lines[1].strip(" */#").strip(), \
+        f"{path}: its first comment is empty"
