@@ -219,50 +219,32 @@ static int detach_one(const char *name, int ifindex, __u32 expect_id, struct pon
  * The record of an attach: one line per interface, "IFINDEX PROGRAM_ID",
  * naming exactly the programs that call attached. Program ids are not
  * reused, so `detach --recorded` can tell them from anything attached later
- * by someone else. Written to a temporary file and renamed: the record is
- * whole or absent.
+ * by someone else. Written whole or not at all (pong_write_whole()).
  */
+struct record {
+	const int *ifindex;
+	const __u32 *prog_id;
+	int n;
+};
+
+static void record_lines(FILE *f, const void *arg)
+{
+	const struct record *r = arg;
+
+	for (int i = 0; i < r->n; i++)
+		fprintf(f, "%d %u\n", r->ifindex[i], r->prog_id[i]);
+}
+
 static int record_write(const char *path, const int *ifindex, const __u32 *prog_id, int n, struct pong_why *why)
 {
-	char tmp[4096];
-	FILE *f;
-	int fd, err = 0;
+	const struct record r = { ifindex, prog_id, n };
+	/* linked, not renamed: an existing record names programs someone may still have to detach */
+	int err = pong_write_whole(path, 0600, PONG_WHOLE_NEW, record_lines, &r);
 
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
-		pong_why(why, "cannot write the record %s: path too long", path);
-		return -ENAMETOOLONG;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		err = -errno;
-		pong_why(why, "cannot write the record %s: %s", path, strerror(-err));
-		return err;
-	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		err = -errno;
-		close(fd);
-		goto fail;
-	}
-	for (int i = 0; i < n; i++)
-		fprintf(f, "%d %u\n", ifindex[i], prog_id[i]);
-	if (fflush(f) || fsync(fileno(f)))
-		err = -errno;
-	if (fclose(f) && !err)
-		err = -errno;
-	/* link, not rename: an existing record names programs someone may still have to detach */
-	if (!err && link(tmp, path))
-		err = -errno;
-	unlink(tmp);
-	if (!err)
-		return 0;
-	if (err == -EEXIST) {
+	if (err == -EEXIST)
 		pong_why(why, "cannot write the record %s: it exists (detach --recorded it first)", path);
-		return err;
-	}
-fail:
-	unlink(tmp);
-	pong_why(why, "cannot write the record %s: %s", path, strerror(-err));
+	else if (err)
+		pong_why(why, "cannot write the record %s: %s", path, strerror(-err));
 	return err;
 }
 

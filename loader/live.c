@@ -68,7 +68,7 @@ static void print_rates(const struct pong_attachment *a, const struct pong_count
 			pong_json_string(stdout, a[i].name);
 			printf(",\"rates\":{");
 		} else {
-			char name[4 * IF_NAMESIZE];
+			char name[PONG_NAME_TEXT];
 
 			printf("%s%s: %.3f s\n", i ? "" : "\n", pong_name_text(a[i].name, name, sizeof(name)), elapsed);
 			printf("  %-10s %14s %16s\n", "COUNTER", "PACKETS/S", "BITS/S");

@@ -64,13 +64,14 @@ static int lock_or_fail(void)
 static int iface_operands(int argc, char **argv, int first, char **names)
 {
 	int n = 0, total = args.nunit_names + argc - first;
+	struct pong_why why = { "" };
 
 	if (total == 0) {
 		pong_usage_error(current, "no interface given");
 		return -2;
 	}
-	if (total > PONG_MAX_IFACES) {
-		pong_err("too many interfaces (%d); at most %d per call", total, PONG_MAX_IFACES);
+	if (pong_ifaces_fit(total, &why)) {
+		pong_err("%s", why.text);
 		return -1;
 	}
 	for (int i = 0; i < args.nunit_names; i++)
@@ -123,7 +124,7 @@ static int cmd_attach(int argc, char **argv, int first)
 	if (err)
 		return 1;
 	for (int i = 0; i < n; i++) {
-		char text[4 * IF_NAMESIZE];
+		char text[PONG_NAME_TEXT];
 
 		printf("xdp-pong attached to %s (%s mode, ttl %d, %s%s)\n", pong_name_text(names[i], text, sizeof(text)),
 		       pong_mode_name(o.mode), o.ttl, o.nprefixes ? "answering its prefix list" : "answering every address",
@@ -162,7 +163,7 @@ static int detach_recorded(void)
 
 	for (int i = 0; i < ndone; i++) {
 		if (done[i].outcome == PONG_RECORD_DETACHED) {
-			char text[4 * IF_NAMESIZE];
+			char text[PONG_NAME_TEXT];
 
 			printf("xdp-pong detached from %s (program id %u)\n",
 			       pong_name_text(done[i].name, text, sizeof(text)), done[i].prog_id);
@@ -191,7 +192,7 @@ static int cmd_detach(int argc, char **argv, int first)
 	if (err)
 		return failed(&why, err);
 	for (int i = first; i < argc; i++) {
-		char text[4 * IF_NAMESIZE];
+		char text[PONG_NAME_TEXT];
 
 		printf("xdp-pong detached from %s\n", pong_name_text(argv[i], text, sizeof(text)));
 	}
@@ -202,7 +203,7 @@ static int cmd_detach(int argc, char **argv, int first)
 
 static int prefix_list(const char *ifname, int fd)
 {
-	char shown[4 * IF_NAMESIZE];
+	char shown[PONG_NAME_TEXT];
 	static struct pong_cidr list[2 * PONG_PREFIX_MAX];
 	struct pong_settings st;
 	char buf[64];
@@ -228,7 +229,7 @@ static int prefix_list(const char *ifname, int fd)
 static int prefix_change(const char *verb, const char *ifname, int fd, const struct pong_cidr *c)
 {
 	struct pong_cidr failed_cidr = *c;
-	char buf[64], shown[4 * IF_NAMESIZE];
+	char buf[64], shown[PONG_NAME_TEXT];
 	bool flag = false;
 	int err;
 
@@ -309,6 +310,7 @@ static int cmd_prefix(int argc, char **argv, int first)
 static int cmd_set(int argc, char **argv, int first)
 {
 	struct pong_attachment a;
+	struct pong_why why = { "" };
 	int fds[PONG_MAX_IFACES], n = argc - first, lock, rc = 0;
 
 	if (first == argc)
@@ -317,8 +319,8 @@ static int cmd_set(int argc, char **argv, int first)
 		return pong_usage_error(current, "nothing to set: give --rate-limit, --global-limit or --unclaimed");
 	if (need_root())
 		return 1;
-	if (n > PONG_MAX_IFACES) {
-		pong_err("too many interfaces (%d); at most %d per call", n, PONG_MAX_IFACES);
+	if (pong_ifaces_fit(n, &why)) {
+		pong_err("%s", why.text);
 		return 1;
 	}
 	lock = lock_or_fail();
@@ -338,8 +340,6 @@ static int cmd_set(int argc, char **argv, int first)
 			return 1;
 		}
 		if (err) {
-			struct pong_why why = { "" };
-
 			pong_explain(&why, argv[first + i], err, &a);
 			while (i-- > 0)
 				close(fds[i]);
@@ -371,7 +371,7 @@ static int cmd_set(int argc, char **argv, int first)
 			pong_err("%s: cannot change the settings: %s", argv[first + i], err_text(err));
 			rc = 1;
 		} else {
-			char limits[96], claims[64], shown[4 * IF_NAMESIZE];
+			char limits[96], claims[64], shown[PONG_NAME_TEXT];
 
 			pong_format_limits(&st, limits, sizeof(limits));
 			pong_format_claims(&st, claims, sizeof(claims));
@@ -492,8 +492,8 @@ static int cmd_metrics(int argc, char **argv, int first)
 
 	if (!args.listen)
 		return pong_usage_error(current, "--listen ADDR:PORT is required");
-	if (n > PONG_MAX_IFACES) {
-		pong_err("too many interfaces (%d); at most %d per call", n, PONG_MAX_IFACES);
+	if (pong_ifaces_fit(n, &why)) {
+		pong_err("%s", why.text);
 		return 1;
 	}
 	if (need_root())

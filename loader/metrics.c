@@ -137,52 +137,30 @@ static char *render_now(size_t *len)
 
 /*
  * The exposition text written to path atomically, for node_exporter's
- * textfile collector: a fresh, unguessable temporary name next to path (the
- * same file system), fsync, then rename over path. A reader sees the old
- * file or the new one, never part of one. 0, or -errno with why.
+ * textfile collector (pong_write_whole(), renamed over path): a reader sees
+ * the old file or the new one, never part of one. 0, or -errno with why.
  */
+struct exposition {
+	const struct pong_attachment *a;
+	const struct pong_counters *c;
+	int n;
+};
+
+static void exposition_text(FILE *f, const void *arg)
+{
+	const struct exposition *e = arg;
+
+	pong_print_prometheus(f, e->a, e->c, e->n, NULL, 0);
+}
+
 int pong_write_textfile(const char *path, const struct pong_attachment *a, const struct pong_counters *c, int n,
 			struct pong_why *why)
 {
-	char tmp[4096];
-	FILE *f = NULL;
-	int fd, err;
+	const struct exposition e = { a, c, n };
+	int err = pong_write_whole(path, 0644, PONG_WHOLE_REPLACE, exposition_text, &e);
 
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
-		pong_why(why, "%s: path too long", path);
-		return -ENAMETOOLONG;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		err = -errno;
-		pong_why(why, "cannot write next to %s: %s", path, strerror(-err));
-		return err;
-	}
-	if (fchmod(fd, 0644) || !(f = fdopen(fd, "w"))) {
-		err = -errno;
-		close(fd);
-		goto fail;
-	}
-	pong_print_prometheus(f, a, c, n, NULL, 0);
-	if (fflush(f) || fsync(fileno(f))) {
-		err = -errno;
-		fclose(f);
-		goto fail;
-	}
-	if (fclose(f)) {
-		err = -errno;
-		goto fail;
-	}
-	if (rename(tmp, path)) {
-		err = -errno;
-		unlink(tmp);
-		pong_why(why, "cannot rename %s to %s: %s", tmp, path, strerror(-err));
-		return err;
-	}
-	return 0;
-fail:
-	unlink(tmp);
-	pong_why(why, "cannot write %s: %s", tmp, strerror(-err));
+	if (err)
+		pong_why(why, "cannot write %s: %s", path, strerror(-err));
 	return err;
 }
 

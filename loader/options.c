@@ -216,14 +216,17 @@ static int take(const struct pong_command *cmd, const struct opt_def *d, const c
 	case T_FLAG:
 		*(bool *)field = true;
 		return 0;
-	case T_MODE:
-		if (!strcmp(arg, "native"))
-			args->mode = XDP_MODE_NATIVE;
-		else if (!strcmp(arg, "skb"))
-			args->mode = XDP_MODE_SKB;
-		else
-			break;
-		return 0;
+	case T_MODE: {
+		static const enum xdp_attach_mode modes[] = { XDP_MODE_NATIVE, XDP_MODE_SKB };   /* names.c names them */
+
+		for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+			if (!strcmp(arg, pong_mode_name(modes[m]))) {
+				args->mode = modes[m];
+				return 0;
+			}
+		}
+		break;
+	}
 	case T_TTL: {
 		long v = strtol(arg, &end, 10);
 

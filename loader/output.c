@@ -38,7 +38,7 @@ void pong_print_status_table(const struct pong_attachment *a, int n)
 	printf("%-16s %7s  %-7s %8s  %-4s %-17s  %-12s %-13s %s\n", "INTERFACE", "IFINDEX", "MODE", "PROG ID", "TTL",
 	       "MAC", "SCOPE", "UNCLAIMED", "LIMITS");
 	for (int i = 0; i < n; i++) {
-		char scope[32] = "?", limits[96] = "?", claims[32] = "?", name[4 * IF_NAMESIZE], mac[PONG_MAC_TEXT];
+		char scope[32] = "?", limits[96] = "?", claims[32] = "?", name[PONG_NAME_TEXT], mac[PONG_MAC_TEXT];
 
 		pong_name_text(a[i].name, name, sizeof(name));
 		if (!a[i].attached) {
@@ -151,7 +151,7 @@ void pong_print_status_json(const struct pong_attachment *a, int n)
 void pong_print_stats_table(const struct pong_attachment *a, const struct pong_counters *c, int n)
 {
 	for (int i = 0; i < n; i++) {
-		char name[4 * IF_NAMESIZE];
+		char name[PONG_NAME_TEXT];
 
 		if (i)
 			putchar('\n');
@@ -365,7 +365,7 @@ static void claim_vlan(const struct pong_claim_entry *e, char *buf, size_t len)
 void pong_print_claims_table(const char *ifname, const struct pong_settings *st, const struct pong_claim_entry *e,
 			     int n)
 {
-	char name[4 * IF_NAMESIZE], claims[32];
+	char name[PONG_NAME_TEXT], claims[32];
 
 	pong_format_claims(st, claims, sizeof(claims));
 	printf("%s: --unclaimed %s; %d address%s tracked\n", pong_name_text(ifname, name, sizeof(name)), claims, n,

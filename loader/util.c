@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <net/if_arp.h>
 #include <bpf/libbpf.h>
@@ -175,13 +176,20 @@ bool pong_is_root(void)
 	return geteuid() == 0;
 }
 
+/* n interfaces in one call: at most PONG_MAX_IFACES. 0, or -E2BIG with why. */
+int pong_ifaces_fit(int n, struct pong_why *why)
+{
+	if (n <= PONG_MAX_IFACES)
+		return 0;
+	pong_why(why, "too many interfaces (%d); at most %d per call", n, PONG_MAX_IFACES);
+	return -E2BIG;
+}
+
 /* Resolve interface names; every name must exist and appear once. 0, or -errno with why. */
 int pong_parse_ifaces(char **names, int n, int *ifindexes, struct pong_why *why)
 {
-	if (n > PONG_MAX_IFACES) {
-		pong_why(why, "too many interfaces (%d); at most %d per call", n, PONG_MAX_IFACES);
+	if (pong_ifaces_fit(n, why))
 		return -E2BIG;
-	}
 	for (int i = 0; i < n; i++) {
 		if (strlen(names[i]) >= IF_NAMESIZE || !(ifindexes[i] = (int)if_nametoindex(names[i]))) {
 			pong_why(why, "no such interface: %s", names[i]);
@@ -259,6 +267,43 @@ int pong_link_stacked(int ifindex, char other[IF_NAMESIZE])
 	}
 	closedir(dir);
 	return found;
+}
+
+/*
+ * A file written whole or not at all: fill(f, arg) writes into a fresh,
+ * unguessable temporary file next to path (the same file system), mode
+ * mode, which is fsynced and then put in place: renamed over path
+ * (PONG_WHOLE_REPLACE: a reader sees the old file or the new one), or
+ * linked to it (PONG_WHOLE_NEW: an existing path is left as it is,
+ * -EEXIST). 0 or -errno.
+ */
+int pong_write_whole(const char *path, mode_t mode, int how, void (*fill)(FILE *f, const void *arg), const void *arg)
+{
+	char tmp[4096];
+	FILE *f;
+	int fd, err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, mode) || !(f = fdopen(fd, "w"))) {
+		err = -errno;
+		close(fd);
+		unlink(tmp);
+		return err;
+	}
+	fill(f, arg);
+	if (fflush(f) || fsync(fileno(f)))
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && (how == PONG_WHOLE_NEW ? link(tmp, path) : rename(tmp, path)))
+		err = -errno;
+	if (err || how == PONG_WHOLE_NEW)
+		unlink(tmp);          /* renamed, it is gone already */
+	return err;
 }
 
 /* mac as text, "02:00:5e:00:00:01", in buf; returns buf. */

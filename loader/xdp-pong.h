@@ -60,13 +60,19 @@ void pong_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pong_why(struct pong_why *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int pong_utf8_len(const char *s);
 void pong_text_escape(const char *in, char *out, size_t len);
+#define PONG_NAME_TEXT (4 * IF_NAMESIZE)   /* an interface name escaped (each byte at most "\xNN") */
 const char *pong_name_text(const char *name, char *buf, size_t len);
 void pong_setup_logging(void);
 bool pong_is_root(void);
+int pong_ifaces_fit(int n, struct pong_why *why);
 int pong_parse_ifaces(char **names, int n, int *ifindexes, struct pong_why *why);
 int pong_unit_instance_name(const char *inst, char *out, size_t len);
 int pong_link_mac(int ifindex, __u8 mac[6]);
 int pong_link_stacked(int ifindex, char other[IF_NAMESIZE]);
+#define PONG_WHOLE_REPLACE 0   /* pong_write_whole(): renamed over the path */
+#define PONG_WHOLE_NEW     1   /* ... linked to it: an existing file is kept (-EEXIST) */
+int pong_write_whole(const char *path, mode_t mode, int how, void (*fill)(FILE *f, const void *arg),
+		     const void *arg);
 #define PONG_MAC_TEXT 18   /* "xx:xx:xx:xx:xx:xx" and its NUL */
 const char *pong_format_mac(const __u8 mac[6], char buf[PONG_MAC_TEXT]);
 int pong_notify(const char *state);
