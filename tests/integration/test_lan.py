@@ -385,6 +385,28 @@ def test_flood_of_new_addresses_cannot_evict_an_owner(unclaimed):
     assert owner_seen_soon(lan, OWN_IP), claims(lan).get(OWN_IP)
 
 
+def test_flood_of_new_addresses_cannot_evict_an_owner_ipv6(unclaimed):
+    """The same with 24,000 neighbour solicitations, each from its own source for its own target."""
+    lan = unclaimed
+    flood_mac = lan.mac(lan.flood, "flood0")
+    lan.client("ndisc6", "-r", "1", "-w", "1000", OWN_IP6, "cli0")       # its entry is there
+    frames = [ns_req(flood_mac, f"2001:db8:66::{i // 65536:x}:{i % 65536:x}", f"2001:db8:55::{i:x}")
+              for i in range(24000)]
+    send_frames(lan, lan.flood, "flood0", frames)
+    time.sleep(2)
+    tracked = claims(lan)
+    assert sum(":" in a for a in tracked) >= 16000, f"the flood filled the table ({len(tracked)} entries)"
+    assert owner_seen_soon(lan, OWN_IP6), tracked.get(OWN_IP6)
+    before = counters(lan)["ndp"]["packets"]
+    res = lan.client("ndisc6", "-m", "-r", "5", "-w", "1000", OWN_IP6, "cli0", timeout=30)
+    macs = {m.lower() for m in re.findall(r"Target link-layer address: ([0-9A-Fa-f:]{17})", res.stdout)}
+    assert macs == {lan.own_mac}, res.stdout
+    send_frames(lan, lan.flood, "flood0", [ns_req(flood_mac, "2001:db8:9::9", OWN_IP6) for _ in range(10)])
+    time.sleep(2)
+    assert counters(lan)["ndp"]["packets"] == before, "no NA for the owner's address"
+    assert owner_seen_soon(lan, OWN_IP6), claims(lan).get(OWN_IP6)
+
+
 @pytest.fixture(scope="module")
 def plain(lan, unclaimed):
     """xdp-pong answering every address (after the --unclaimed tests: the owner has its addresses)."""
