@@ -215,6 +215,14 @@ static int detach_one(const char *name, int ifindex, __u32 expect_id, struct pon
 	return err;
 }
 
+/* The warning of attach and run without --prefix or --unclaimed: every address is answered. */
+void pong_warn_unscoped(const struct pong_attach_opts *o, char **names, int n)
+{
+	if (!o->nprefixes && !o->unclaimed)      /* pong_err() escapes the line */
+		pong_err("warning: no --prefix: every address that reaches %s%s is answered, other hosts' included",
+			 names[0], n > 1 ? " (and the others)" : "");
+}
+
 /*
  * The record of an attach: one line per interface, "IFINDEX PROGRAM_ID",
  * naming exactly the programs that call attached. Program ids are not

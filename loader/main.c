@@ -126,13 +126,10 @@ static int cmd_attach(int argc, char **argv, int first)
 	for (int i = 0; i < n; i++) {
 		char text[PONG_NAME_TEXT];
 
-		printf("xdp-pong attached to %s (%s mode, ttl %d, %s%s)\n", pong_name_text(names[i], text, sizeof(text)),
-		       pong_mode_name(o.mode), o.ttl, o.nprefixes ? "answering its prefix list" : "answering every address",
-		       o.unclaimed ? " nobody else answers for" : "");
+		printf("xdp-pong attached to %s (%s mode, ttl %d, %s)\n", pong_name_text(names[i], text, sizeof(text)),
+		       pong_mode_name(o.mode), o.ttl, o.nprefixes ? "answering its prefix list" : "answering every address");
 	}
-	if (!o.nprefixes && !o.unclaimed)      /* pong_err() escapes the line */
-		pong_err("warning: no --prefix: every address that reaches %s%s is answered, other hosts' included",
-			 names[0], n > 1 ? " (and the others)" : "");
+	pong_warn_unscoped(&o, names, n);
 	return 0;
 }
 
@@ -282,13 +279,9 @@ static int cmd_prefix(int argc, char **argv, int first)
 		return pong_usage_error(current, "%s", takes_cidr ? "add and del take IFACE CIDR"
 								  : "list and clear take only IFACE");
 	if (takes_cidr) {
-		err = pong_parse_cidr(argv[first + 2], &c);
-		if (err == -ERANGE)
-			return pong_usage_error(current, "bad prefix '%s': bits set after the prefix length",
-						pong_shown(argv[first + 2]));
+		err = pong_cidr_arg(current, argv[first + 2], &c);
 		if (err)
-			return pong_usage_error(current, "bad prefix '%s': want ADDRESS/LENGTH, e.g. 203.0.113.0/24 or "
-						"2001:db8::/32", pong_shown(argv[first + 2]));
+			return err;
 	}
 	if (need_root())
 		return 1;

@@ -125,6 +125,19 @@ int pong_usage_error(const struct pong_command *cmd, const char *fmt, ...)
 	return 2;
 }
 
+/* A prefix as --prefix and `prefix add|del` take it: 0, or 2 after its usage error was printed. */
+int pong_cidr_arg(const struct pong_command *cmd, const char *arg, struct pong_cidr *out)
+{
+	int err = pong_parse_cidr(arg, out);
+
+	if (err == -ERANGE)
+		return pong_usage_error(cmd, "bad prefix '%s': bits set after the prefix length", pong_shown(arg));
+	if (err)
+		return pong_usage_error(cmd, "bad prefix '%s': want ADDRESS/LENGTH, e.g. 203.0.113.0/24 or 2001:db8::/32",
+					pong_shown(arg));
+	return 0;
+}
+
 /* What the user typed, escaped for an error line (four static buffers: up to four per message). */
 const char *pong_shown(const char *typed)
 {
@@ -239,12 +252,9 @@ static int take(const struct pong_command *cmd, const struct opt_def *d, const c
 		if (args->nprefixes >= PONG_MAX_PREFIXES)
 			return pong_usage_error(cmd, "too many --prefix options (at most %d; add more with "
 						"'xdp-pong prefix add')", PONG_MAX_PREFIXES);
-		err = pong_parse_cidr(arg, &args->prefixes[args->nprefixes]);
-		if (err == -ERANGE)
-			return pong_usage_error(cmd, "bad prefix '%s': bits set after the prefix length", pong_shown(arg));
+		err = pong_cidr_arg(cmd, arg, &args->prefixes[args->nprefixes]);
 		if (err)
-			return pong_usage_error(cmd, "bad prefix '%s': want ADDRESS/LENGTH, e.g. 203.0.113.0/24 "
-						"or 2001:db8::/32", pong_shown(arg));
+			return err;
 		args->nprefixes++;
 		return 0;
 	case T_PPS:

@@ -238,9 +238,7 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 			 pong_mode_name(o->mode), held[i].prog_id, metrics && i == 0 ? "; metrics at http://" : "",
 			 metrics && i == 0 ? metrics : "");
 	}
-	if (!o->nprefixes && !o->unclaimed)
-		pong_err("warning: no --prefix: every address that reaches %s%s is answered, other hosts' included",
-			 names[0], n > 1 ? " (and the others)" : "");
+	pong_warn_unscoped(o, names, n);
 	pong_notify("READY=1");
 
 	for (;;) {

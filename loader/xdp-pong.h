@@ -242,6 +242,7 @@ struct pong_recorded {
 };
 
 int pong_attach(char **names, int n, const struct pong_attach_opts *o, struct pong_why *why);
+void pong_warn_unscoped(const struct pong_attach_opts *o, char **names, int n);
 int pong_detach(char **names, int n, struct pong_why *why);
 int pong_detach_recorded(const char *path, struct pong_recorded *done, int *ndone, struct pong_why *why);
 
@@ -340,5 +341,6 @@ void pong_print_synopsis(const struct pong_command *cmd, FILE *f);
 void pong_print_help(const struct pong_command *cmd, FILE *f);
 int pong_usage_error(const struct pong_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *pong_shown(const char *typed);
+int pong_cidr_arg(const struct pong_command *cmd, const char *arg, struct pong_cidr *out);
 
 #endif
