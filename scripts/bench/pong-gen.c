@@ -495,8 +495,8 @@ int main(int argc, char **argv)
 		     strerror(-err));
 		goto detach;
 	}
-	/* let the last replies arrive: wait until the count holds still */
-	for (int stable = 0, i = 0; stable < 3 && i < 300; i++) {
+	/* let the last replies arrive: wait until the count holds still for 100 ms (a busy machine's softirq lags) */
+	for (int stable = 0, i = 0; stable < 10 && i < 300; i++) {
 		__u64 prev = total(after);
 
 		usleep(10000);

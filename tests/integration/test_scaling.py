@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pylib.env import GEN, XDP_PONG, Lab, request_frames, unique
+from pylib.env import GEN, XDP_PONG, Lab, ethtool_counters, request_frames, unique
 
 pytestmark = pytest.mark.slow
 
@@ -48,13 +48,18 @@ def test_two_cpus_counted_exactly(duo):
     assert duo.run(duo.dut, XDP_PONG, "attach", "dut0").returncode == 0
     try:
         before = counters(duo)["echo4"]["packets"]
+        refused0 = ethtool_counters(duo, duo.dut, "dut0", r"rx_queue_\d+_xdp_tx_errors")
         res = duo.run(duo.gen, GEN, "--ifname", "gen0", "--frame", duo.frame, "--count", "500000", "--cpus", "0,1",
                       timeout=300)
         assert res.returncode == 0, res.stderr
         run = json.loads(res.stdout)
         answered = counters(duo)["echo4"]["packets"] - before
+        # a reply the veth could not take (its peer's ring full on a busy machine) is counted there
+        refused = ethtool_counters(duo, duo.dut, "dut0", r"rx_queue_\d+_xdp_tx_errors") - refused0
         assert run["sent"] == 1_000_000
-        assert answered == run["received"]["echo4"], "xdp-pong's per-CPU counters, summed, equal the sink's count"
+        assert answered == run["received"]["echo4"] + refused, \
+            f"xdp-pong's per-CPU counters, summed, equal the sink's count ({refused} refused by the veth)"
+        assert refused < answered // 100, f"the veth refused {refused} replies"
         assert answered > 900_000, f"both senders' requests reached xdp-pong ({answered})"
         per_cpu = echo4_per_cpu(duo)
         assert sum(per_cpu.values()) == counters(duo)["echo4"]["packets"], per_cpu
