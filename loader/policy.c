@@ -245,8 +245,7 @@ static void claim_state(struct pong_claim_entry *e, __u64 now, __u64 on_since, _
 	const struct pong_verdict *v = &e->verdict;
 	__u64 since = c->asked_ns;
 
-	if (v->verified_ns && c->owner_ns < v->verified_ns && v->verified_ns > on_since &&
-	    now - v->verified_ns < PONG_CLAIM_TTL_S * 1000000000ull && now - beat < PONG_PROBER_DEAD_S * 1000000000ull) {
+	if (pong_claim_verified(c, v, on_since, now) && now - beat < PONG_PROBER_DEAD_S * 1000000000ull) {
 		e->state = PONG_CLAIM_CLAIMED;
 		since = v->verified_ns;
 	} else if (v->probing && c->owner_ns < v->round_ns) {   /* not answered yet */

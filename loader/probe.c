@@ -242,8 +242,7 @@ static int put_verdict(const struct pong_prober *p, const struct pong_ask *a, co
 /* The datapath's rule (claim.h), but for the heartbeat, which is ours. */
 static bool holds(const struct pong_prober *p, const struct pong_claim *c, const struct pong_verdict *v, __u64 now)
 {
-	return v->verified_ns && c->owner_ns < v->verified_ns && v->verified_ns > p->since_ns &&
-	       now - v->verified_ns < PONG_CLAIM_TTL_S * NS_PER_S;
+	return pong_claim_verified(c, v, p->since_ns, now);
 }
 
 /* Its owner spoke within PONG_OWNER_HOLD_S before t: the address is left alone. */

@@ -234,6 +234,18 @@ struct pong_verdict {               /* run's */
 	__u32 probes;               /* probes sent in that round */
 };
 
+/*
+ * The claim rule above, but for run's heartbeat, which the datapath adds
+ * (lib/claim.h): one statement for the datapath, run's prober and `claims`.
+ * since: the settings' unclaimed_since_ns.
+ */
+static inline int pong_claim_verified(const struct pong_claim *c, const struct pong_verdict *v, __u64 since,
+				      __u64 now)
+{
+	return v->verified_ns && c->owner_ns < v->verified_ns && v->verified_ns > since &&
+	       now - v->verified_ns < PONG_CLAIM_TTL_S * 1000000000ull;
+}
+
 /* A request for an address not claimed, told to `run` (ring buffer pong_asks). */
 struct pong_ask {
 	__u16 vlan[2];

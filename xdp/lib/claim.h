@@ -128,9 +128,7 @@ static __always_inline void claim_key6(struct pong_claim_key6 *k, const struct c
  */
 static __always_inline int claim_holds(const struct pong_claim *c, const struct pong_verdict *v, __u64 now)
 {
-	return v && v->verified_ns && c->owner_ns < v->verified_ns &&
-	       v->verified_ns > pong_settings.unclaimed_since_ns &&
-	       now - v->verified_ns < PONG_CLAIM_TTL_S * CLAIM_NS_PER_S &&
+	return v && pong_claim_verified(c, v, pong_settings.unclaimed_since_ns, now) &&
 	       now - pong_prober.beat_ns < PONG_PROBER_DEAD_S * CLAIM_NS_PER_S;
 }
 
