@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "xdp-pong.h"
 
@@ -323,24 +324,56 @@ int pong_prog_map_fd(int prog_fd, const char *suffix, struct bpf_map_info *minfo
 }
 
 /*
- * The config the program was loaded with. pong_cfg is the only variable in
- * .rodata and comes first (8-byte aligned); the compiler may append constants
- * of its own after it.
+ * Where the variable name lies in the section whose BTF type is datasec_id:
+ * its offset, or -ENOENT; -EPROTO if it is not size bytes (a program of
+ * another version).
+ */
+static int btf_var_offset(const struct btf *btf, __u32 datasec_id, const char *name, __u32 size)
+{
+	const struct btf_type *sec = btf__type_by_id(btf, datasec_id);
+	const struct btf_var_secinfo *vs;
+
+	if (!sec || !btf_is_datasec(sec))
+		return -EPROTO;
+	vs = btf_var_secinfos(sec);
+	for (__u16 i = 0; i < btf_vlen(sec); i++, vs++) {
+		const struct btf_type *var = btf__type_by_id(btf, vs->type);
+
+		if (var && strcmp(btf__name_by_offset(btf, var->name_off), name) == 0)
+			return vs->size == size ? (int)vs->offset : -EPROTO;
+	}
+	return -ENOENT;
+}
+
+/*
+ * The config the program was loaded with: the variable pong_cfg, found by
+ * name in the BTF of the program's .rodata (the compiler may put constants
+ * of its own there, before or after it).
  */
 int pong_read_config(int prog_fd, struct pong_config *cfg)
 {
 	struct bpf_map_info minfo = { 0 };
+	struct btf *btf = NULL;
 	__u8 value[256];
 	__u32 key = 0;
-	int err = 0, fd = pong_prog_map_fd(prog_fd, ".rodata", &minfo);
+	int off, err = 0, fd = pong_prog_map_fd(prog_fd, ".rodata", &minfo);
 
 	if (fd < 0)
 		return fd;
-	if (minfo.value_size < sizeof(*cfg) || minfo.value_size > sizeof(value) ||
-	    bpf_map_lookup_elem(fd, &key, value))
+	if (!minfo.btf_id || !(btf = btf__load_from_kernel_by_id(minfo.btf_id))) {
+		err = -EPROTO;
+		goto out;
+	}
+	off = btf_var_offset(btf, minfo.btf_value_type_id, "pong_cfg", sizeof(*cfg));
+	if (off < 0)
+		err = off;
+	else if (minfo.value_size > sizeof(value) || (__u32)off + sizeof(*cfg) > minfo.value_size ||
+		 bpf_map_lookup_elem(fd, &key, value))
 		err = -EPROTO;
 	else
-		memcpy(cfg, value, sizeof(*cfg));
+		memcpy(cfg, value + off, sizeof(*cfg));
+out:
+	btf__free(btf);
 	close(fd);
 	return err;
 }

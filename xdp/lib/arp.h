@@ -37,7 +37,7 @@ static __always_inline __be32 arp_ip(const __u16 *p)
 	return *(const __be32 *)p;    /* one load: unaligned access is cheap where XDP runs (eth.h) */
 }
 
-/* 0 if the ARP frame at the cursor is a request we answer, else the refusal reason. */
+/* The rules one by one: the ARP frame at the cursor is a request we answer (PONG_GO_ON, *arpp set). */
 static __always_inline int arp_check_request(struct cursor *c, struct eth_hdr *eth,
 					     const volatile __u8 *our_mac,
 					     struct arp_eth_ipv4 **arpp)
@@ -69,39 +69,30 @@ static __always_inline int arp_check_request(struct cursor *c, struct eth_hdr *e
 	if (!ipv4_dst_ok(tpa))
 		return PONG_R_ARP_TARGET;
 	*arpp = arp;
-	return 0;
+	return PONG_GO_ON;
 }
 
 /*
- * The fast path: the ARP header at the cursor if the frame is a request
- * that every rule of arp_check_request() answers (the same rules, fewer
- * branches: the fixed part of the header is one 8-byte compare), else NULL
- * and the full path runs.
+ * The fast check: truth, the frame at the cursor is a request that every
+ * rule of arp_check_request() answers (the same rules, fewer branches: the
+ * fixed part of the header is one 8-byte compare).
  */
-static __always_inline struct arp_eth_ipv4 *arp_fast_request(const struct cursor *c, const struct eth_hdr *eth,
-							      const volatile __u8 *our_mac)
+static __always_inline int arp_fast_request(const struct cursor *c, const struct eth_hdr *eth,
+					    const volatile __u8 *our_mac)
 {
-	struct arp_eth_ipv4 *arp = c->pos;
+	const struct arp_eth_ipv4 *arp = c->pos;
 	/* htype 1, ptype 0x0800, hlen 6, plen 4, op 1: the bytes 00 01 08 00 06 04 00 01, read as a u64 */
 	const __u64 request = bpf_cpu_to_be64(0x0001080006040001ull);
-	__u32 spa, tpa;
-	__u64 head;
+	__be32 spa, tpa;
 
-	if ((void *)(arp + 1) > c->end)
-		return NULL;
-	head = *(const __u64 *)arp;   /* one load, unaligned (eth.h) */
-	if (head != request)
-		return NULL;
-	spa = bpf_ntohl(arp_ip(arp->spa));
-	tpa = bpf_ntohl(arp_ip(arp->tpa));
-	if (spa == tpa || (spa >> 24) == 0 || (spa >> 24) == 127 || (spa >> 28) >= 0xe ||
-	    (tpa >> 24) == 0 || (tpa >> 24) == 127 || (tpa >> 28) == 0xe || tpa == 0xffffffff)
-		return NULL;
-	if (!(mac_is_broadcast(eth->h_dest) || mac_equal(eth->h_dest, our_mac)) ||
-	    mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source) ||
-	    mac_is_multicast(arp->sha) || mac_is_zero(arp->sha))
-		return NULL;
-	return arp;
+	if ((const void *)(arp + 1) > c->end || *(const __u64 *)arp != request)   /* one load, unaligned (eth.h) */
+		return 0;
+	spa = arp_ip(arp->spa);
+	tpa = arp_ip(arp->tpa);
+	return spa != tpa && ipv4_src_ok(spa) && ipv4_dst_ok(tpa) &&
+	       (mac_is_broadcast(eth->h_dest) || mac_equal(eth->h_dest, our_mac)) &&
+	       !mac_is_multicast(eth->h_source) && !mac_is_zero(eth->h_source) &&
+	       !mac_is_multicast(arp->sha) && !mac_is_zero(arp->sha);
 }
 
 /* Request -> reply: "target IP is at our MAC", sent back to the requester. */

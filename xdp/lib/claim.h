@@ -32,12 +32,16 @@
 
 #include <linux/bpf.h>
 #include <linux/in6.h>
+#include <linux/ip.h>
 #include <linux/socket.h>
 #include <linux/types.h>
 #include <bpf/bpf_helpers.h>
 #include "verdict.h"
+#include "maps.h"
 #include "eth.h"
-#include "policy.h"
+#include "arp.h"
+#include "ipv6.h"
+#include "ndp.h"
 
 #ifndef AF_INET
 #define AF_INET  2
@@ -46,57 +50,6 @@
 
 #define CLAIM_NS_PER_MS 1000000ull
 #define CLAIM_NS_PER_S  1000000000ull
-
-/*
- * Not preallocated: an element that `run` replaces or deletes is freed after
- * an RCU grace period, never handed to another key while a reader holds it.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, PONG_CLAIMS_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct pong_claim_key4);
-	__type(value, struct pong_claim);
-} pong_claims4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, PONG_CLAIMS_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct pong_claim_key6);
-	__type(value, struct pong_claim);
-} pong_claims6 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, PONG_CLAIMS_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct pong_claim_key4);
-	__type(value, struct pong_verdict);
-} pong_verdicts4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, PONG_CLAIMS_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct pong_claim_key6);
-	__type(value, struct pong_verdict);
-} pong_verdicts6 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 64 * 1024);
-} pong_asks SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PONG_EV__MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} pong_events SEC(".maps");
-
-/* run's heartbeat (pong.h): a claim holds only while the process that verifies it is alive. */
-volatile struct pong_prober_beat pong_prober SEC(".data.prober");
 
 static __always_inline void claim_event(__u32 id)
 {
@@ -122,7 +75,7 @@ static __always_inline void claim_key6(struct pong_claim_key6 *k, const struct c
 }
 
 /*
- * 1 while the claim holds: verified by a round nobody answered, since
+ * Truth: the claim holds: verified by a round nobody answered, since
  * --unclaimed was last turned on, no sign of life since, not lapsed, and
  * `run` still beating.
  */
@@ -146,6 +99,77 @@ static __always_inline void claim_alive(void *claims, void *verdicts, const void
 	c->owner_ns = now;
 }
 
+/* What an ARP frame says about who is alive (before it is judged as a request). */
+static __always_inline void claim_watch_arp(const struct cursor *c, const struct eth_hdr *eth)
+{
+	const struct arp_eth_ipv4 *arp = c->pos;
+	struct pong_claim_key4 key;
+	__be32 spa;
+
+	if ((const void *)(arp + 1) > c->end || arp->htype != bpf_htons(ARPHRD_ETHER) ||
+	    arp->ptype != bpf_htons(ETH_P_IP) || arp->hlen != ETH_ALEN || arp->plen != 4 ||
+	    mac_equal(eth->h_source, pong_iface.mac))
+		return;
+	spa = arp_ip(arp->spa);
+	if (spa)
+		claim_key4(&key, c, spa);                   /* request, reply or announcement from it */
+	else if (arp->op == bpf_htons(ARPOP_REQUEST))
+		claim_key4(&key, c, arp_ip(arp->tpa));      /* a probe: a host is about to take it */
+	else
+		return;
+	claim_alive(&pong_claims4, &pong_verdicts4, &key);
+}
+
+/* What an NS or NA says about who is alive (its ICMPv6 header right after the fixed IPv6 one). */
+static __always_inline void claim_watch_ndp(const struct cursor *c, const struct eth_hdr *eth,
+					    const struct ipv6hdr *ip6)
+{
+	const struct nd_ns *nd = (const void *)(ip6 + 1);   /* an NA has its target at the same place */
+	struct pong_claim_key6 key;
+
+	if ((const void *)(nd + 1) > c->end || (nd->type != NDISC_NS && nd->type != NDISC_NA) ||
+	    mac_equal(eth->h_source, pong_iface.mac))
+		return;
+	if (nd->type == NDISC_NA || ipv6_is_unspecified(&ip6->saddr))
+		claim_key6(&key, c, &nd->target);   /* its owner advertises it, or a DAD probe: a host takes it */
+	else
+		claim_key6(&key, c, &ip6->saddr);   /* an NS from it */
+	claim_alive(&pong_claims6, &pong_verdicts6, &key);
+}
+
+/*
+ * --unclaimed: the signs of life in a frame of any kind (proto, its
+ * EtherType, with the cursor on its L3 header), before it is judged: any
+ * IPv4 or IPv6 frame from an address asked for; ARP and neighbour discovery
+ * as claim_watch_arp() and claim_watch_ndp() read them.
+ */
+static __always_inline void claim_watch(const struct cursor *c, const struct eth_hdr *eth, __u16 proto)
+{
+	if (proto == ETH_P_ARP) {
+		claim_watch_arp(c, eth);
+	} else if (proto == ETH_P_IP) {
+		const struct iphdr *iph = c->pos;
+		struct pong_claim_key4 key;
+
+		if ((const void *)(iph + 1) > c->end)
+			return;
+		claim_key4(&key, c, iph->saddr);
+		claim_alive(&pong_claims4, &pong_verdicts4, &key);
+	} else if (proto == ETH_P_IPV6) {
+		const struct ipv6hdr *ip6 = c->pos;
+		struct pong_claim_key6 key;
+
+		if ((const void *)(ip6 + 1) > c->end)
+			return;
+		if (!ipv6_is_unspecified(&ip6->saddr)) {
+			claim_key6(&key, c, &ip6->saddr);
+			claim_alive(&pong_claims6, &pong_verdicts6, &key);
+		}
+		if (ip6->nexthdr == IPPROTO_ICMPV6)
+			claim_watch_ndp(c, eth, ip6);
+	}
+}
+
 /* Tell `run` that the address of key (struct pong_claim_key4/6 of family) was asked for. */
 static __always_inline void claim_tell(const void *key, __u32 family)
 {
@@ -162,7 +186,7 @@ static __always_inline void claim_tell(const void *key, __u32 family)
 
 /*
  * A request for the address of key (struct pong_claim_key4/6, of family),
- * which passed every other rule: PONG_REPLY while it is claimed, else
+ * which passed every other rule: PONG_GO_ON while it is claimed, else
  * not_claimed or owner_seen (and `run` is told, to probe it).
  */
 static __always_inline int claim_request(void *claims, void *verdicts, const void *key, __u32 family)
@@ -181,7 +205,7 @@ static __always_inline int claim_request(void *claims, void *verdicts, const voi
 	c->asked_ns = now;
 	if (claim_holds(c, bpf_map_lookup_elem(verdicts, key), now)) {
 		c->hits++;
-		return PONG_REPLY;
+		return PONG_GO_ON;
 	}
 	if (now - c->told_ns >= PONG_ASK_GAP_MS * CLAIM_NS_PER_MS) {
 		c->told_ns = now;
@@ -201,7 +225,30 @@ static __always_inline int claim_echo(void *claims, void *verdicts, const void *
 
 	if (c && c->owner_ns && !claim_holds(c, bpf_map_lookup_elem(verdicts, key), bpf_ktime_get_ns()))
 		return PONG_R_OWNER_SEEN;
-	return 0;
+	return PONG_GO_ON;
+}
+
+/*
+ * Admission under --unclaimed of a request for target in the frame's VLAN:
+ * resolve (ARP, NS) needs a claim (claim_request()); an echo is refused only
+ * once the owner showed signs of life (claim_echo()).
+ */
+static __always_inline int claim_admit_v4(const struct cursor *c, __be32 target, int resolve)
+{
+	struct pong_claim_key4 key;
+
+	claim_key4(&key, c, target);
+	return resolve ? claim_request(&pong_claims4, &pong_verdicts4, &key, AF_INET) :
+			 claim_echo(&pong_claims4, &pong_verdicts4, &key);
+}
+
+static __always_inline int claim_admit_v6(const struct cursor *c, const struct in6_addr *target, int resolve)
+{
+	struct pong_claim_key6 key;
+
+	claim_key6(&key, c, target);
+	return resolve ? claim_request(&pong_claims6, &pong_verdicts6, &key, AF_INET6) :
+			 claim_echo(&pong_claims6, &pong_verdicts6, &key);
 }
 
 #endif

@@ -7,7 +7,7 @@
 #include <linux/if_ether.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include "../pong.h"
+#include "verdict.h"
 
 #define VLAN_MAX_DEPTH 2   /* 802.1Q, or 802.1ad outer + 802.1Q inner (QinQ) */
 
@@ -43,18 +43,18 @@ static __always_inline int proto_is_vlan(__be16 proto)
 }
 
 /*
- * Parse the Ethernet header and up to VLAN_MAX_DEPTH tags. Returns the inner
- * EtherType (host order) with the cursor on the L3 header, or -1 for a runt or
- * a frame with more tags than we handle. Tags are left in place: a reply built
- * in the same buffer carries them unchanged.
+ * Parse the Ethernet header and up to VLAN_MAX_DEPTH tags: PONG_GO_ON with
+ * *proto the inner EtherType (host order) and the cursor on the L3 header,
+ * or PONG_NOT_OURS for a runt or a frame with more tags than we handle. Tags
+ * are left in place: a reply built in the same buffer carries them unchanged.
  */
-static __always_inline int parse_eth(struct cursor *c, struct eth_hdr **ethp)
+static __always_inline int parse_eth(struct cursor *c, struct eth_hdr **ethp, __u16 *protop)
 {
 	struct eth_hdr *eth = c->pos;
 	__be16 proto;
 
 	if ((void *)(eth + 1) > c->end)
-		return -1;
+		return PONG_NOT_OURS;
 	*ethp = eth;
 	c->pos = eth + 1;
 	proto = eth->h_proto;
@@ -66,7 +66,7 @@ static __always_inline int parse_eth(struct cursor *c, struct eth_hdr **ethp)
 		if (!proto_is_vlan(proto))
 			break;
 		if ((void *)(vlan + 1) > c->end)
-			return -1;
+			return PONG_NOT_OURS;
 		/* a priority tag (VLAN 0) is no VLAN: its frames are the untagged ones' */
 		if (bpf_ntohs(vlan->tci) & 0x0fff)
 			c->vlan[i] = PONG_VLAN_TAG | (proto == bpf_htons(ETH_P_8021AD) ? PONG_VLAN_AD : 0) |
@@ -79,8 +79,9 @@ static __always_inline int parse_eth(struct cursor *c, struct eth_hdr **ethp)
 		c->vlan[1] = 0;
 	}
 	if (proto_is_vlan(proto))
-		return -1;
-	return bpf_ntohs(proto);
+		return PONG_NOT_OURS;
+	*protop = bpf_ntohs(proto);
+	return PONG_GO_ON;
 }
 
 static __always_inline int mac_is_multicast(const __u8 *mac)
@@ -122,6 +123,16 @@ static __always_inline void eth_reply(struct eth_hdr *eth, const volatile __u8 *
 {
 	mac_copy(eth->h_dest, eth->h_source);
 	mac_copy(eth->h_source, our_mac);
+}
+
+/* A frame sent to our MAC from a unicast one, as an IP request must be: else l2_dst or l2_src. */
+static __always_inline int eth_check_unicast(const struct eth_hdr *eth, const volatile __u8 *our_mac)
+{
+	if (!mac_equal(eth->h_dest, our_mac))
+		return PONG_R_L2_DST;
+	if (mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source))
+		return PONG_R_L2_SRC;
+	return PONG_GO_ON;
 }
 
 #endif

@@ -30,31 +30,43 @@ struct icmphdr {
 };
 
 /*
- * The ICMP message at the cursor, with room bytes of it inside the IPv4
- * packet (total length less the header): 0 if it is an echo request we
- * answer, with *icmpp set; otherwise the refusal reason.
+ * The rules one by one, each refusal named: the IPv4 packet at the cursor
+ * (its header known to be in the frame, protocol ICMP) is an echo request
+ * we answer, sent to our MAC (eth.h, ipv4.h, then the ICMP header within
+ * the packet's total length): PONG_GO_ON with *iphp and *icmpp set.
  */
-static __always_inline int icmp4_check_echo(struct cursor *c, struct icmphdr **icmpp,
-					    __u32 room)
+static __always_inline int icmp4_check_echo(struct cursor *c, const struct eth_hdr *eth,
+					    const volatile __u8 *our_mac, struct iphdr **iphp,
+					    struct icmphdr **icmpp)
 {
-	struct icmphdr *icmp = c->pos;
+	struct iphdr *iph;
+	struct icmphdr *icmp;
+	int verdict = eth_check_unicast(eth, our_mac);
 
-	if ((void *)(icmp + 1) > c->end || room < sizeof(*icmp))
+	if (!verdict)
+		verdict = parse_ipv4(c, &iph);
+	if (verdict)
+		return verdict;
+	icmp = c->pos;
+	if ((void *)(icmp + 1) > c->end || bpf_ntohs(iph->tot_len) - iph->ihl * 4 < sizeof(*icmp))
 		return PONG_R_TRUNCATED;
 	if (icmp->type != ICMP_ECHO)
 		return PONG_R_ICMP_TYPE;
 	if (icmp->code != 0)
 		return PONG_R_ICMP_CODE;
+	*iphp = iph;
 	*icmpp = icmp;
-	return 0;
+	return PONG_GO_ON;
 }
 
 /*
- * Rewrite an echo request into its reply: addresses swapped (checksum
- * neutral), TTL set, type 8 -> 0. Both checksums are updated incrementally,
- * so a request with a wrong checksum gets a reply with the same error.
+ * Rewrite an echo request into its reply, sent back from our MAC: addresses
+ * swapped (checksum neutral), TTL set, type 8 -> 0. Both checksums are
+ * updated incrementally, so a request with a wrong checksum gets a reply
+ * with the same error.
  */
-static __always_inline void icmp4_echo_reply(struct iphdr *iph, struct icmphdr *icmp, __u8 ttl)
+static __always_inline void icmp4_echo_reply(struct eth_hdr *eth, struct iphdr *iph, struct icmphdr *icmp,
+					     const volatile __u8 *our_mac, __u8 ttl)
 {
 	__be32 addr = iph->saddr;
 	/* TTL and protocol share a word, type and code another; each is read once
@@ -78,41 +90,35 @@ static __always_inline void icmp4_echo_reply(struct iphdr *iph, struct icmphdr *
 	 * when a valid request makes eqn. 3 yield 0x0000. So write 0xffff.
 	 */
 	icmp->checksum = check ? check : 0xffff;
+	eth_reply(eth, our_mac);
 }
 
 /*
- * The fast path: the ICMP header if the frame at the cursor is an echo request that
- * every rule of the full path (pong.bpf.c's handle_ipv4, ipv4.h, above)
- * answers: sent to our MAC from a unicast MAC, IPv4 without options or
- * fragments, lengths right, addresses of classes we answer, type 8 code 0.
- * The common frame passes with a few combined tests; for any other (NULL)
- * the full path runs, which names the exact reason it is refused.
+ * The fast check: truth, the IPv4 packet at the cursor is an echo request
+ * that every rule of icmp4_check_echo() answers: sent to our MAC from a
+ * unicast MAC, no options or fragments, lengths right, addresses of classes
+ * we answer, type 8 code 0; its ICMP header follows the 20-byte IPv4 one.
+ * The common frame passes with a few combined tests; any other takes the
+ * rules one by one, which name the reason it is refused.
  */
-static __always_inline struct icmphdr *icmp4_fast_echo(const struct cursor *c, const struct eth_hdr *eth,
-						       const volatile __u8 *our_mac)
+static __always_inline int icmp4_fast_echo(const struct cursor *c, const struct eth_hdr *eth,
+					   const volatile __u8 *our_mac)
 {
-	struct iphdr *iph = c->pos;
-	struct icmphdr *icmp = (void *)(iph + 1);
-	__u32 src, dst, tot;
+	const struct iphdr *iph = c->pos;
+	const struct icmphdr *icmp = (const void *)(iph + 1);
+	__u32 tot;
 
-	if ((void *)(icmp + 1) > c->end)
-		return NULL;
+	if ((const void *)(icmp + 1) > c->end)
+		return 0;
 	if (*(const __u8 *)iph != 0x45 || iph->protocol != IPPROTO_ICMP ||
 	    *(const __be16 *)icmp != bpf_htons(ICMP_ECHO << 8) ||
 	    (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
-		return NULL;
+		return 0;
 	tot = bpf_ntohs(iph->tot_len);
-	if (tot < sizeof(*iph) + sizeof(*icmp) || (void *)iph + tot > c->end)
-		return NULL;
-	src = bpf_ntohl(iph->saddr);
-	dst = bpf_ntohl(iph->daddr);
-	/* ipv4_src_ok(), ipv4_dst_ok(): not in 0/8, 127/8, 224/4; the source not 240/4 either */
-	if ((src >> 24) == 0 || (src >> 24) == 127 || (src >> 28) >= 0xe ||
-	    (dst >> 24) == 0 || (dst >> 24) == 127 || (dst >> 28) == 0xe || dst == 0xffffffff)
-		return NULL;
-	if (!mac_equal(eth->h_dest, our_mac) || mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source))
-		return NULL;
-	return icmp;
+	if (tot < sizeof(*iph) + sizeof(*icmp) || (const void *)iph + tot > c->end)
+		return 0;
+	return ipv4_src_ok(iph->saddr) && ipv4_dst_ok(iph->daddr) &&
+	       mac_equal(eth->h_dest, our_mac) && !mac_is_multicast(eth->h_source) && !mac_is_zero(eth->h_source);
 }
 
 #endif

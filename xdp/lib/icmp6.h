@@ -12,7 +12,7 @@
 #include "eth.h"
 #include "ipv6.h"
 
-/* 0 if the ICMPv6 echo request at icmp6 (payload length plen) is answered, else the reason. */
+/* The rules of an echo request (ipv6_check() met; the cursor on its ICMPv6 header, plen its payload length). */
 static __always_inline int icmp6_check_echo(struct cursor *c, struct eth_hdr *eth,
 					    struct ipv6hdr *ip6, __u32 plen,
 					    const volatile __u8 *our_mac)
@@ -29,13 +29,13 @@ static __always_inline int icmp6_check_echo(struct cursor *c, struct eth_hdr *et
 		return PONG_R_IP6_SRC;   /* Linux drops IPv4-mapped sources too */
 	if (icmp6->icmp6_code != 0)
 		return PONG_R_ICMP_CODE;
-	return 0;
+	return PONG_GO_ON;
 }
 
 /*
- * The fast path: 1 if the IPv6 packet at ip6 (its fixed header within the
- * frame) is an ICMPv6 echo request that every rule of the full path
- * answers: no extension header, lengths right, to our MAC from a unicast
+ * The fast check: truth, the IPv6 packet at ip6 (its fixed header within
+ * the frame) is an ICMPv6 echo request that every rule (ipv6_check(),
+ * icmp6_check_echo()) answers: no extension header, lengths right, to our MAC from a unicast
  * MAC, unicast addresses (no IPv4-mapped source), type 128 code 0.
  */
 static __always_inline int icmp6_fast_echo(const struct cursor *c, const struct eth_hdr *eth,
@@ -55,10 +55,12 @@ static __always_inline int icmp6_fast_echo(const struct cursor *c, const struct 
 }
 
 /*
- * Request -> reply: addresses swapped (the pseudo-header sum does not change),
- * hop limit set, type 128 -> 129 with the checksum updated incrementally.
+ * Request -> reply, sent back from our MAC: addresses swapped (the
+ * pseudo-header sum does not change), hop limit set, type 128 -> 129 with
+ * the checksum updated incrementally.
  */
-static __always_inline void icmp6_echo_reply(struct ipv6hdr *ip6, struct icmp6hdr *icmp6, __u8 hop_limit)
+static __always_inline void icmp6_echo_reply(struct eth_hdr *eth, struct ipv6hdr *ip6, struct icmp6hdr *icmp6,
+					     const volatile __u8 *our_mac, __u8 hop_limit)
 {
 	/* type and code share a word: read once, written whole (a byte store read back would stall) */
 	__be16 old_type = *(__be16 *)icmp6;
@@ -69,6 +71,7 @@ static __always_inline void icmp6_echo_reply(struct ipv6hdr *ip6, struct icmp6hd
 	*(__be16 *)icmp6 = new_type;
 	/* eqn. 3 with m' = m plus one in the type byte (128 -> 129): ~m + m' = 0xffff + that one */
 	icmp6->icmp6_cksum = (__sum16)~csum_fold((__u16)~icmp6->icmp6_cksum + 0xffff + bpf_htons(1 << 8));
+	eth_reply(eth, our_mac);
 }
 
 #endif

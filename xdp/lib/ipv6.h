@@ -96,15 +96,16 @@ static __always_inline int ipv6_is_solicited_node_of(const struct in6_addr *grou
 }
 
 /*
- * Walk the extension headers after the fixed header at the cursor. Returns
- * the upper-layer protocol with the cursor on it, and in *ext whether any
- * extension header came first; -1 if the chain is cut short or too long.
+ * Walk the extension headers after the fixed header at ip6: PONG_GO_ON with
+ * the cursor on the upper-layer header, *proto its protocol, and *ext
+ * whether any extension header came first; PONG_NOT_OURS if the chain is cut
+ * short or too long.
  */
-static __always_inline int ipv6_upper_proto(struct cursor *c, struct ipv6hdr *ip6, int *ext)
+static __always_inline int ipv6_upper(struct cursor *c, const struct ipv6hdr *ip6, __u8 *proto, int *ext)
 {
 	__u8 nexthdr = ip6->nexthdr;
 
-	c->pos = ip6 + 1;
+	c->pos = (void *)(ip6 + 1);
 	*ext = 0;
 #pragma unroll
 	for (int i = 0; i < IPV6_EXT_MAX; i++) {
@@ -117,28 +118,50 @@ static __always_inline int ipv6_upper_proto(struct cursor *c, struct ipv6hdr *ip
 		case IPPROTO_DSTOPTS:
 		case IPPROTO_MH:
 			if ((void *)(h + 1) > c->end)
-				return -1;
+				return PONG_NOT_OURS;
 			len = (h->hdrlen + 1) * 8;
 			break;
 		case IPPROTO_FRAGMENT:
 			/* a later fragment carries data, not an upper-layer header */
 			if ((void *)h + 8 > c->end || (((__u8 *)h)[2] | (((__u8 *)h)[3] & 0xf8)))
-				return -1;
+				return PONG_NOT_OURS;
 			len = 8;
 			break;
 		case IPPROTO_AH:
 			if ((void *)(h + 1) > c->end)
-				return -1;
+				return PONG_NOT_OURS;
 			len = (h->hdrlen + 2) * 4;
 			break;
 		default:
-			return nexthdr;
+			*proto = nexthdr;
+			return PONG_GO_ON;
 		}
 		*ext = 1;
 		nexthdr = h->nexthdr;
 		c->pos += len;
 	}
-	return -1;
+	return PONG_NOT_OURS;
+}
+
+/*
+ * The rules every IPv6 request we answer meets before those of its kind:
+ * no extension header (ip6_ext_header), a unicast source MAC (l2_src), the
+ * version and a payload length within the frame (ip_header). PONG_GO_ON with
+ * *plenp the payload length.
+ */
+static __always_inline int ipv6_check(const struct cursor *c, const struct eth_hdr *eth,
+				      const struct ipv6hdr *ip6, int ext, __u32 *plenp)
+{
+	__u32 plen = bpf_ntohs(ip6->payload_len);
+
+	if (ext)
+		return PONG_R_IP6_EXT_HEADER;
+	if (mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source))
+		return PONG_R_L2_SRC;
+	if (ip6->version != 6 || (const void *)(ip6 + 1) + plen > c->end)
+		return PONG_R_IP_HEADER;
+	*plenp = plen;
+	return PONG_GO_ON;
 }
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Neighbour discovery (RFC 4861): classify a neighbour solicitation and
- * answer it with a neighbour advertisement built in the same buffer.
+ * answer it with a neighbour advertisement written over it, in the same
+ * buffer resized to the NA.
  */
 #ifndef PONG_LIB_NDP_H
 #define PONG_LIB_NDP_H
@@ -23,11 +24,13 @@
 #define ND_OPT_TLLA       2      /* target link-layer address */
 #define ND_OPT_MAX        8      /* options walked in a solicitation */
 /*
- * R=0 S=1 O=0. O=0: we answer for addresses that are not our own, so an
- * owner's advertisement (O=1) must win in every neighbour cache (RFC 4861
- * 7.2.8). A cache with no entry yet (INCOMPLETE) takes ours all the same.
+ * The NA's flags, R=0 S=1 O=0: the first 16 bits of its flags word (the
+ * rest is reserved, 0). O=0: we answer for addresses that are not our own,
+ * so an owner's advertisement (O=1) must win in every neighbour cache
+ * (RFC 4861 7.2.8). A cache with no entry yet (INCOMPLETE) takes ours all
+ * the same.
  */
-#define NA_FLAGS          bpf_htonl(0x40000000)
+#define NA_FLAGS_HI       0x4000
 #define L3_OFFSET_MAX     (ETH_HLEN + 4 * VLAN_MAX_DEPTH)
 #define NS_MAX_LEN        256    /* longest solicitation we answer (24 + options) */
 
@@ -53,14 +56,6 @@ struct nd_na {
 	__be32 flags;
 	struct in6_addr target;
 	struct nd_opt tlla;
-};
-
-/* What a solicitation leaves for its answer; the NA is written after the frame is resized. */
-struct ns_request {
-	struct in6_addr target;
-	struct in6_addr src;
-	__u8 reply_mac[ETH_ALEN] __attribute__((aligned(2)));
-	__u32 l3_offset;
 };
 
 /* 33:33:ff:XX:XX:XX, the MAC of target's solicited-node group. */
@@ -95,11 +90,13 @@ static __always_inline int ndp_checksum_ok(const struct ipv6hdr *ip6, const stru
 }
 
 /*
- * 0 if the solicitation at the cursor (IPv6 payload length plen, already
- * checked against the frame) is answered, with req filled; else the reason.
+ * The rules of a solicitation (ipv6_check() met: the cursor on it, plen
+ * its payload length within the frame), one by one: PONG_GO_ON with
+ * reply_mac, where the NA goes (its source link-layer address option, else
+ * the frame's source MAC).
  */
-static __always_inline int ndp_check_ns(struct cursor *c, struct eth_hdr *eth, struct ipv6hdr *ip6,
-					__u32 plen, const volatile __u8 *our_mac, struct ns_request *req)
+static __always_inline int ndp_check_ns(struct cursor *c, const struct eth_hdr *eth, const struct ipv6hdr *ip6,
+					__u32 plen, const volatile __u8 *our_mac, __u8 *reply_mac)
 {
 	struct nd_ns *ns = c->pos;
 	__u32 off = sizeof(*ns);
@@ -124,7 +121,7 @@ static __always_inline int ndp_check_ns(struct cursor *c, struct eth_hdr *eth, s
 	if (!mac_equal(eth->h_dest, our_mac) && !mac_is_solicited_node_of(eth->h_dest, &ns->target))
 		return PONG_R_L2_DST;
 
-	mac_copy(req->reply_mac, eth->h_source);
+	mac_copy(reply_mac, eth->h_source);
 	/* a bounded loop (kernel >= 5.3): the verifier walks every iteration */
 	for (int i = 0; i < ND_OPT_MAX; i++) {
 		struct nd_opt *opt;
@@ -143,7 +140,7 @@ static __always_inline int ndp_check_ns(struct cursor *c, struct eth_hdr *eth, s
 				return PONG_R_NDP_FORMAT;
 			if (mac_is_multicast(opt->data) || mac_is_zero(opt->data))
 				return PONG_R_L2_SRC;
-			mac_copy(req->reply_mac, opt->data);
+			mac_copy(reply_mac, opt->data);
 		}
 		off += opt->len * 8;
 	}
@@ -151,10 +148,7 @@ static __always_inline int ndp_check_ns(struct cursor *c, struct eth_hdr *eth, s
 		return PONG_R_NDP_FORMAT;   /* more options than we walk */
 	if (!ndp_checksum_ok(ip6, ns, plen, c->end))
 		return PONG_R_NDP_CHECKSUM;
-
-	req->target = ns->target;
-	req->src = ip6->saddr;
-	return 0;
+	return PONG_GO_ON;
 }
 
 /* One's complement sum of an IPv6 address, 32 bits at a time (fold with csum_fold64()). */
@@ -166,14 +160,13 @@ static __always_inline __u64 csum_addr6(const struct in6_addr *a)
 }
 
 /*
- * The fast path: 1 if the IPv6 packet at ip6 is a neighbour solicitation
- * that every rule of the full path (ndp_check_ns()) answers, in its common
+ * The fast check: truth, the IPv6 packet at ip6 is a neighbour solicitation
+ * that every rule (ipv6_check(), ndp_check_ns()) answers, in its common
  * shape: no extension header, hop limit 255, 32 bytes (the NS and one source
  * link-layer address option, which is where the NA goes) ending the frame,
- * a valid checksum,
- * unicast source and target, different, sent to the target's solicited-node
- * group (or the target) and its MAC (or ours), from unicast MACs. Any other
- * solicitation takes the full path.
+ * a valid checksum, unicast source and target, different, sent to the
+ * target's solicited-node group (or the target) and its MAC (or ours), from
+ * unicast MACs. Any other solicitation takes the rules one by one.
  */
 static __always_inline int ndp_fast_ns(const struct cursor *c, const struct eth_hdr *eth,
 				       const struct ipv6hdr *ip6, const volatile __u8 *our_mac, __u64 frame_len)
@@ -205,100 +198,64 @@ static __always_inline int ndp_fast_ns(const struct cursor *c, const struct eth_
 }
 
 /*
- * The fast path's answer, written in place: an NS of 32 bytes becomes an NA
- * of 32 bytes (the target stays where it is; the SLLA option becomes the
- * TLLA), so the frame keeps its size and nothing is copied. The checksum is
- * summed from what the NA holds: the target twice (pseudo-header source and
- * the message), the solicitor, our MAC and constants; fewer loads than
- * updating the solicitation's.
+ * Turn the solicitation into "target is at our MAC" for the solicitor, at
+ * reply_mac: the frame is resized to exactly the NA (IPv6 + 32 bytes; no
+ * helper call when it already is, as in the common shape) and written over
+ * the NS, which holds the target at the NA's place and the solicitor where
+ * the NA's destination goes; VLAN tags before l3_offset stay as they were.
+ * The checksum is summed from what the NA holds: the target twice
+ * (pseudo-header source and the message), the solicitor, our MAC and
+ * constants. PONG_GO_ON, or no_room if the frame cannot be resized
+ * (unchanged then).
  */
-static __always_inline void ndp_fast_na(struct eth_hdr *eth, struct ipv6hdr *ip6, const volatile __u8 *our_mac)
+static __always_inline int ndp_reply(struct xdp_md *ctx, __u32 l3_offset, const __u8 *reply_mac,
+				     const volatile __u8 *our_mac)
 {
-	struct nd_na *na = (void *)(ip6 + 1);      /* the frame was checked by ndp_fast_ns() */
-	__u32 mac_hi = *(const volatile __u32 *)our_mac;
-	__u16 mac_lo = *(const volatile __u16 *)(our_mac + 4);
-	__u64 sum;
-
-	sum = 2 * csum_addr6(&na->target) + csum_addr6(&ip6->saddr) + mac_hi + mac_lo +
-	      bpf_htons(sizeof(*na)) + bpf_htons(IPPROTO_ICMPV6) +          /* pseudo-header */
-	      bpf_htons(NDISC_NA << 8) + bpf_htons(0x4000) +                  /* type, code; R=0 S=1 O=0 */
-	      bpf_htons(ND_OPT_TLLA << 8 | 1);
-
-	/* Ethernet: to the solicitor's link-layer address, from ours */
-	mac_copy(eth->h_dest, na->tlla.data);
-	*(__u32 *)eth->h_source = mac_hi;
-	*(__u16 *)(eth->h_source + 4) = mac_lo;
-	/* IPv6: version 6, no traffic class or flow label; from the target to the solicitor */
-	*(__be32 *)ip6 = bpf_htonl(0x60000000);
-	ipv6_copy(&ip6->daddr, &ip6->saddr);
-	ipv6_copy(&ip6->saddr, &na->target);
-	/* the NA */
-	*(__be16 *)na = bpf_htons(NDISC_NA << 8);
-	na->cksum = (__sum16)~csum_fold64(sum);
-	na->flags = NA_FLAGS;
-	na->tlla.type = ND_OPT_TLLA;
-	*(__u32 *)na->tlla.data = mac_hi;
-	*(__u16 *)(na->tlla.data + 4) = mac_lo;
-}
-
-/*
- * Turn the frame into "target is at our MAC" for the solicitor: resize it to
- * exactly the NA (IPv6 + 32 bytes), then write Ethernet, IPv6 and the NA.
- * VLAN tags before l3_offset stay as they were. Returns 0 or a reason.
- */
-static __always_inline int ndp_send_na(struct xdp_md *ctx, const struct ns_request *req,
-				       const volatile __u8 *our_mac)
-{
-	__u64 l3 = req->l3_offset & 0xff;     /* 64-bit bounds for the verifier */
+	__u64 l3 = l3_offset & 0xff;     /* 64-bit bounds for the verifier */
 	int want = (int)(l3 + sizeof(struct ipv6hdr) + sizeof(struct nd_na));
 	int have = (int)(ctx->data_end - ctx->data);
-	const volatile __u16 *mac = (const volatile __u16 *)our_mac;
+	__u32 mac_hi = *(const volatile __u32 *)our_mac;
+	__u16 mac_lo = *(const volatile __u16 *)(our_mac + 4);
 	struct eth_hdr *eth;
 	struct ipv6hdr *ip6;
 	struct nd_na *na;
-	void *data, *end;
-	__u32 sum;
+	void *end;
+	__u64 sum;
 
 	if (l3 > L3_OFFSET_MAX)
 		return PONG_R_NO_ROOM;
 	if (want != have && bpf_xdp_adjust_tail(ctx, want - have))
 		return PONG_R_NO_ROOM;   /* the frame is unchanged when the helper fails */
-	data = (void *)(long)ctx->data;
+	eth = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	eth = data;
-	ip6 = data + l3;
+	ip6 = (void *)eth + l3;
 	na = (void *)(ip6 + 1);
 	if ((void *)(eth + 1) > end || (void *)(na + 1) > end)
 		return PONG_DROP;        /* cannot happen: the frame is exactly want bytes */
 
-	mac_copy(eth->h_dest, req->reply_mac);
-	mac_copy(eth->h_source, our_mac);
-	*(__be32 *)ip6 = bpf_htonl(0x60000000);   /* version 6, traffic class 0, flow 0 */
-	ip6->payload_len = bpf_htons(sizeof(*na));
-	ip6->nexthdr = IPPROTO_ICMPV6;
-	ip6->hop_limit = 255;
-	ip6->saddr = req->target;
-	ip6->daddr = req->src;
+	sum = 2 * csum_addr6(&na->target) + csum_addr6(&ip6->saddr) + mac_hi + mac_lo +
+	      bpf_htons(sizeof(*na)) + bpf_htons(IPPROTO_ICMPV6) +          /* pseudo-header */
+	      bpf_htons(NDISC_NA << 8) + bpf_htons(NA_FLAGS_HI) +            /* type, code; flags */
+	      bpf_htons(ND_OPT_TLLA << 8 | 1);
 
-	na->type = NDISC_NA;
-	na->code = 0;
-	na->flags = NA_FLAGS;
-	na->target = req->target;
-	na->tlla.type = ND_OPT_TLLA;
-	na->tlla.len = 1;
-	mac_copy(na->tlla.data, our_mac);
-
-	/*
-	 * Checksum from the values written (words in memory order): pseudo-header
-	 * (source = target, destination, length, next header), then the message:
-	 * type/code, flags, target, option type/length, MAC.
-	 */
-	sum = 2 * csum_words(&req->target, 8) + csum_words(&req->src, 8) +
-	      bpf_htons(sizeof(*na)) + bpf_htons(IPPROTO_ICMPV6) +
-	      bpf_htons(NDISC_NA << 8) + bpf_htons(0x4000) +
-	      bpf_htons(ND_OPT_TLLA << 8 | 1) + mac[0] + mac[1] + mac[2];
-	na->cksum = (__sum16)~csum_fold(sum);
-	return 0;
+	/* Ethernet: to the solicitor's link-layer address, from ours */
+	mac_copy(eth->h_dest, reply_mac);
+	*(__u32 *)eth->h_source = mac_hi;
+	*(__u16 *)(eth->h_source + 4) = mac_lo;
+	/* IPv6: version 6, no traffic class or flow label; 32 bytes of ICMPv6, hop limit 255;
+	 * from the target to the solicitor */
+	*(__be32 *)ip6 = bpf_htonl(0x60000000);
+	*(__be32 *)&ip6->payload_len = bpf_htonl(sizeof(*na) << 16 | IPPROTO_ICMPV6 << 8 | 255);
+	ipv6_copy(&ip6->daddr, &ip6->saddr);
+	ipv6_copy(&ip6->saddr, &na->target);
+	/* the NA, its target where the solicitation had it */
+	*(__be16 *)na = bpf_htons(NDISC_NA << 8);
+	na->cksum = (__sum16)~csum_fold64(sum);
+	na->flags = bpf_htonl((__u32)NA_FLAGS_HI << 16);
+	*(__be16 *)&na->tlla = bpf_htons(ND_OPT_TLLA << 8 | 1);
+	*(__u32 *)na->tlla.data = mac_hi;
+	*(__u16 *)(na->tlla.data + 4) = mac_lo;
+	return PONG_GO_ON;
 }
 
 #endif

@@ -10,11 +10,11 @@
  * namespace, and those of its local routing table, in pong_own4 / pong_own6
  * (at attach; `run` follows changes as the kernel announces them); local
  * prefixes wider than an address in pong_own_nets4/6; and a 65,536-bit
- * filter of the addresses in
- * .data.own (all ones, and not ready, until the loader has written them:
- * a program loaded but not yet told answers nothing). Each answered request looks at one bit of the filter (no
- * helper call); only a frame whose bit is set pays for the hash-map
- * lookup. A bit set by another address costs that lookup, nothing more.
+ * filter of the addresses in .data.own (all ones, and not ready, until the
+ * loader has written them: a program loaded but not yet told answers
+ * nothing). Each answered request looks at one bit of the filter (no helper
+ * call); only a frame whose bit is set pays for the hash-map lookup. A bit
+ * set by another address costs that lookup, nothing more.
  */
 #ifndef PONG_LIB_OWN_H
 #define PONG_LIB_OWN_H
@@ -23,41 +23,7 @@
 #include <linux/in6.h>
 #include <linux/types.h>
 #include <bpf/bpf_helpers.h>
-#include "verdict.h"
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, PONG_OWN_MAX);
-	__type(key, __be32);
-	__type(value, __u8);
-} pong_own4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, PONG_OWN_MAX);
-	__type(key, struct in6_addr);
-	__type(value, __u8);
-} pong_own6 SEC(".maps");
-
-/* Local prefixes wider than one address (`ip route add local 192.0.2.0/24 dev lo`): rare, so looked up
- * only when the filter says there are any. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, PONG_OWN_NETS_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct pong_lpm4);
-	__type(value, __u8);
-} pong_own_nets4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, PONG_OWN_NETS_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct pong_lpm6);
-	__type(value, __u8);
-} pong_own_nets6 SEC(".maps");
-
-volatile struct pong_own_filter pong_own_filter SEC(".data.own");
+#include "maps.h"
 
 static __always_inline int own_filter_has(__u32 bit)
 {
@@ -80,7 +46,7 @@ static __always_inline int own_net_v6(const struct in6_addr *addr)
 	return bpf_map_lookup_elem(&pong_own_nets6, &key) != 0;
 }
 
-/* 1 if addr is an address of this host (or may be: the loader has not written them yet). */
+/* Truth: addr is an address of this host (or may be: the loader has not written them yet). */
 static __always_inline int own_address_v4(__be32 addr)
 {
 	if (own_filter_has(pong_own_bit4(addr)) &&
@@ -95,17 +61,6 @@ static __always_inline int own_address_v6(const struct in6_addr *addr)
 	    (!pong_own_filter.ready || bpf_map_lookup_elem(&pong_own6, addr)))
 		return 1;
 	return pong_own_filter.nets6 && own_net_v6(addr);
-}
-
-/* 0, or own_address when the answered address is the host's own. */
-static __always_inline int own_admit_v4(__be32 addr)
-{
-	return own_address_v4(addr) ? PONG_R_OWN_ADDRESS : 0;
-}
-
-static __always_inline int own_admit_v6(const struct in6_addr *addr)
-{
-	return own_address_v6(addr) ? PONG_R_OWN_ADDRESS : 0;
 }
 
 #endif

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Admission: the operator's policy, applied to a request that passed every
- * protocol rule, just before it is answered. In order:
+ * Admission (admit()): the verdict on a request that met every protocol
+ * rule, just before it is answered. In order:
+ *   own     the host's own addresses are the kernel's (own.h; reason
+ *           own_address; the frame passes untouched), whatever the mode;
+ *           with no policy on, nothing more is looked at;
  *   scope   the answered address (echo destination, ARP/NS target) must lie
  *           in the interface's prefix lists, when it has any (reason
- *           not_in_prefix; the frame passes untouched);
+ *           not_in_prefix; passes);
  *   claims  with --unclaimed, see claim.h (not_claimed, owner_seen; passes);
  *   rate    the requester's source (IPv4 /32, IPv6 /64; a link-local
  *           source by its interface ID) and all replies together stay under
@@ -16,10 +19,10 @@
  * per-source buckets, so an echo flood cannot spend the budget that keeps
  * ARP and neighbour discovery answering. Per-source buckets are a fixed
  * array (16,384 per class: small enough to stay in a CPU's cache) indexed
- * by a hash of the source, seeded at random per load: the
- * cost per packet is the same whatever the sources (no map insert per new
- * source under a spoofed flood), and two sources sharing a bucket can only
- * make each other's limit stricter, never looser.
+ * by a hash of the source, seeded at random per load: the cost per packet
+ * is the same whatever the sources (no map insert per new source under a
+ * spoofed flood), and two sources sharing a bucket can only make each
+ * other's limit stricter, never looser.
  */
 #ifndef PONG_LIB_POLICY_H
 #define PONG_LIB_POLICY_H
@@ -29,6 +32,10 @@
 #include <linux/types.h>
 #include <bpf/bpf_helpers.h>
 #include "verdict.h"
+#include "maps.h"
+#include "eth.h"
+#include "own.h"
+#include "claim.h"
 
 #define NSEC_PER_SEC 1000000000ull
 #define GCRA_TRIES   16          /* compare-and-swap attempts against other CPUs */
@@ -38,47 +45,13 @@ enum pong_rl_class {
 	PONG_RL_RESOLVE = 1,     /* ARP and NS */
 };
 
-volatile struct pong_settings pong_settings;   /* .bss: zero = every address, no limits, no claims */
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, PONG_PREFIX_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct pong_lpm4);
-	__type(value, __u8);
-} pong_prefix4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, PONG_PREFIX_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct pong_lpm6);
-	__type(value, __u8);
-} pong_prefix6 SEC(".maps");
-
-/* GCRA "theoretical arrival times", in ns: per class, PONG_RL_BUCKETS hashed per-source buckets. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * PONG_RL_BUCKETS);
-	__type(key, __u32);
-	__type(value, __u64);
-} pong_rl_source SEC(".maps");
-
-/* ... and one global bucket per class. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, __u64);
-} pong_rl_global SEC(".maps");
-
 /*
- * GCRA (a token bucket of one second's worth): admit if the bucket has a
- * token, and take it. Lock-free: a compare-and-swap, retried when another
+ * GCRA (a token bucket of one second's worth): truth: the bucket had a
+ * token, and it was taken. Lock-free: a compare-and-swap, retried when another
  * CPU moved the bucket in between (each retry sees that CPU's update, so
  * only a request over the limit is ever refused).
  */
-static __always_inline int gcra_admit(__u64 *tat, __u64 now, __u64 interval)
+static __always_inline int gcra_take(__u64 *tat, __u64 now, __u64 interval)
 {
 	__u64 tau = NSEC_PER_SEC > interval ? NSEC_PER_SEC - interval : 0;
 
@@ -105,7 +78,7 @@ static __always_inline __u32 rl_bucket(__u32 class, __u64 tag, __u64 addr, __u32
 	return class * PONG_RL_BUCKETS + (__u32)(h >> 50);   /* top 14 bits: PONG_RL_BUCKETS = 16384 */
 }
 
-/* A GCRA bucket with no token left, at time now (a look, nothing taken). */
+/* Truth: a GCRA bucket with no token left, at time now (a look, nothing taken). */
 static __always_inline int gcra_empty(const __u64 *tat, __u64 now, __u64 interval)
 {
 	__u64 t = *(volatile const __u64 *)tat;
@@ -128,7 +101,7 @@ static __always_inline int rate_admit(__u32 class, __u64 tag, __u64 addr, __u32 
 	__u64 now, *global = 0;
 
 	if (!src_iv && !all_iv)
-		return 0;
+		return PONG_GO_ON;
 	now = bpf_ktime_get_coarse_ns();
 	if (all_iv) {
 		global = bpf_map_lookup_elem(&pong_rl_global, &class);
@@ -139,52 +112,104 @@ static __always_inline int rate_admit(__u32 class, __u64 tag, __u64 addr, __u32 
 		__u32 idx = rl_bucket(class, tag, addr, seed);
 		__u64 *tat = bpf_map_lookup_elem(&pong_rl_source, &idx);
 
-		if (tat && !gcra_admit(tat, now, src_iv))
+		if (tat && !gcra_take(tat, now, src_iv))
 			return PONG_R_RATE_LIMITED;
 	}
-	if (global && !gcra_admit(global, now, all_iv))
+	if (global && !gcra_take(global, now, all_iv))
 		return PONG_R_RATE_LIMITED;
-	return 0;
+	return PONG_GO_ON;
 }
 
-/* 0 if target lies in the prefix list (or there is none), else not_in_prefix. */
-static __always_inline int scope_admit_v4(__be32 target)
+/* Truth: target lies in the interface's prefix list. */
+static __always_inline int scope_has_v4(__be32 target)
 {
 	struct pong_lpm4 key = { .prefixlen = 32 };
 
-	if (!pong_settings.scoped)
-		return 0;
 	__builtin_memcpy(key.addr, &target, 4);
-	return bpf_map_lookup_elem(&pong_prefix4, &key) ? 0 : PONG_R_NOT_IN_PREFIX;
+	return bpf_map_lookup_elem(&pong_prefix4, &key) != 0;
 }
 
-static __always_inline int scope_admit_v6(const struct in6_addr *target)
+static __always_inline int scope_has_v6(const struct in6_addr *target)
 {
 	struct pong_lpm6 key = { .prefixlen = 128 };
 
-	if (!pong_settings.scoped)
-		return 0;
 	__builtin_memcpy(key.addr, target, 16);
-	return bpf_map_lookup_elem(&pong_prefix6, &key) ? 0 : PONG_R_NOT_IN_PREFIX;
+	return bpf_map_lookup_elem(&pong_prefix6, &key) != 0;
 }
 
 /* The rate limits for a request from an IPv4 source. */
-static __always_inline int rate_admit_v4(__u32 class, __be32 source, __u32 seed)
+static __always_inline int rate_admit_v4(__u32 class, __be32 source)
 {
-	return rate_admit(class, 4, source, seed);
+	return rate_admit(class, 4, source, pong_cfg.seed);
 }
 
 /* ... from an IPv6 source: its /64, or a link-local one by its interface ID (all share fe80::/64). */
-static __always_inline int rate_admit_v6(__u32 class, const struct in6_addr *source, __u32 seed)
+static __always_inline int rate_admit_v6(__u32 class, const struct in6_addr *source)
 {
 	__u64 half;
 
 	if (source->in6_u.u6_addr8[0] == 0xfe && (source->in6_u.u6_addr8[1] & 0xc0) == 0x80) {
 		__builtin_memcpy(&half, &source->in6_u.u6_addr8[8], 8);
-		return rate_admit(class, 0xfe80, half, seed);
+		return rate_admit(class, 0xfe80, half, pong_cfg.seed);
 	}
 	__builtin_memcpy(&half, source, 8);
-	return rate_admit(class, 6, half, seed);
+	return rate_admit(class, 6, half, pong_cfg.seed);
+}
+
+/*
+ * What admission needs of a request besides its kind (pong.h enum
+ * pong_counter: the reply it would get, which says its family and class):
+ * the address answered for and the requester's, as the frame holds them
+ * (IPv4 kinds fill the 4-byte fields, IPv6 kinds the pointers).
+ */
+struct request {
+	__be32 target4, source4;
+	const struct in6_addr *target6, *source6;
+};
+
+static __always_inline int kind_is_v6(__u32 kind)
+{
+	return kind == PONG_CNT_ECHO6 || kind == PONG_CNT_NDP;
+}
+
+/* Truth: a request to resolve an address (ARP, NS), which --unclaimed answers only when claimed. */
+static __always_inline int kind_resolves(__u32 kind)
+{
+	return kind == PONG_CNT_ARP || kind == PONG_CNT_NDP;
+}
+
+/*
+ * The operator's policy: scope, claims, rate, in that order. One function in
+ * the program, not a copy per kind (a BPF-to-BPF call): its cost is paid only
+ * with a policy on, and every kind shares one stack frame for its keys.
+ */
+static __noinline int admit_policy(const struct cursor *c, __u32 kind, const struct request *r)
+{
+	int v6 = kind_is_v6(kind), resolve = kind_resolves(kind);
+	__u32 class = resolve ? PONG_RL_RESOLVE : PONG_RL_ECHO;
+
+	if (pong_settings.scoped && !(v6 ? scope_has_v6(r->target6) : scope_has_v4(r->target4)))
+		return PONG_R_NOT_IN_PREFIX;
+	if (pong_settings.unclaimed) {
+		int verdict = v6 ? claim_admit_v6(c, r->target6, resolve) : claim_admit_v4(c, r->target4, resolve);
+		if (verdict)
+			return verdict;
+	}
+	return v6 ? rate_admit_v6(class, r->source6) : rate_admit_v4(class, r->source4);
+}
+
+/*
+ * Admission: the verdict on a request that met every protocol rule. The
+ * host's own addresses first, whatever the mode; with no policy on, that is
+ * all; otherwise admit_policy().
+ */
+static __always_inline int admit(const struct cursor *c, __u32 kind, const struct request *r)
+{
+	if (kind_is_v6(kind) ? own_address_v6(r->target6) : own_address_v4(r->target4))
+		return PONG_R_OWN_ADDRESS;
+	if (pong_settings.active == PONG_ACTIVE_NONE)
+		return PONG_GO_ON;
+	return admit_policy(c, kind, r);   /* kind in a register: the verifier follows each kind apart */
 }
 
 #endif

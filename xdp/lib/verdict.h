@@ -1,20 +1,34 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The verdict vocabulary of the datapath: what a handler answers about a
- * frame. PONG_REPLY (0) to answer it, PONG_NOT_OURS to pass it on as not
- * ours, PONG_DROP for a frame already changed that cannot be answered,
- * PONG_REPLY_DONE for a reply already written in full, or a
- * refusal reason from pong.h (> 0; the frame passes untouched). Every
- * header that returns a verdict includes this one.
+ * How every function of the datapath answers: three shapes, no others.
+ *
+ *   a verdict (int)  what decides about a frame: parse_*, *_check_*,
+ *                    admit, answer_*, and a writer that can fail.
+ *                      PONG_GO_ON (0)  nothing refuses it: go on (from
+ *                                      answer_*: answered, the frame is now
+ *                                      its reply);
+ *                      > 0             a refusal reason (pong.h): the frame
+ *                                      passes untouched (rate_limited: it is
+ *                                      dropped);
+ *                      PONG_NOT_OURS   not a frame xdp-pong answers: it passes
+ *                                      untouched;
+ *                      PONG_DROP       a frame already changed that cannot be
+ *                                      answered: dropped.
+ *   a truth (int)    a question: *_is_*, *_ok, *_equal, *_has, *_holds and
+ *                    the fast checks *_fast_* ("the common request, every
+ *                    rule met at once"): 1 or 0.
+ *   void             a writer that cannot fail (*_reply, *_copy, *_swap).
+ * Arithmetic (checksums, hashes, bucket indexes) returns its value. What a
+ * function finds besides (a header, an EtherType, a MAC) goes out through a
+ * pointer parameter, set when the verdict is PONG_GO_ON.
  */
 #ifndef PONG_LIB_VERDICT_H
 #define PONG_LIB_VERDICT_H
 
 #include "../pong.h"
 
-#define PONG_REPLY     0
+#define PONG_GO_ON     0
 #define PONG_NOT_OURS  (-1)
-#define PONG_DROP      (-2)   /* a frame already resized that cannot be answered */
-#define PONG_REPLY_DONE (-3)  /* a reply already written in full (the NA of the fast path) */
+#define PONG_DROP      (-2)
 
 #endif
