@@ -52,15 +52,8 @@ static struct pong *prepare(const char *name, const __u8 mac[6], const struct po
 		pong__destroy(skel);
 		return NULL;
 	}
-	/*
-	 * Scoped from the first frame on: the prefix lists can only be filled
-	 * once the program is loaded (by the attach), and until then an empty
-	 * list refuses everything rather than answering everything.
-	 */
-	skel->bss->pong_settings.scoped = o->nprefixes > 0;
-	pong_settings_set_limits((struct pong_settings *)&skel->bss->pong_settings, o->source_pps, o->global_pps);
-	skel->bss->pong_settings.unclaimed = o->unclaimed;   /* nothing is claimed before run's probes */
-	pong_settings_sync((struct pong_settings *)&skel->bss->pong_settings);
+	/* scoped from the first frame on if prefixes are given; nothing is claimed before run's probes */
+	pong_settings_initial((struct pong_settings *)&skel->bss->pong_settings, &o->settings, o->nprefixes);
 	return skel;
 }
 
@@ -218,7 +211,7 @@ static int detach_one(const char *name, int ifindex, __u32 expect_id, struct pon
 /* The warning of attach and run without --prefix or --unclaimed: every address is answered. */
 void pong_warn_unscoped(const struct pong_attach_opts *o, char **names, int n)
 {
-	if (!o->nprefixes && !o->unclaimed)      /* pong_err() escapes the line */
+	if (!o->nprefixes && o->settings.unclaimed != 1)      /* pong_err() escapes the line */
 		pong_err("warning: no --prefix: every address that reaches %s%s is answered, other hosts' included",
 			 names[0], n > 1 ? " (and the others)" : "");
 }

@@ -85,9 +85,8 @@ static int iface_operands(int argc, char **argv, int first, char **names)
 static void attach_opts(struct pong_attach_opts *o)
 {
 	*o = (struct pong_attach_opts){
-		.mode = args.mode, .ttl = (int)args.ttl, .nprefixes = args.nprefixes,
-		.source_pps = args.source_pps, .global_pps = args.global_pps, .record = args.record,
-		.unclaimed = args.unclaimed == 1,
+		.mode = args.mode, .ttl = (int)args.ttl, .nprefixes = args.nprefixes, .settings = args.settings,
+		.record = args.record,
 	};
 	memcpy(o->prefixes, args.prefixes, sizeof(o->prefixes));
 }
@@ -103,7 +102,7 @@ static int cmd_attach(int argc, char **argv, int first)
 
 	if (n < 0)
 		return -n;
-	if (args.unclaimed == 1)
+	if (args.settings.unclaimed == 1)
 		return pong_usage_error(current, "--unclaimed claims an address only after probes of its own, sent by a "
 					"process that attach does not leave: use 'xdp-pong run --unclaimed'");
 	attach_opts(&o);
@@ -308,7 +307,7 @@ static int cmd_set(int argc, char **argv, int first)
 
 	if (first == argc)
 		return pong_usage_error(current, "no interface given");
-	if (!args.source_set && !args.global_set && args.unclaimed < 0)
+	if (!args.settings.source_set && !args.settings.global_set && args.settings.unclaimed == PONG_KEEP)
 		return pong_usage_error(current, "nothing to set: give --rate-limit, --global-limit or --unclaimed");
 	if (need_root())
 		return 1;
@@ -323,7 +322,7 @@ static int cmd_set(int argc, char **argv, int first)
 		int err = pong_open(argv[first + i], &a, &fds[i]);
 		char other[IF_NAMESIZE] = "";
 
-		if (!err && args.unclaimed == 1 && pong_link_stacked(a.ifindex, other) == 1) {
+		if (!err && args.settings.unclaimed == 1 && pong_link_stacked(a.ifindex, other) == 1) {
 			pong_err("%s: --unclaimed cannot see hosts behind it: it is stacked with %s (a bridge or bond port, "
 				 "or the lower device of macvlan or VLAN interfaces)", argv[first + i], other);
 			close(fds[i]);
@@ -340,7 +339,7 @@ static int cmd_set(int argc, char **argv, int first)
 			return failed(&why, err);
 		}
 	}
-	for (int i = 0; i < n && args.unclaimed == 1; i++) {   /* claims need run's probes: all have them, or none */
+	for (int i = 0; i < n && args.settings.unclaimed == 1; i++) {   /* claims need run's probes: all have them, or none */
 		int alive = pong_prober_alive(fds[i]);
 
 		if (alive != 1) {
@@ -355,11 +354,8 @@ static int cmd_set(int argc, char **argv, int first)
 	}
 	for (int i = 0; i < n; i++) {
 		struct pong_settings st;
-		int err = pong_set_limits(fds[i], args.source_set ? &args.source_pps : NULL,
-					  args.global_set ? &args.global_pps : NULL, &st);
+		int err = pong_settings_apply(fds[i], &args.settings, &st);   /* one write: the change seen whole */
 
-		if (!err && args.unclaimed >= 0)
-			err = pong_set_unclaimed(fds[i], args.unclaimed == 1, &st);
 		if (err) {
 			pong_err("%s: cannot change the settings: %s", argv[first + i], err_text(err));
 			rc = 1;

@@ -58,11 +58,11 @@ static const struct opt_def table[PONG_OPT__END] = {
 	[PONG_OPT_PREFIX] = ROW("prefix", 'p', T_CIDR, F(prefixes), 0, "CIDR", true,
 		"answer only addresses inside CIDR (IPv4 or IPv6; repeatable);\n"
 		"without it every address is answered, other hosts' included", NULL),
-	[PONG_OPT_RATE_LIMIT] = ROW("rate-limit", 'r', T_PPS, F(source_pps), F(source_set), "PPS", false,
+	[PONG_OPT_RATE_LIMIT] = ROW("rate-limit", 'r', T_PPS, F(settings.source_pps), F(settings.source_set), "PPS", false,
 		"replies per second to each source (IPv4 /32, IPv6 /64); requests\n"
 		"over it are dropped; 0 or off: no limit (the default)",
 		"takes packets per second (0-100000000, or off)"),
-	[PONG_OPT_GLOBAL_LIMIT] = ROW("global-limit", 'g', T_PPS, F(global_pps), F(global_set), "PPS", false,
+	[PONG_OPT_GLOBAL_LIMIT] = ROW("global-limit", 'g', T_PPS, F(settings.global_pps), F(settings.global_set), "PPS", false,
 		"replies per second in all; 0 or off: no limit (the default);\n"
 		"a limit's bucket holds one second's worth",
 		"takes packets per second (0-100000000, or off)"),
@@ -99,7 +99,7 @@ static const struct opt_def table[PONG_OPT__END] = {
 		"also serve these interfaces' counters at http://ADDR:PORT/metrics,\n"
 		"as the metrics command does (127.0.0.1:9101, [::1]:9101, :9101)",
 		"wants ADDR:PORT (127.0.0.1:9101, [::1]:9101, :9101)"),
-	[PONG_OPT_UNCLAIMED] = ROW("unclaimed", 'U', T_ONOFF, F(unclaimed), 0, NULL, false,
+	[PONG_OPT_UNCLAIMED] = ROW("unclaimed", 'U', T_ONOFF, F(settings.unclaimed), 0, NULL, false,
 		"answer ARP and NS only for addresses that xdp-pong's own probes\n"
 		"found free, and give one up when its owner shows signs of life\n"
 		"(run only; --unclaimed=off: every address again)",
@@ -324,7 +324,7 @@ int pong_parse_args(const struct pong_command *cmd, int argc, char **argv, struc
 	int n = 0, opt;
 
 	memset(args, 0, sizeof(*args));
-	args->unclaimed = -1;
+	args->settings = PONG_SETTINGS_KEEP;
 	args->mode = XDP_MODE_NATIVE;
 	args->ttl = PONG_DEFAULT_TTL;
 	for (const enum pong_opt *o = cmd->opts; *o != PONG_OPT__END; o++) {

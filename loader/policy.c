@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Floor 2: the operator's policy on a program, and its rules. Which
- * addresses are answered (the prefix lists, LPM tries, and the scope switch
- * in pong_settings) and how fast (the rate limits, in pong_settings).
- * Changed at run time through the maps: no detach, no lost counters.
+ * addresses are answered (the prefix lists, LPM tries, and when the scope
+ * switch in pong_settings turns on or off) and how fast (parsing the rate
+ * limits, which prog.c writes). Changed at run time through the maps: no
+ * detach, no lost counters.
  *
- * The rules of scoping live here and only here:
+ * The rules of scoping at run time live here and only here:
  *   - the first prefix added turns scoping on;
  *   - deleting the last prefix leaves scoping on with an empty list, which
  *     answers nothing (fail closed);
  *   - only clearing the list turns scoping off: every address again.
- * Callers that change settings hold the settings lock (pong_lock()): every
- * change reads, modifies and writes the whole pong_settings value.
+ * (At load, a program is scoped exactly when prefixes were given: prog.c's
+ * pong_settings_initial().) The switch itself, like every setting, is
+ * written by prog.c (pong_settings_apply()); callers that change settings
+ * hold the settings lock (pong_lock()).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -88,59 +91,6 @@ int pong_parse_pps(const char *s, __u32 *pps)
 		return -EINVAL;
 	*pps = (__u32)v;
 	return 0;
-}
-
-/* Limits as the program uses them: GCRA intervals, 1e9 / pps ns; 0 = no limit. */
-void pong_settings_set_limits(struct pong_settings *s, __u32 source_pps, __u32 global_pps)
-{
-	s->source_pps = source_pps;
-	s->global_pps = global_pps;
-	s->source_interval_ns = source_pps ? 1000000000ull / source_pps : 0;
-	s->global_interval_ns = global_pps ? 1000000000ull / global_pps : 0;
-	/* at rates above 1e9 pps the interval would round to 0 (= no limit) */
-	if (source_pps && !s->source_interval_ns)
-		s->source_interval_ns = 1;
-	if (global_pps && !s->global_interval_ns)
-		s->global_interval_ns = 1;
-}
-
-/* Change the limits given (set_*), keep the others. The new settings in *out. */
-int pong_set_limits(int prog_fd, const __u32 *source_pps, const __u32 *global_pps, struct pong_settings *out)
-{
-	struct pong_settings st;
-	int err = pong_read_settings(prog_fd, &st);
-
-	if (err)
-		return err;
-	pong_settings_set_limits(&st, source_pps ? *source_pps : st.source_pps, global_pps ? *global_pps : st.global_pps);
-	err = pong_write_settings(prog_fd, &st);
-	if (!err && out)
-		*out = st;
-	return err;
-}
-
-/*
- * --unclaimed on or off (read, change, write). Turned on, it counts only
- * verdicts from then on: while it was off the datapath saw no owner speak.
- */
-int pong_set_unclaimed(int prog_fd, bool on, struct pong_settings *out)
-{
-	struct pong_settings st;
-	int err = pong_read_settings(prog_fd, &st);
-
-	if (err)
-		return err;
-	if (on && !st.unclaimed) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);   /* the clock of bpf_ktime_get_ns() */
-		st.unclaimed_since_ns = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-	}
-	st.unclaimed = on;
-	err = pong_write_settings(prog_fd, &st);
-	if (!err && out)
-		*out = st;
-	return err;
 }
 
 static int prefix_map(int prog_fd, int family)
@@ -350,8 +300,10 @@ int pong_scope_add(int prog_fd, const struct pong_cidr *c, bool *turned_on)
 	if (!err)
 		err = prefix_add(prog_fd, c);
 	if (!err && !st.scoped) {
-		st.scoped = 1;
-		err = pong_write_settings(prog_fd, &st);
+		struct pong_settings_change on = PONG_SETTINGS_KEEP;
+
+		on.scoped = 1;
+		err = pong_settings_apply(prog_fd, &on, NULL);
 		*turned_on = !err;
 	}
 	return err;
@@ -381,7 +333,7 @@ int pong_scope_clear(int prog_fd, struct pong_cidr *failed)
 	static struct pong_cidr list[2 * PONG_PREFIX_MAX];
 	struct pong_settings st;
 	int n = pong_prefix_list(prog_fd, list, (int)(sizeof(list) / sizeof(list[0])));
-	int err = pong_read_settings(prog_fd, &st);
+	int err = pong_read_settings(prog_fd, &st);   /* another version's settings: nothing deleted */
 
 	if (n < 0)
 		return n;
@@ -391,8 +343,10 @@ int pong_scope_clear(int prog_fd, struct pong_cidr *failed)
 			*failed = list[i];
 	}
 	if (!err) {
-		st.scoped = 0;
-		err = pong_write_settings(prog_fd, &st);
+		struct pong_settings_change off = PONG_SETTINGS_KEEP;
+
+		off.scoped = 0;
+		err = pong_settings_apply(prog_fd, &off, NULL);
 	}
 	return err;
 }

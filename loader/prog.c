@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Floor 1, the bottom of the loader: find xdp-pong on an interface, open
- * its maps, read its config, read and write its settings, read its counters.
+ * its maps, read its config and counters; and own its settings (reading,
+ * writing, the layout check, the initial settings from the options, and
+ * applying a change: nothing else writes them).
  *
  * Nothing is pinned. The program is found through the interface (netlink,
  * bpf_xdp_query) and its maps through the program (program -> map ids ->
@@ -23,6 +25,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
@@ -435,6 +438,20 @@ int pong_write_mac(int prog_fd, const __u8 mac[6])
 	return pong_write_section(prog_fd, PONG_IFACE_MAP, &v, sizeof(v));
 }
 
+/*
+ * ---- The settings (.bss, struct pong_settings): this is their one owner ----
+ *
+ * Every value the datapath reads is made here: at load from the options
+ * (pong_settings_initial()), and at run time by one read and one write of
+ * the whole value per change (pong_settings_apply()), so the datapath sees
+ * a change whole: never new limits with an old --unclaimed. Here too: the
+ * layout check, and the derivation of what the datapath reads first
+ * (active). Callers that change settings hold the settings lock
+ * (pong_lock()): otherwise two changes could interleave their read and
+ * write. When scoping turns on or off at run time is policy.c's rule; at
+ * load, a program is scoped exactly when prefixes were given.
+ */
+
 static int settings_fd(int prog_fd)
 {
 	struct bpf_map_info minfo;
@@ -447,46 +464,109 @@ static int settings_fd(int prog_fd)
 	return fd;
 }
 
-/* The run-time settings (scope switch, limits): the program's .bss. */
-int pong_read_settings(int prog_fd, struct pong_settings *s)
+/* The settings value of the map fd; -EPROTO if its layout is another version's. */
+static int settings_lookup(int fd, struct pong_settings *s)
 {
 	__u32 key = 0;
-	int err = 0, fd = settings_fd(prog_fd);
+
+	if (bpf_map_lookup_elem(fd, &key, s))
+		return -errno;
+	/* the same size, another meaning: a program from another version */
+	return s->layout != PONG_SETTINGS_LAYOUT ? -EPROTO : 0;
+}
+
+/* The run-time settings (scope switch, limits, --unclaimed), as they are now. */
+int pong_read_settings(int prog_fd, struct pong_settings *s)
+{
+	int err, fd = settings_fd(prog_fd);
 
 	if (fd < 0)
 		return fd;
-	if (bpf_map_lookup_elem(fd, &key, s))
-		err = -errno;
-	else if (s->layout != PONG_SETTINGS_LAYOUT)
-		err = -EPROTO;     /* the same size, another meaning: a program from another version */
+	err = settings_lookup(fd, s);
 	close(fd);
 	return err;
 }
 
-/*
- * Derive what the datapath reads first: whether any policy is on. Without
- * any, a common request is answered after one look at the settings.
- */
-void pong_settings_sync(struct pong_settings *s)
+/* A limit as the program uses it: a GCRA interval, 1e9 / pps ns; 0 = no limit. */
+static __u64 interval_ns(__u32 pps)
 {
+	__u64 ns = pps ? 1000000000ull / pps : 0;
+
+	/* at rates above 1e9 pps the interval would round to 0 (= no limit): 1 instead */
+	return pps && !ns ? 1 : ns;
+}
+
+/*
+ * Apply change c to s: what c gives is set, the rest kept; then derive
+ * what the datapath reads first (whether any policy is on: without any, a
+ * common request is answered after one look at the settings) and stamp
+ * the layout.
+ */
+static void settings_change(struct pong_settings *s, const struct pong_settings_change *c)
+{
+	if (c->scoped != PONG_KEEP)
+		s->scoped = c->scoped == 1;
+	if (c->source_set) {
+		s->source_pps = c->source_pps;
+		s->source_interval_ns = interval_ns(c->source_pps);
+	}
+	if (c->global_set) {
+		s->global_pps = c->global_pps;
+		s->global_interval_ns = interval_ns(c->global_pps);
+	}
+	if (c->unclaimed == 1 && !s->unclaimed) {
+		/* counts only verdicts from now on: while it was off the datapath saw no owner speak */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);   /* the clock of bpf_ktime_get_ns() */
+		s->unclaimed_since_ns = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	}
+	if (c->unclaimed != PONG_KEEP)
+		s->unclaimed = c->unclaimed == 1;
 	s->active = s->scoped || s->unclaimed || s->source_interval_ns || s->global_interval_ns ?
 		    PONG_ACTIVE_POLICY : PONG_ACTIVE_NONE;
 	s->layout = PONG_SETTINGS_LAYOUT;
 }
 
-/* Replace the whole settings value (callers hold the settings lock: read, change, write). */
-int pong_write_settings(int prog_fd, const struct pong_settings *settings)
+/*
+ * The settings a program is loaded with (into its .bss, before load), from
+ * the options: the limits and --unclaimed given (the others off), and
+ * scoped exactly when nprefixes > 0 (c->scoped is not looked at): the
+ * prefix lists can only be filled once the program is loaded, and until
+ * then a scoped, empty list refuses everything rather than answering
+ * everything.
+ */
+void pong_settings_initial(struct pong_settings *s, const struct pong_settings_change *c, int nprefixes)
 {
-	struct pong_settings s = *settings;
+	struct pong_settings_change first = *c;
+
+	first.scoped = nprefixes > 0;
+	memset(s, 0, sizeof(*s));
+	settings_change(s, &first);
+}
+
+/*
+ * Change a program's settings: one read, one write of the whole value
+ * (the caller holds the settings lock). The new settings in *out (may be
+ * NULL). 0, or -errno (-EPROTO: a program of another xdp-pong version).
+ */
+int pong_settings_apply(int prog_fd, const struct pong_settings_change *c, struct pong_settings *out)
+{
+	struct pong_settings s;
 	__u32 key = 0;
-	int err = 0, fd = settings_fd(prog_fd);
+	int err, fd = settings_fd(prog_fd);
 
 	if (fd < 0)
 		return fd;
-	pong_settings_sync(&s);
-	if (bpf_map_update_elem(fd, &key, &s, BPF_ANY))
-		err = -errno;
+	err = settings_lookup(fd, &s);
+	if (!err) {
+		settings_change(&s, c);
+		if (bpf_map_update_elem(fd, &key, &s, BPF_ANY))
+			err = -errno;
+	}
 	close(fd);
+	if (!err && out)
+		*out = s;
 	return err;
 }
 

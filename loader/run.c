@@ -169,7 +169,7 @@ static void come_back(struct pong_held *h, int i, struct waiting *w, const struc
 		return;
 	}
 	w->told = false;
-	if (prober_open(h, i, o->unclaimed, &why))
+	if (prober_open(h, i, o->settings.unclaimed == 1, &why))
 		pong_err("%s", why.text);     /* served on; nothing is claimed on it */
 	if (metrics)
 		pong_metrics_follow(i, h->ifindex, h->name);
@@ -226,8 +226,8 @@ int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *
 		goto close;
 	}
 	for (int i = 0; i < n; i++) {
-		err = prober_open(&held[i], i, o->unclaimed, why);
-		if (err && o->unclaimed)
+		err = prober_open(&held[i], i, o->settings.unclaimed == 1, why);
+		if (err && o->settings.unclaimed == 1)
 			goto out;
 		if (err)
 			pong_err("warning: %s", why->text);   /* needed only if --unclaimed is turned on later */

@@ -7,8 +7,8 @@
  *   0  util.c      error lines and explanations, text escaping, interface
  *                  names, logging, the settings lock
  *      names.c     names of counters, refusal reasons and modes
- *   1  prog.c      find xdp-pong on an interface; its maps, config, settings
- *                  and counters
+ *   1  prog.c      find xdp-pong on an interface; its maps, config and
+ *                  counters; the settings' one owner (read, initial, change)
  *   2  policy.c    scope (prefix lists) and rate limits, and their rules
  *      own.c       the host's own addresses, kept in the program, and the
  *                  kernel's word when they change
@@ -127,9 +127,23 @@ int pong_read_section(int prog_fd, const char *suffix, void *value, __u32 size);
 int pong_read_mac(int prog_fd, __u8 mac[6]);
 int pong_write_section(int prog_fd, const char *suffix, const void *value, __u32 size);
 int pong_write_mac(int prog_fd, const __u8 mac[6]);
+
+/*
+ * A change of settings, as the options give it: what it does not give is
+ * kept. prog.c applies it (one read, one write of the whole value).
+ */
+#define PONG_KEEP (-1)
+struct pong_settings_change {
+	__u32 source_pps, global_pps;   /* packets per second, 0 = no limit ... */
+	bool source_set, global_set;    /* ... if given */
+	int unclaimed;                  /* 1 on, 0 off, PONG_KEEP */
+	int scoped;                     /* 1 on, 0 off, PONG_KEEP (policy.c's rules say when) */
+};
+#define PONG_SETTINGS_KEEP ((struct pong_settings_change){ .unclaimed = PONG_KEEP, .scoped = PONG_KEEP })
+
 int pong_read_settings(int prog_fd, struct pong_settings *s);
-int pong_write_settings(int prog_fd, const struct pong_settings *s);
-void pong_settings_sync(struct pong_settings *s);
+void pong_settings_initial(struct pong_settings *s, const struct pong_settings_change *c, int nprefixes);
+int pong_settings_apply(int prog_fd, const struct pong_settings_change *c, struct pong_settings *out);
 int pong_read_counters(int prog_fd, struct pong_counters *out);
 
 /* ---- floor 2: policy.c ---- */
@@ -144,9 +158,6 @@ struct pong_cidr {
 int pong_parse_cidr(const char *s, struct pong_cidr *out);
 void pong_format_cidr(const struct pong_cidr *c, char *buf, size_t len);
 int pong_parse_pps(const char *s, __u32 *pps);
-void pong_settings_set_limits(struct pong_settings *s, __u32 source_pps, __u32 global_pps);
-int pong_set_limits(int prog_fd, const __u32 *source_pps, const __u32 *global_pps, struct pong_settings *out);
-int pong_set_unclaimed(int prog_fd, bool on, struct pong_settings *out);
 int pong_prefix_list(int prog_fd, struct pong_cidr *out, int max);
 int pong_prefix_count(int prog_fd);
 int pong_scope_fill(int prog_fd, const struct pong_cidr *list, int n, int *failed);
@@ -227,10 +238,9 @@ void pong_describe(struct pong_attachment *a);
 struct pong_attach_opts {
 	enum xdp_attach_mode mode;
 	int ttl;
-	bool unclaimed;
+	struct pong_settings_change settings;   /* limits and --unclaimed (scoped: by nprefixes) */
 	struct pong_cidr prefixes[PONG_MAX_PREFIXES];
 	int nprefixes;
-	__u32 source_pps, global_pps;
 	const char *record;          /* --record FILE, or NULL */
 };
 
@@ -307,13 +317,11 @@ struct pong_args {
 	long ttl;
 	struct pong_cidr prefixes[PONG_MAX_PREFIXES];
 	int nprefixes;
-	__u32 source_pps, global_pps;
-	bool source_set, global_set;
+	struct pong_settings_change settings;   /* --rate-limit, --global-limit, --unclaimed */
 	char unit_names[PONG_MAX_IFACES][IF_NAMESIZE];
 	int nunit_names;
 	const char *record, *recorded, *textfile, *listen, *metrics;
 	bool json, prometheus, verbose;
-	int unclaimed;               /* -1 not given, 0 off, 1 on */
 	double interval;
 	long count;
 };

@@ -10,6 +10,7 @@ another c0/d0, a bridge br9 (no native XDP) and loopback (not Ethernet).
 import json
 import os
 import re
+import shutil
 import struct
 import subprocess
 import tempfile
@@ -282,6 +283,23 @@ def test_no_lock_no_change(cli):
     assert "per source off" in cli("status", "a0").stdout, "the settings were not changed without the lock"
     res = cli.shell('mount -t tmpfs -o ro tmpfs /run && exec "$0" prefix add a0 10.0.0.0/8')
     expect_error(res, 1, "cannot take the lock")
+
+
+def test_set_writes_each_interface_once(cli, tmp_path):
+    """`set` changes each interface's settings in one write, limits and --unclaimed together: the datapath
+    never sees the new limits with the old --unclaimed (issue 18). Counted as the bpf() map updates it makes."""
+    assert shutil.which("strace"), "strace missing: run scripts/deps.sh check"
+    assert cli("attach", "a0", "c0").returncode == 0
+    trace = tmp_path / "set.strace"
+    # LeakSanitizer cannot run under ptrace: the other checks of the asan build still do
+    res = cli.shell('ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:exitcode=99 exec strace -f -qq -e trace=bpf '
+                    '-e signal=none -o "$1" "$0" set a0 c0 --rate-limit 5 --global-limit 9 --unclaimed=off',
+                    str(trace))
+    assert res.returncode == 0 and res.stdout.count("limits: per source 5 pps, global 9 pps") == 2, \
+        res.stdout + res.stderr
+    updates = [line for line in trace.read_text().splitlines() if "bpf(BPF_MAP_UPDATE_ELEM" in line]
+    assert len(updates) == 2, f"one write per interface, not {len(updates)}: {updates}"
+    assert "per source 5 pps" in cli("status", "c0").stdout
 
 
 def test_settings_of_another_layout_refused(cli):

@@ -179,14 +179,14 @@ int main(int argc, char **argv)
 	int nprefixes = 0;
 	static struct pong_own_set own;
 	bool own_given = false;
-	__u32 source_pps = 0, global_pps = 0;
-	bool limits = false, unclaimed = false, rules_only = false;
+	struct pong_settings_change change = PONG_SETTINGS_KEEP;   /* as `set` would change them */
+	bool rules_only = false;
 	struct pong *skel;
 	int prog_fd, cnt_fd, rsn_fd;
 
 	for (int i = 1; i < argc; i += 2) {
 		if (!strcmp(argv[i], "--unclaimed")) {
-			unclaimed = true;
+			change.unclaimed = 1;
 			i--;
 			continue;
 		}
@@ -223,12 +223,12 @@ int main(int argc, char **argv)
 			prefixes[nprefixes++] = argv[i + 1];
 			continue;
 		}
-		if (!strcmp(argv[i], "--source-pps") && pong_parse_pps(argv[i + 1], &source_pps) == 0) {
-			limits = true;
+		if (!strcmp(argv[i], "--source-pps") && pong_parse_pps(argv[i + 1], &change.source_pps) == 0) {
+			change.source_set = true;
 			continue;
 		}
-		if (!strcmp(argv[i], "--global-pps") && pong_parse_pps(argv[i + 1], &global_pps) == 0) {
-			limits = true;
+		if (!strcmp(argv[i], "--global-pps") && pong_parse_pps(argv[i + 1], &change.global_pps) == 0) {
+			change.global_set = true;
 			continue;
 		}
 usage:
@@ -247,7 +247,11 @@ usage:
 	for (int i = 0; i < 6; i++)
 		skel->data_iface->pong_iface.mac[i] = (__u8)mac[i];
 	skel->rodata->pong_cfg.ttl = (__u8)ttl;
-	pong_settings_sync((struct pong_settings *)&skel->bss->pong_settings);   /* as attach leaves it */
+	{
+		struct pong_settings_change none = PONG_SETTINGS_KEEP;   /* as attach without options loads it */
+
+		pong_settings_initial((struct pong_settings *)&skel->bss->pong_settings, &none, 0);
+	}
 	if (pong__load(skel)) {
 		fprintf(stderr, "pong-testrun: loading the program failed: %s\n", strerror(errno));
 		return 1;
@@ -270,12 +274,8 @@ usage:
 			return 1;
 		}
 	}
-	if (unclaimed && pong_set_unclaimed(prog_fd, true, NULL)) {
-		fprintf(stderr, "pong-testrun: cannot turn --unclaimed on\n");
-		return 1;
-	}
-	if (limits && pong_set_limits(prog_fd, &source_pps, &global_pps, NULL)) {
-		fprintf(stderr, "pong-testrun: cannot set the limits\n");
+	if (pong_settings_apply(prog_fd, &change, NULL)) {
+		fprintf(stderr, "pong-testrun: cannot change the settings\n");
 		return 1;
 	}
 	if (rules_only)
