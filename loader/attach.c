@@ -209,7 +209,7 @@ static int detach_one(const char *name, int ifindex, __u32 expect_id, struct pon
 }
 
 /* The warning of attach and run without --prefix or --unclaimed: every address is answered. */
-void pong_warn_unscoped(const struct pong_attach_opts *o, char **names, int n)
+void pong_warn_unscoped(const struct pong_attach_opts *o, char *const *names, int n)
 {
 	if (!o->nprefixes && o->settings.unclaimed != 1)      /* pong_err() escapes the line */
 		pong_err("warning: no --prefix: every address that reaches %s%s is answered, other hosts' included",
@@ -254,7 +254,7 @@ static int record_write(const char *path, const int *ifindex, const __u32 *prog_
  * read into mac[]) and runs neither xdp-pong nor a program xdp-pong would
  * have to replace. 0, or -errno with why.
  */
-static int precheck(char **names, int n, int *ifindex, __u8 (*mac)[6], struct pong_why *why)
+static int precheck(char *const *names, int n, int *ifindex, __u8 (*mac)[6], struct pong_why *why)
 {
 	int err = pong_parse_ifaces(names, n, ifindex, why);
 
@@ -295,7 +295,7 @@ static int precheck(char **names, int n, int *ifindex, __u8 (*mac)[6], struct po
  * attach (or the record) still fails, those attached by this call are
  * detached again. 0, or -errno with why.
  */
-int pong_attach(char **names, int n, const struct pong_attach_opts *o, struct pong_why *why)
+int pong_attach(char *const *names, int n, const struct pong_attach_opts *o, struct pong_why *why)
 {
 	int ifindex[PONG_MAX_IFACES];
 	__u8 mac[PONG_MAX_IFACES][6];
@@ -333,7 +333,7 @@ int pong_attach(char **names, int n, const struct pong_attach_opts *o, struct po
 }
 
 /* Detach from every named interface; all must carry xdp-pong, checked first. 0, or -errno with why. */
-int pong_detach(char **names, int n, struct pong_why *why)
+int pong_detach(char *const *names, int n, struct pong_why *why)
 {
 	int ifindex[PONG_MAX_IFACES];
 	int failed = 0, err = pong_parse_ifaces(names, n, ifindex, why);
@@ -530,7 +530,7 @@ fail:
  * refuses to replace a link's program through netlink). held[] gets one
  * entry per interface. 0, or -errno with why.
  */
-int pong_hold(char **names, int n, const struct pong_attach_opts *o, struct pong_held *held, struct pong_why *why)
+int pong_hold(char *const *names, int n, const struct pong_attach_opts *o, struct pong_held *held, struct pong_why *why)
 {
 	int ifindex[PONG_MAX_IFACES];
 	__u8 mac[PONG_MAX_IFACES][6];

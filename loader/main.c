@@ -3,7 +3,9 @@
  * Floor 6, the top: xdp-pong's subcommands (attach, run, detach, prefix, set,
  * claims, status, stats, metrics), what each says on success and on failure, and
  * every exit code: 0 success, 1 error, 2 usage error. Options are declared
- * in options.c; each subcommand below lists the ones it takes.
+ * in options.c; each subcommand below lists the ones it takes and says what
+ * its operands are. options.c parses and checks both before a command runs,
+ * and the command gets the result (struct pong_args): no globals.
  */
 #include <errno.h>
 #include <signal.h>
@@ -15,9 +17,6 @@
 #include "xdp-pong.h"
 
 #define OPTS(...) (const enum pong_opt[]){ __VA_ARGS__, PONG_OPT__END }
-
-static const struct pong_command *current;
-static struct pong_args args;
 
 /* Every command but --help needs root; one sentence for it. */
 static int need_root(void)
@@ -57,55 +56,29 @@ static int lock_or_fail(void)
 
 /* ---- attach, run, detach ---- */
 
-/*
- * The interfaces of attach and run: --unit-instance names first, then the
- * operands. Their count, or an exit status (2 usage, 1 error) negated.
- */
-static int iface_operands(int argc, char **argv, int first, char **names)
-{
-	int n = 0, total = args.nunit_names + argc - first;
-	struct pong_why why = { "" };
-
-	if (total == 0) {
-		pong_usage_error(current, "no interface given");
-		return -2;
-	}
-	if (pong_ifaces_fit(total, &why)) {
-		pong_err("%s", why.text);
-		return -1;
-	}
-	for (int i = 0; i < args.nunit_names; i++)
-		names[n++] = args.unit_names[i];
-	for (int i = first; i < argc; i++)
-		names[n++] = argv[i];
-	return n > 0 ? n : -2;   /* never 0 (total > 0); said for the static analyser */
-}
-
 /* The attach options of attach and run, from the parsed command line. */
-static void attach_opts(struct pong_attach_opts *o)
+static void attach_opts(const struct pong_args *args, struct pong_attach_opts *o)
 {
 	*o = (struct pong_attach_opts){
-		.mode = args.mode, .ttl = (int)args.ttl, .nprefixes = args.nprefixes, .settings = args.settings,
-		.record = args.record,
+		.mode = args->mode, .ttl = (int)args->ttl, .nprefixes = args->nprefixes, .settings = args->settings,
+		.record = args->record,
 	};
-	memcpy(o->prefixes, args.prefixes, sizeof(o->prefixes));
+	memcpy(o->prefixes, args->prefixes, sizeof(o->prefixes));
 }
 
-static int cmd_attach(int argc, char **argv, int first)
+static int cmd_attach(const struct pong_args *args)
 {
 	struct pong_attach_opts o;
 	static const int held[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 	struct pong_why why = { "" };
-	char *names[PONG_MAX_IFACES];
+	char *const *names = args->ifaces;
 	sigset_t block, old;
-	int err, n = iface_operands(argc, argv, first, names);
+	int err, n = args->nifaces;
 
-	if (n < 0)
-		return -n;
-	if (args.settings.unclaimed == 1)
-		return pong_usage_error(current, "--unclaimed claims an address only after probes of its own, sent by a "
+	if (args->settings.unclaimed == 1)
+		return pong_usage_error(args->cmd, "--unclaimed claims an address only after probes of its own, sent by a "
 					"process that attach does not leave: use 'xdp-pong run --unclaimed'");
-	attach_opts(&o);
+	attach_opts(args, &o);
 	if (need_root())
 		return 1;
 	/*
@@ -132,30 +105,27 @@ static int cmd_attach(int argc, char **argv, int first)
 	return 0;
 }
 
-static int cmd_run(int argc, char **argv, int first)
+static int cmd_run(const struct pong_args *args)
 {
 	struct pong_attach_opts o;
 	struct pong_why why = { "" };
-	char *names[PONG_MAX_IFACES];
-	int err, n = iface_operands(argc, argv, first, names);
+	int err;
 
-	if (n < 0)
-		return -n;
-	attach_opts(&o);
+	attach_opts(args, &o);
 	o.record = NULL;       /* run holds its programs: nothing to record (and --record is refused) */
 	if (need_root())
 		return 1;
-	err = pong_run(names, n, &o, args.metrics, &why);
+	err = pong_run(args->ifaces, args->nifaces, &o, args->metrics, &why);
 	if (err)
 		return failed(&why, err);
 	return 0;
 }
 
-static int detach_recorded(void)
+static int detach_recorded(const char *recorded)
 {
 	struct pong_recorded done[PONG_MAX_IFACES];
 	struct pong_why why = { "" };
-	int ndone, err = pong_detach_recorded(args.recorded, done, &ndone, &why);
+	int ndone, err = pong_detach_recorded(recorded, done, &ndone, &why);
 
 	for (int i = 0; i < ndone; i++) {
 		if (done[i].outcome == PONG_RECORD_DETACHED) {
@@ -165,32 +135,28 @@ static int detach_recorded(void)
 			       pong_name_text(done[i].name, text, sizeof(text)), done[i].prog_id);
 		} else if (done[i].outcome == PONG_RECORD_NOT_THERE) {
 			pong_err("%s: the program recorded in %s (id %u) is no longer attached; nothing detached",
-				 done[i].name, args.recorded, done[i].prog_id);
+				 done[i].name, recorded, done[i].prog_id);
 		}
 	}
 	return err ? failed(&why, err) : 0;
 }
 
-static int cmd_detach(int argc, char **argv, int first)
+static int cmd_detach(const struct pong_args *args)
 {
 	struct pong_why why = { "" };
 	int err;
 
-	if (args.recorded && first != argc)
-		return pong_usage_error(current, "--recorded FILE takes no interface: the record names them");
-	if (!args.recorded && first == argc)
-		return pong_usage_error(current, "no interface given");
 	if (need_root())
 		return 1;
-	if (args.recorded)
-		return detach_recorded();
-	err = pong_detach(argv + first, argc - first, &why);
+	if (args->recorded)      /* instead of interfaces (options.c checked that none is given) */
+		return detach_recorded(args->recorded);
+	err = pong_detach(args->ifaces, args->nifaces, &why);
 	if (err)
 		return failed(&why, err);
-	for (int i = first; i < argc; i++) {
+	for (int i = 0; i < args->nifaces; i++) {
 		char text[PONG_NAME_TEXT];
 
-		printf("xdp-pong detached from %s\n", pong_name_text(argv[i], text, sizeof(text)));
+		printf("xdp-pong detached from %s\n", pong_name_text(args->ifaces[i], text, sizeof(text)));
 	}
 	return 0;
 }
@@ -222,16 +188,16 @@ static int prefix_list(const char *ifname, int fd)
 	return 0;
 }
 
-static int prefix_change(const char *verb, const char *ifname, int fd, const struct pong_cidr *c)
+static int prefix_change(enum pong_prefix_action action, const char *ifname, int fd, const struct pong_cidr *c)
 {
 	struct pong_cidr failed_cidr = *c;
 	char buf[64], shown[PONG_NAME_TEXT];
 	bool flag = false;
 	int err;
 
-	if (!strcmp(verb, "clear"))
+	if (action == PONG_PREFIX_CLEAR)
 		err = pong_scope_clear(fd, &failed_cidr);
-	else if (!strcmp(verb, "add"))
+	else if (action == PONG_PREFIX_ADD)
 		err = pong_scope_add(fd, c, &flag);
 	else
 		err = pong_scope_del(fd, c, &flag);
@@ -246,42 +212,25 @@ static int prefix_change(const char *verb, const char *ifname, int fd, const str
 		pong_err("%s: cannot change the prefix list: %s", ifname, err_text(err));
 	if (err)
 		return 1;
-	if (!strcmp(verb, "clear"))
+	if (action == PONG_PREFIX_CLEAR)
 		pong_err("warning: %s: no prefix list: every address that reaches it is answered, other hosts' included",
 			 ifname);
 	pong_name_text(ifname, shown, sizeof(shown));
-	if (!strcmp(verb, "add") && flag)
+	if (action == PONG_PREFIX_ADD && flag)
 		printf("%s: now answering only addresses in its prefix list\n", shown);
-	else if (!strcmp(verb, "del") && flag)
+	else if (action == PONG_PREFIX_DEL && flag)
 		printf("%s: prefix list now empty: nothing is answered ('xdp-pong prefix clear %s' answers every "
 		       "address)\n", shown, shown);
 	return 0;
 }
 
-static int cmd_prefix(int argc, char **argv, int first)
+static int cmd_prefix(const struct pong_args *args)
 {
+	const char *ifname = args->ifaces[0];
 	struct pong_attachment a;
 	struct pong_why why = { "" };
-	struct pong_cidr c = { 0 };
-	const char *verb, *ifname;
-	bool takes_cidr;
 	int fd, lock, err, rc;
 
-	if (argc - first < 2)
-		return pong_usage_error(current, "want add|del|list|clear IFACE [CIDR]");
-	verb = argv[first];
-	ifname = argv[first + 1];
-	takes_cidr = !strcmp(verb, "add") || !strcmp(verb, "del");
-	if (!takes_cidr && strcmp(verb, "list") != 0 && strcmp(verb, "clear") != 0)
-		return pong_usage_error(current, "unknown action '%s': want add, del, list or clear", pong_shown(verb));
-	if (argc - first != (takes_cidr ? 3 : 2))
-		return pong_usage_error(current, "%s", takes_cidr ? "add and del take IFACE CIDR"
-								  : "list and clear take only IFACE");
-	if (takes_cidr) {
-		err = pong_cidr_arg(current, argv[first + 2], &c);
-		if (err)
-			return err;
-	}
 	if (need_root())
 		return 1;
 	lock = lock_or_fail();
@@ -293,38 +242,35 @@ static int cmd_prefix(int argc, char **argv, int first)
 		pong_unlock(lock);
 		return failed(&why, err);
 	}
-	rc = !strcmp(verb, "list") ? prefix_list(ifname, fd) : prefix_change(verb, ifname, fd, &c);
+	rc = args->action == PONG_PREFIX_LIST ? prefix_list(ifname, fd) : prefix_change(args->action, ifname, fd,
+											  &args->cidr);
 	close(fd);
 	pong_unlock(lock);
 	return rc;
 }
 
-static int cmd_set(int argc, char **argv, int first)
+static int cmd_set(const struct pong_args *args)
 {
+	const struct pong_settings_change *change = &args->settings;
+	char *const *names = args->ifaces;
 	struct pong_attachment a;
 	struct pong_why why = { "" };
-	int fds[PONG_MAX_IFACES], n = argc - first, lock, rc = 0;
+	int fds[PONG_MAX_IFACES], n = args->nifaces, lock, rc = 0;
 
-	if (first == argc)
-		return pong_usage_error(current, "no interface given");
-	if (!args.settings.source_set && !args.settings.global_set && args.settings.unclaimed == PONG_KEEP)
-		return pong_usage_error(current, "nothing to set: give --rate-limit, --global-limit or --unclaimed");
+	if (!change->source_set && !change->global_set && change->unclaimed == PONG_KEEP)
+		return pong_usage_error(args->cmd, "nothing to set: give --rate-limit, --global-limit or --unclaimed");
 	if (need_root())
 		return 1;
-	if (pong_ifaces_fit(n, &why)) {
-		pong_err("%s", why.text);
-		return 1;
-	}
 	lock = lock_or_fail();
 	if (lock < 0)
 		return 1;
 	for (int i = 0; i < n; i++) {       /* all found first: change all or none */
-		int err = pong_open(argv[first + i], &a, &fds[i]);
+		int err = pong_open(names[i], &a, &fds[i]);
 		char other[IF_NAMESIZE] = "";
 
-		if (!err && args.settings.unclaimed == 1 && pong_link_stacked(a.ifindex, other) == 1) {
+		if (!err && change->unclaimed == 1 && pong_link_stacked(a.ifindex, other) == 1) {
 			pong_err("%s: --unclaimed cannot see hosts behind it: it is stacked with %s (a bridge or bond port, "
-				 "or the lower device of macvlan or VLAN interfaces)", argv[first + i], other);
+				 "or the lower device of macvlan or VLAN interfaces)", names[i], other);
 			close(fds[i]);
 			while (i-- > 0)
 				close(fds[i]);
@@ -332,18 +278,18 @@ static int cmd_set(int argc, char **argv, int first)
 			return 1;
 		}
 		if (err) {
-			pong_explain(&why, argv[first + i], err, &a);
+			pong_explain(&why, names[i], err, &a);
 			while (i-- > 0)
 				close(fds[i]);
 			pong_unlock(lock);
 			return failed(&why, err);
 		}
 	}
-	for (int i = 0; i < n && args.settings.unclaimed == 1; i++) {   /* claims need run's probes: all have them, or none */
+	for (int i = 0; i < n && change->unclaimed == 1; i++) {   /* claims need run's probes: all have them, or none */
 		int alive = pong_prober_alive(fds[i]);
 
 		if (alive != 1) {
-			pong_err("%s: %s", argv[first + i], alive < 0 ? err_text(alive) :
+			pong_err("%s: %s", names[i], alive < 0 ? err_text(alive) :
 				 "--unclaimed needs 'xdp-pong run' on it, whose probes verify an address before it is "
 				 "claimed; this program was attached by 'xdp-pong attach'");
 			for (int k = 0; k < n; k++)
@@ -354,17 +300,17 @@ static int cmd_set(int argc, char **argv, int first)
 	}
 	for (int i = 0; i < n; i++) {
 		struct pong_settings st;
-		int err = pong_settings_apply(fds[i], &args.settings, &st);   /* one write: the change seen whole */
+		int err = pong_settings_apply(fds[i], change, &st);   /* one write: the change seen whole */
 
 		if (err) {
-			pong_err("%s: cannot change the settings: %s", argv[first + i], err_text(err));
+			pong_err("%s: cannot change the settings: %s", names[i], err_text(err));
 			rc = 1;
 		} else {
 			char limits[96], claims[64], shown[PONG_NAME_TEXT];
 
 			pong_format_limits(&st, limits, sizeof(limits));
 			pong_format_claims(&st, claims, sizeof(claims));
-			printf("%s: limits: %s; claims: %s\n", pong_name_text(argv[first + i], shown, sizeof(shown)),
+			printf("%s: limits: %s; claims: %s\n", pong_name_text(names[i], shown, sizeof(shown)),
 			       limits, claims);
 		}
 		close(fds[i]);
@@ -375,40 +321,39 @@ static int cmd_set(int argc, char **argv, int first)
 
 /* ---- claims: what --unclaimed holds ---- */
 
-static int cmd_claims(int argc, char **argv, int first)
+static int cmd_claims(const struct pong_args *args)
 {
+	const char *ifname = args->ifaces[0];
 	static struct pong_claim_entry list[2 * PONG_CLAIMS_MAX];
 	struct pong_attachment a;
 	struct pong_settings st;
 	struct pong_why why = { "" };
 	int fd, n, err;
 
-	if (argc - first != 1)
-		return pong_usage_error(current, "want one interface");
 	if (need_root())
 		return 1;
-	err = pong_open(argv[first], &a, &fd);
+	err = pong_open(ifname, &a, &fd);
 	if (err) {
-		pong_explain(&why, argv[first], err, &a);
+		pong_explain(&why, ifname, err, &a);
 		return failed(&why, err);
 	}
 	err = pong_read_settings(fd, &st);
 	n = err ? err : pong_claims_list(fd, list, (int)(sizeof(list) / sizeof(list[0])));
 	close(fd);
 	if (n < 0) {
-		pong_err("%s: cannot read the claims: %s", argv[first], strerror(-n));
+		pong_err("%s: cannot read the claims: %s", ifname, strerror(-n));
 		return 1;
 	}
-	if (args.json)
-		pong_print_claims_json(argv[first], &st, list, n);
+	if (args->json)
+		pong_print_claims_json(ifname, &st, list, n);
 	else
-		pong_print_claims_table(argv[first], &st, list, n);
+		pong_print_claims_table(ifname, &st, list, n);
 	return 0;
 }
 
 /* ---- status, stats and metrics ---- */
 
-static int cmd_status(int argc, char **argv, int first)
+static int cmd_status(const struct pong_args *args)
 {
 	struct pong_attachment a[PONG_MAX_IFACES];
 	struct pong_why why = { "" };
@@ -416,12 +361,12 @@ static int cmd_status(int argc, char **argv, int first)
 
 	if (need_root())
 		return 1;
-	n = pong_collect(argv + first, argc - first, a, false, &why);
+	n = pong_collect(args->ifaces, args->nifaces, a, false, &why);
 	if (n < 0)
 		return failed(&why, n);
 	for (int i = 0; i < n; i++)
 		pong_describe(&a[i]);
-	if (args.json)
+	if (args->json)
 		pong_print_status_json(a, n);
 	else if (n == 0)
 		printf("xdp-pong is not attached to any interface\n");
@@ -430,38 +375,38 @@ static int cmd_status(int argc, char **argv, int first)
 	return 0;
 }
 
-static int cmd_stats(int argc, char **argv, int first)
+static int cmd_stats(const struct pong_args *args)
 {
 	static struct pong_attachment a[PONG_MAX_IFACES];
 	static struct pong_counters c[PONG_MAX_IFACES];
 	static struct pong_lost lost[PONG_MAX_IFACES];
 	struct pong_why why = { "" };
-	bool named = argc - first > 0;
+	bool named = args->nifaces > 0;
 	int n, nlost;
 
-	if (args.json + args.prometheus + (args.textfile != NULL) > 1)
-		return pong_usage_error(current, "choose one of --json, --prometheus and --textfile");
-	if (args.count && !args.interval)
-		return pong_usage_error(current, "--count goes with --interval");
-	if (args.interval && (args.prometheus || args.textfile))
-		return pong_usage_error(current, "--interval shows rates; Prometheus computes its own from the counters");
+	if (args->json + args->prometheus + (args->textfile != NULL) > 1)
+		return pong_usage_error(args->cmd, "choose one of --json, --prometheus and --textfile");
+	if (args->count && !args->interval)
+		return pong_usage_error(args->cmd, "--count goes with --interval");
+	if (args->interval && (args->prometheus || args->textfile))
+		return pong_usage_error(args->cmd, "--interval shows rates; Prometheus computes its own from the counters");
 	if (need_root())
 		return 1;
-	n = pong_collect(argv + first, argc - first, a, true, &why);
+	n = pong_collect(args->ifaces, args->nifaces, a, true, &why);
 	if (n < 0)
 		return failed(&why, n);
-	if (args.interval)
-		return pong_stats_live(a, n, named, args.interval, args.count, args.json) ? 1 : 0;
+	if (args->interval)
+		return pong_stats_live(a, n, named, args->interval, args->count, args->json) ? 1 : 0;
 	n = pong_snapshot(a, c, n, named, lost, &nlost);
 	pong_print_lost(lost, nlost);
 	if (n < 0)
 		return 1;
-	if (args.textfile) {
-		if (pong_write_textfile(args.textfile, a, c, n, &why))
+	if (args->textfile) {
+		if (pong_write_textfile(args->textfile, a, c, n, &why))
 			return failed(&why, -EIO);
-	} else if (args.prometheus) {
+	} else if (args->prometheus) {
 		pong_print_prometheus(stdout, a, c, n, NULL, 0);
-	} else if (args.json) {
+	} else if (args->json) {
 		pong_print_stats_json(a, c, n);
 	} else if (n == 0) {
 		printf("xdp-pong is not attached to any interface\n");
@@ -471,23 +416,17 @@ static int cmd_stats(int argc, char **argv, int first)
 	return 0;
 }
 
-static int cmd_metrics(int argc, char **argv, int first)
+static int cmd_metrics(const struct pong_args *args)
 {
 	struct pong_why why = { "" };
 	struct MHD_Daemon *d;
 	sigset_t set;
 
-	int ifindex[PONG_MAX_IFACES], n = argc - first, err;
+	int ifindex[PONG_MAX_IFACES], n = args->nifaces, err;
 
-	if (!args.listen)
-		return pong_usage_error(current, "--listen ADDR:PORT is required");
-	if (pong_ifaces_fit(n, &why)) {
-		pong_err("%s", why.text);
-		return 1;
-	}
 	if (need_root())
 		return 1;
-	err = pong_parse_ifaces(argv + first, n, ifindex, &why);
+	err = pong_parse_ifaces(args->ifaces, n, ifindex, &why);
 	if (err)
 		return failed(&why, err);
 	/* blocked before the server's thread starts, so only sigtimedwait() below sees them */
@@ -495,10 +434,10 @@ static int cmd_metrics(int argc, char **argv, int first)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	d = pong_metrics_start(args.listen, ifindex, n, &why);
+	d = pong_metrics_start(args->listen, ifindex, n, &why);
 	if (!d)
 		return failed(&why, -EADDRINUSE);
-	pong_err("serving metrics at http://%s/metrics", args.listen);
+	pong_err("serving metrics at http://%s/metrics", args->listen);
 	for (;;) {
 		struct timespec tick = { .tv_sec = 1 };
 		int sig = sigtimedwait(&set, NULL, &tick);
@@ -515,9 +454,9 @@ static int cmd_metrics(int argc, char **argv, int first)
 
 static const struct {
 	struct pong_command cmd;
-	int (*run)(int argc, char **argv, int first);
+	int (*run)(const struct pong_args *args);
 } commands[] = {
-	{ { "attach", "IFACE...",
+	{ { "attach", PONG_IFACES,
 	    "Attach xdp-pong to each interface (through libxdp); the command exits and the\n"
 	    "program stays attached, answering ICMP/ICMPv6 echo, ARP and neighbour\n"
 	    "solicitations for every address that reaches the interface, or only for those\n"
@@ -525,8 +464,8 @@ static const struct {
 	    "settings. All interfaces are attached, or none.",
 	    OPTS(PONG_OPT_MODE, PONG_OPT_TTL, PONG_OPT_PREFIX, PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT,
 		 PONG_OPT_UNCLAIMED, PONG_OPT_UNIT_INSTANCE, PONG_OPT_RECORD, PONG_OPT_VERBOSE,
-		 PONG_OPT_HELP), PONG_OPT__END }, cmd_attach },
-	{ { "run", "IFACE...",
+		 PONG_OPT_HELP), PONG_OPT__END, PONG_OPT__END }, cmd_attach },
+	{ { "run", PONG_IFACES,
 	    "Attach xdp-pong to each interface (all or none) and stay in the foreground:\n"
 	    "SIGTERM or Ctrl-C detaches it and exits 0; SIGHUP makes it look at the host's\n"
 	    "addresses and the MACs again, and it goes on. The programs are held by this\n"
@@ -540,46 +479,46 @@ static const struct {
 	    "once attached.",
 	    OPTS(PONG_OPT_MODE, PONG_OPT_TTL, PONG_OPT_PREFIX, PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT,
 		 PONG_OPT_UNCLAIMED, PONG_OPT_UNIT_INSTANCE, PONG_OPT_METRICS, PONG_OPT_VERBOSE,
-		 PONG_OPT_HELP), PONG_OPT__END }, cmd_run },
-	{ { "detach", "IFACE...",
+		 PONG_OPT_HELP), PONG_OPT__END, PONG_OPT__END }, cmd_run },
+	{ { "detach", PONG_IFACES,
 	    "Remove xdp-pong from each interface; other XDP programs are left alone. With\n"
 	    "--recorded FILE instead of interfaces, remove what 'attach --record FILE' attached.",
-	    OPTS(PONG_OPT_RECORDED, PONG_OPT_VERBOSE, PONG_OPT_HELP), PONG_OPT__END }, cmd_detach },
-	{ { "prefix", "add|del|list|clear IFACE [CIDR]",
+	    OPTS(PONG_OPT_RECORDED, PONG_OPT_VERBOSE, PONG_OPT_HELP), PONG_OPT__END, PONG_OPT_RECORDED }, cmd_detach },
+	{ { "prefix", PONG_PREFIX_ACTION,
 	    "Change or show the prefix list of an attached interface, at run time (no\n"
 	    "detach, counters kept). Once it has a list, only echo destinations, ARP\n"
 	    "targets and NS targets inside it are answered; deleting the last prefix\n"
 	    "answers nothing. 'clear' removes the list: every address is answered again.",
-	    OPTS(PONG_OPT_HELP), PONG_OPT__END }, cmd_prefix },
-	{ { "set", "IFACE...",
+	    OPTS(PONG_OPT_HELP), PONG_OPT__END, PONG_OPT__END }, cmd_prefix },
+	{ { "set", PONG_IFACES,
 	    "Change the rate limits and --unclaimed of attached interfaces, at run time.",
 	    OPTS(PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT, PONG_OPT_UNCLAIMED, PONG_OPT_HELP),
-	    PONG_OPT__END }, cmd_set },
-	{ { "claims", "IFACE",
+	    PONG_OPT__END, PONG_OPT__END }, cmd_set },
+	{ { "claims", PONG_ONE_IFACE,
 	    "With --unclaimed: the addresses asked for on an interface (by VLAN), and how\n"
 	    "xdp-pong stands with each: asked (not answered), probing (our probes are out),\n"
 	    "claimed (nobody answered them: answered, and probed again every 10 s) or\n"
 	    "owner-seen (its owner showed signs of life: left to it); for how long, when it\n"
 	    "was last asked for, replies sent and probes in its last round.",
-	    OPTS(PONG_OPT_JSON, PONG_OPT_HELP), PONG_OPT__END }, cmd_claims },
-	{ { "status", "[IFACE...]",
+	    OPTS(PONG_OPT_JSON, PONG_OPT_HELP), PONG_OPT__END, PONG_OPT__END }, cmd_claims },
+	{ { "status", PONG_IFACES_ANY,
 	    "Show interfaces running xdp-pong (or the named ones): mode, program id,\n"
 	    "reply TTL, the MAC replies are sent from (marked '!' when it is no longer\n"
 	    "the interface's), scope, --unclaimed and rate limits.",
-	    OPTS(PONG_OPT_JSON, PONG_OPT_HELP), PONG_OPT__END }, cmd_status },
-	{ { "stats", "[IFACE...]",
+	    OPTS(PONG_OPT_JSON, PONG_OPT_HELP), PONG_OPT__END, PONG_OPT__END }, cmd_status },
+	{ { "stats", PONG_IFACES_ANY,
 	    "Show packet and byte counters of xdp-pong on each interface running it\n"
 	    "(or the named ones): replies by kind, frames passed to the kernel, and\n"
 	    "frames refused with the reason why.",
 	    OPTS(PONG_OPT_JSON, PONG_OPT_PROMETHEUS, PONG_OPT_TEXTFILE, PONG_OPT_INTERVAL, PONG_OPT_COUNT,
-		 PONG_OPT_HELP), PONG_OPT__END }, cmd_stats },
-	{ { "metrics", "[IFACE...]",
+		 PONG_OPT_HELP), PONG_OPT__END, PONG_OPT__END }, cmd_stats },
+	{ { "metrics", PONG_IFACES_ANY,
 	    "Serve the counters of every interface running xdp-pong (or of the named ones,\n"
 	    "each with xdp_pong_up 0 while xdp-pong is not attached to it) at\n"
 	    "http://ADDR:PORT/metrics for Prometheus to scrape, until Ctrl-C or SIGTERM. Only GET and HEAD of\n"
 	    "/metrics; at most 8 connections per client and 64 in all; every connection\n"
 	    "closed after 10 s.",
-	    OPTS(PONG_OPT_LISTEN, PONG_OPT_HELP), PONG_OPT_LISTEN }, cmd_metrics },
+	    OPTS(PONG_OPT_LISTEN, PONG_OPT_HELP), PONG_OPT_LISTEN, PONG_OPT__END }, cmd_metrics },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -616,16 +555,18 @@ int main(int argc, char **argv)
 	}
 	pong_setup_logging();
 	for (size_t i = 0; i < NCOMMANDS; i++) {
-		int first;
+		static struct pong_args args;   /* static: a few kB */
+		int parsed;
 
 		if (strcmp(argv[1], commands[i].cmd.name) != 0)
 			continue;
-		current = &commands[i].cmd;
-		first = pong_parse_args(current, argc - 1, argv + 1, &args);
-		if (first < 0)
-			return first == -1 ? 0 : 2;
+		parsed = pong_parse_args(&commands[i].cmd, argc - 1, argv + 1, &args);
+		if (parsed == PONG_PARSE_HELP)
+			return 0;
+		if (parsed)
+			return parsed == PONG_PARSE_USAGE ? 2 : 1;
 		verbose = args.verbose;
-		return commands[i].run(argc - 1, argv + 1, first);
+		return commands[i].run(&args);
 	}
 	pong_err("unknown command '%s' (see 'xdp-pong --help')", argv[1]);
 	return 2;

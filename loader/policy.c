@@ -75,24 +75,6 @@ void pong_format_cidr(const struct pong_cidr *c, char *buf, size_t len)
 	snprintf(buf, len, "%s/%d", a, c->len);
 }
 
-/* "100", "100/source" (the same: per source); "0" or "off" turns the limit off. */
-int pong_parse_pps(const char *s, __u32 *pps)
-{
-	char *end;
-	unsigned long v;
-
-	if (!strcmp(s, "off")) {
-		*pps = 0;
-		return 0;
-	}
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || (*end && strcmp(end, "/source") != 0) || v > PONG_PPS_MAX || s[0] == '-')
-		return -EINVAL;
-	*pps = (__u32)v;
-	return 0;
-}
-
 static int prefix_map(int prog_fd, int family)
 {
 	struct bpf_map_info minfo;

@@ -181,7 +181,7 @@ static void come_back(struct pong_held *h, int i, struct waiting *w, const struc
  * (-ENOLINK, with why). A failure at start (-errno, with why) leaves nothing
  * attached and nothing listening.
  */
-int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *metrics, struct pong_why *why)
+int pong_run(char *const *names, int n, const struct pong_attach_opts *o, const char *metrics, struct pong_why *why)
 {
 	static struct pong_held held[PONG_MAX_IFACES];
 	struct MHD_Daemon *d = NULL;

@@ -15,7 +15,7 @@
  * xdp-pong when none is named. With need_attached, a named interface
  * without xdp-pong is an error. Returns the count, or -errno with why.
  */
-int pong_collect(char **names, int n, struct pong_attachment *a, bool need_attached, struct pong_why *why)
+int pong_collect(char *const *names, int n, struct pong_attachment *a, bool need_attached, struct pong_why *why)
 {
 	struct if_nameindex *all, *it;
 	int count = 0;

@@ -186,7 +186,7 @@ int pong_ifaces_fit(int n, struct pong_why *why)
 }
 
 /* Resolve interface names; every name must exist and appear once. 0, or -errno with why. */
-int pong_parse_ifaces(char **names, int n, int *ifindexes, struct pong_why *why)
+int pong_parse_ifaces(char *const *names, int n, int *ifindexes, struct pong_why *why)
 {
 	if (pong_ifaces_fit(n, why))
 		return -E2BIG;

@@ -45,7 +45,7 @@
 #define PONG_VERSION      "0.1.0"
 #define PONG_MAX_IFACES   64
 #define PONG_MAX_PREFIXES 64           /* --prefix options per attach */
-#define PONG_PPS_MAX      100000000u   /* highest --rate-limit / --global-limit */
+#define PONG_PPS_MAX      100000000u   /* highest --rate-limit / --global-limit (options.c) */
 #define PONG_LOCK_FILE    "/run/xdp-pong.lock"
 
 /* ---- floor 0: util.c, names.c ---- */
@@ -65,7 +65,7 @@ const char *pong_name_text(const char *name, char *buf, size_t len);
 void pong_setup_logging(void);
 bool pong_is_root(void);
 int pong_ifaces_fit(int n, struct pong_why *why);
-int pong_parse_ifaces(char **names, int n, int *ifindexes, struct pong_why *why);
+int pong_parse_ifaces(char *const *names, int n, int *ifindexes, struct pong_why *why);
 int pong_unit_instance_name(const char *inst, char *out, size_t len);
 int pong_link_mac(int ifindex, __u8 mac[6]);
 int pong_link_stacked(int ifindex, char other[IF_NAMESIZE]);
@@ -157,7 +157,6 @@ struct pong_cidr {
 
 int pong_parse_cidr(const char *s, struct pong_cidr *out);
 void pong_format_cidr(const struct pong_cidr *c, char *buf, size_t len);
-int pong_parse_pps(const char *s, __u32 *pps);
 int pong_prefix_list(int prog_fd, struct pong_cidr *out, int max);
 int pong_prefix_count(int prog_fd);
 int pong_scope_fill(int prog_fd, const struct pong_cidr *list, int n, int *failed);
@@ -228,7 +227,7 @@ struct pong_lost {
 	int err;
 };
 
-int pong_collect(char **names, int n, struct pong_attachment *a, bool need_attached, struct pong_why *why);
+int pong_collect(char *const *names, int n, struct pong_attachment *a, bool need_attached, struct pong_why *why);
 int pong_collect_ifindexes(const int *ifindex, const char (*known)[IF_NAMESIZE], int n,
 			   struct pong_attachment *a);
 int pong_snapshot(struct pong_attachment *a, struct pong_counters *c, int n, bool strict,
@@ -251,9 +250,9 @@ struct pong_recorded {
 	enum { PONG_RECORD_DETACHED, PONG_RECORD_NOT_THERE, PONG_RECORD_GONE, PONG_RECORD_FAILED } outcome;
 };
 
-int pong_attach(char **names, int n, const struct pong_attach_opts *o, struct pong_why *why);
-void pong_warn_unscoped(const struct pong_attach_opts *o, char **names, int n);
-int pong_detach(char **names, int n, struct pong_why *why);
+int pong_attach(char *const *names, int n, const struct pong_attach_opts *o, struct pong_why *why);
+void pong_warn_unscoped(const struct pong_attach_opts *o, char *const *names, int n);
+int pong_detach(char *const *names, int n, struct pong_why *why);
 int pong_detach_recorded(const char *path, struct pong_recorded *done, int *ndone, struct pong_why *why);
 
 /* An interface run attached xdp-pong to, through a BPF link it holds. */
@@ -267,7 +266,7 @@ struct pong_held {
 	__u8 mac[6];                 /* the MAC the program answers as */
 };
 
-int pong_hold(char **names, int n, const struct pong_attach_opts *o, struct pong_held *held, struct pong_why *why);
+int pong_hold(char *const *names, int n, const struct pong_attach_opts *o, struct pong_held *held, struct pong_why *why);
 int pong_held_attached(struct pong_held *h);
 int pong_held_follow_mac(struct pong_held *h, __u8 old[6]);
 void pong_release(struct pong_held *held, int n);
@@ -304,15 +303,50 @@ void pong_metrics_stop(struct MHD_Daemon *d);
 
 /* ---- floor 5: run.c, options.c ---- */
 
-int pong_run(char **names, int n, const struct pong_attach_opts *o, const char *metrics, struct pong_why *why);
+int pong_run(char *const *names, int n, const struct pong_attach_opts *o, const char *metrics, struct pong_why *why);
 
+
+/* What a command's operands are: checked, and put in struct pong_args, before the command runs. */
+enum pong_operands {
+	PONG_IFACES,                 /* IFACE...: one or more (--unit-instance's names first) */
+	PONG_IFACES_ANY,             /* [IFACE...]: none stands for every interface running xdp-pong */
+	PONG_ONE_IFACE,              /* IFACE */
+	PONG_PREFIX_ACTION,          /* add|del|list|clear IFACE [CIDR] */
+};
+
+enum pong_prefix_action { PONG_PREFIX_ADD, PONG_PREFIX_DEL, PONG_PREFIX_LIST, PONG_PREFIX_CLEAR };
+
+enum pong_opt {
+	PONG_OPT_MODE, PONG_OPT_TTL, PONG_OPT_PREFIX, PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT,
+	PONG_OPT_UNIT_INSTANCE, PONG_OPT_RECORD, PONG_OPT_RECORDED, PONG_OPT_JSON, PONG_OPT_PROMETHEUS,
+	PONG_OPT_TEXTFILE, PONG_OPT_INTERVAL, PONG_OPT_COUNT, PONG_OPT_LISTEN, PONG_OPT_UNCLAIMED,
+	PONG_OPT_METRICS, PONG_OPT_VERBOSE,
+	PONG_OPT_HELP, PONG_OPT__END
+};
+
+/* A subcommand as options.c needs to know it: name, operands, what it does, its options. */
+struct pong_command {
+	const char *name;
+	enum pong_operands operands;
+	const char *about;           /* what it does, a paragraph */
+	const enum pong_opt *opts;   /* ends with PONG_OPT__END */
+	enum pong_opt required;      /* an option that must be given (shown without brackets), or PONG_OPT__END */
+	enum pong_opt instead;       /* an option given instead of the interfaces (detach --recorded), or
+				      * PONG_OPT__END */
+};
 
 /*
- * Every option of every subcommand fills one field here; options.c's table
- * declares each option once (name, type, field, help) and each subcommand
- * lists the options it takes.
+ * A command line, parsed and checked: what a command gets. Every option
+ * fills one field here (options.c's table declares each option once: name,
+ * kind, field, range or values, help); the operands fill ifaces[] or the
+ * prefix action.
  */
 struct pong_args {
+	const struct pong_command *cmd;
+	char *ifaces[PONG_MAX_IFACES];   /* the interfaces named, in order */
+	int nifaces;
+	enum pong_prefix_action action;  /* prefix: what to do ... */
+	struct pong_cidr cidr;           /* ... with which prefix (add, del) */
 	enum xdp_attach_mode mode;
 	long ttl;
 	struct pong_cidr prefixes[PONG_MAX_PREFIXES];
@@ -326,29 +360,14 @@ struct pong_args {
 	long count;
 };
 
-enum pong_opt {
-	PONG_OPT_MODE, PONG_OPT_TTL, PONG_OPT_PREFIX, PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT,
-	PONG_OPT_UNIT_INSTANCE, PONG_OPT_RECORD, PONG_OPT_RECORDED, PONG_OPT_JSON, PONG_OPT_PROMETHEUS,
-	PONG_OPT_TEXTFILE, PONG_OPT_INTERVAL, PONG_OPT_COUNT, PONG_OPT_LISTEN, PONG_OPT_UNCLAIMED,
-	PONG_OPT_METRICS, PONG_OPT_VERBOSE,
-	PONG_OPT_HELP, PONG_OPT__END
-};
-
-/* A subcommand as options.c needs to know it: name, operands, what it does, its options. */
-struct pong_command {
-	const char *name;
-	const char *operands;        /* synopsis of the operands, e.g. "IFACE..." */
-	const char *about;           /* what it does, a paragraph */
-	const enum pong_opt *opts;   /* ends with PONG_OPT__END */
-	enum pong_opt required;      /* an option that must be given (shown without brackets), or PONG_OPT__END */
-};
-
+#define PONG_PARSE_HELP   (-1)   /* pong_parse_args(): --help printed */
+#define PONG_PARSE_USAGE  (-2)   /* ... a usage error printed */
+#define PONG_PARSE_FAILED (-3)   /* ... another error printed */
 int pong_parse_args(const struct pong_command *cmd, int argc, char **argv, struct pong_args *args);
 void pong_print_usage(const struct pong_command *cmd, FILE *f);
 void pong_print_synopsis(const struct pong_command *cmd, FILE *f);
 void pong_print_help(const struct pong_command *cmd, FILE *f);
 int pong_usage_error(const struct pong_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *pong_shown(const char *typed);
-int pong_cidr_arg(const struct pong_command *cmd, const char *arg, struct pong_cidr *out);
 
 #endif

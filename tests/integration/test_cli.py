@@ -103,10 +103,10 @@ BAD_INPUT = [
     (["attach", "a0", "--bogus"], 2, "unknown option"),
     (["attach", "a0", "-x"], 2, "unknown option -x"),
     (["attach", "a0", "--ttl"], 2, "--ttl needs a value"),
-    (["attach", "a0", "--ttl", "0"], 2, "--ttl must be a whole number from 1 to 255"),
-    (["attach", "a0", "--ttl", "256"], 2, "--ttl must be a whole number from 1 to 255"),
-    (["attach", "a0", "--ttl", "6x"], 2, "--ttl must be a whole number from 1 to 255"),
-    (["attach", "a0", "--mode", "turbo"], 2, "--mode must be native or skb"),
+    (["attach", "a0", "--ttl", "0"], 2, "--ttl takes a whole number from 1 to 255"),
+    (["attach", "a0", "--ttl", "256"], 2, "--ttl takes a whole number from 1 to 255"),
+    (["attach", "a0", "--ttl", "6x"], 2, "--ttl takes a whole number from 1 to 255"),
+    (["attach", "a0", "--mode", "turbo"], 2, "--mode takes native or skb"),
     (["stats", "--json=yes"], 2, "unknown option"),
     (["attach", "nosuch0"], 1, "no such interface: nosuch0"),
     (["attach", "a0", "a0"], 1, "named twice"),
@@ -157,6 +157,47 @@ BAD_INPUT = [
     (["claims"], 2, "want one interface"),
     (["claims", "a0"], 1, "a0: xdp-pong is not attached"),
 ]
+
+# An option's range as its error states it (made from its row in options.c): the ends are taken, a step past
+# either is refused with that error. Taken, the call goes on to fail on the missing interface (exit 1).
+RANGES = [
+    (["attach", "nosuch0", "--ttl"], "1", "255", ["0", "256"]),
+    (["attach", "nosuch0", "--rate-limit"], "0", "100000000", ["-1", "100000001"]),
+    (["attach", "nosuch0", "--global-limit"], "0", "100000000", ["-1", "100000001", "5/source"]),
+    (["stats", "nosuch0", "--interval"], "0.1", "3600", ["0.09", "3600.5"]),
+    (["stats", "nosuch0", "--interval", "1", "--count"], "1", None, ["0"]),
+]
+
+
+@pytest.mark.parametrize("args,low,high,beyond", RANGES, ids=[" ".join(r[0][2:]) for r in RANGES])
+def test_option_range_as_stated(cli, args, low, high, beyond):
+    opt = args[-1]
+    res = cli(*args, beyond[0])
+    stated = re.search(rf"{opt} takes [a-z ]+ (?:from ([^\s,]+) to ([^\s,]+)|of at least ([^\s,]+))", res.stderr)
+    assert res.returncode == 2 and stated, res.stderr
+    assert (stated.group(1) or stated.group(3), stated.group(2)) == (low, high), f"the error states the range: {res.stderr}"
+    for value in [low] + ([high] if high else []):
+        expect_error(cli(*args, value), 1, "no such interface: nosuch0")
+    for value in beyond:
+        expect_error(cli(*args, value), 2, stated.group(0).strip())
+
+
+# Every command's interfaces are checked before the command runs (even before it asks for root): too many is
+# refused alike everywhere, and the wrong number where one is wanted.
+OPERANDS = [(cmd, [f"x{i}" for i in range(65)], 1, "too many interfaces (65); at most 64")
+            for cmd in (["attach"], ["run"], ["detach"], ["set", "--rate-limit", "5"], ["status"], ["stats"],
+                        ["metrics", "--listen", ":9"])] + [
+    (["claims"], ["a0", "c0"], 2, "want one interface"),
+    (["prefix", "list"], ["a0", "c0"], 2, "list and clear take only IFACE"),
+    (["detach", "--recorded", "/nonexistent/rec"], ["a0"], 2, "--recorded FILE takes no interface"),
+]
+
+
+@pytest.mark.parametrize("cmd,ifaces,code,text", OPERANDS, ids=[" ".join(o[0]) for o in OPERANDS])
+def test_operands_checked_first(cli, cmd, ifaces, code, text):
+    expect_error(cli(*cmd, *ifaces, user="nobody"), code, text)
+
+
 NOT_ROOT = [["attach", "a0"], ["detach", "a0"], ["stats"], ["status"], ["prefix", "list", "a0"],
             ["set", "a0", "--global-limit", "5"], ["metrics", "--listen", ":9"]]
 

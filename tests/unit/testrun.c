@@ -169,6 +169,20 @@ static int cmp_bytes16(const void *a, const void *b)
 	return memcmp(a, b, 16);
 }
 
+/* A limit for --source-pps and --global-pps: packets per second, 0 for none. */
+static int parse_pps(const char *s, __u32 *pps)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v > PONG_PPS_MAX)
+		return -1;
+	*pps = (__u32)v;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static char line[2 * MAX_FRAME + 4];
@@ -223,11 +237,11 @@ int main(int argc, char **argv)
 			prefixes[nprefixes++] = argv[i + 1];
 			continue;
 		}
-		if (!strcmp(argv[i], "--source-pps") && pong_parse_pps(argv[i + 1], &change.source_pps) == 0) {
+		if (!strcmp(argv[i], "--source-pps") && parse_pps(argv[i + 1], &change.source_pps) == 0) {
 			change.source_set = true;
 			continue;
 		}
-		if (!strcmp(argv[i], "--global-pps") && pong_parse_pps(argv[i + 1], &change.global_pps) == 0) {
+		if (!strcmp(argv[i], "--global-pps") && parse_pps(argv[i + 1], &change.global_pps) == 0) {
 			change.global_set = true;
 			continue;
 		}
