@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Floor 2: the operator's policy on a program, and its rules. Which
+ * Floor 2: the operator's policy on a program, and its rules: which
  * addresses are answered (the prefix lists, LPM tries, and when the scope
- * switch in pong_settings turns on or off) and how fast (parsing the rate
- * limits, which prog.c writes). Changed at run time through the maps: no
- * detach, no lost counters.
+ * switch in pong_settings turns on or off), and the claims --unclaimed
+ * holds. (The rate limits are settings alone: options.c parses them, prog.c
+ * writes them.) Changed at run time through the maps: no detach, no lost
+ * counters.
  *
  * The rules of scoping at run time live here and only here:
  *   - the first prefix added turns scoping on;

@@ -9,7 +9,8 @@
  *      names.c     names of counters, refusal reasons and modes
  *   1  prog.c      find xdp-pong on an interface; its maps, config and
  *                  counters; the settings' one owner (read, initial, change)
- *   2  policy.c    scope (prefix lists) and rate limits, and their rules
+ *   2  policy.c    scope (prefix lists) and its rules; the claims --unclaimed
+ *                  holds
  *      own.c       the host's own addresses, kept in the program, and the
  *                  kernel's word when they change
  *      probe.c     --unclaimed's probes: an address is claimed only once
@@ -22,7 +23,8 @@
  *   5  run.c       run: attach through links held by this process, watch
  *                  them (attached? the interface's MAC?), serve metrics,
  *                  detach at the end; it reports what it sees on stderr
- *      options.c   the option table: parsing and --help
+ *      options.c   the option table (each option's range or choices) and
+ *                  the operand kinds: parsing, checking, usage and --help
  *   6  main.c      subcommands; their messages and exit codes
  *
  * Below main.c, functions return 0 or -errno (or a count) and print
