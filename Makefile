@@ -121,7 +121,7 @@ demo:
 	$(MAKE) all
 	./scripts/demo.sh
 
-# The whole suite (pytest, see README's Tests). PYTEST_ARGS
+# The whole suite (pytest, see tests/README.md). PYTEST_ARGS
 # narrows it: make check PYTEST_ARGS='-k ndp' or PYTEST_ARGS='-m "not slow"'.
 check:
 	./scripts/deps.sh check

@@ -5,7 +5,7 @@
 - Namespaces come from one place, scripts/lab/lab.py, through the fixtures
   below; each removes what it made, whatever fails.
 - The run ends with the line `N passed, N failed`. A skipped test counts as
-  failed: nothing here may skip (README, Tests).
+  failed: nothing here may skip (tests/README.md).
 """
 import json
 import os

@@ -249,7 +249,7 @@ def test_vlan_claim_stays_in_its_vlan(unclaimed):
     lan = unclaimed
     flood_mac = lan.mac(lan.flood, "flood0")
     # the switch port hands frames to pong0 with their tags in the frame, as a NIC with
-    # rx-vlan-offload off does (README): a veth would carry them beside it, out of XDP's sight
+    # rx-vlan-offload off does (man xdp-pong): a veth would carry them beside it, out of XDP's sight
     res = lan.ns(lan.sw, "ethtool", "-K", "swp", "txvlan", "off")
     assert res.returncode == 0, res.stderr
     sniffer = lan.lab.popen(lan.own, "/usr/bin/python3", "-c", SNIFF_TAGGED, "own0", "4", stdout=subprocess.PIPE,

@@ -1,7 +1,7 @@
 """An independent model of xdp-pong's datapath, for differential fuzzing.
 
-Written from the rules in README.md (and the RFCs they cite), on raw bytes,
-sharing no code with xdp/. predict() returns what the program must do with
+Written from the rules in the man page (loader/xdp-pong.8, and the RFCs they
+cite), on raw bytes, sharing no code with xdp/. predict() returns what the program must do with
 one frame: the XDP verdict, the counter and refusal reason that move, and the
 frame that comes out. Where several rules refuse a frame, the first in the
 order below names the reason (the order is part of what is tested).
