@@ -70,7 +70,7 @@ static void attach_failed(struct pong_why *why, const char *name, int err, enum 
 		pong_why(why, "%s: permission denied loading the XDP program (it needs CAP_BPF, CAP_PERFMON and "
 			 "CAP_NET_ADMIN)", name);
 	else if (err == -ENOSYS)
-		/* a container's seccomp profile answers a refused bpf() with ENOSYS (README, "A container") */
+		/* a container's seccomp profile answers a refused bpf() with ENOSYS (scripts/container/README.md) */
 		pong_why(why, "%s: the bpf() system call is not available: refused by a seccomp profile, or a kernel "
 			 "without BPF", name);
 	else

@@ -111,9 +111,8 @@ static const struct opt_def table[PONG_OPT__END] = {
 		.help = "detach what 'attach --record FILE' attached, where that very\n"
 			"program is still attached, then remove FILE (no FILE: nothing to do)" },
 	[PONG_OPT_JSON] = { .name = "json", .letter = 'j', .type = T_FLAG, FIELD(json),
-		.help = "machine-readable output: {\"interfaces\":[{\"name\",\"ifindex\",\"mode\",\n"
-			"\"prog_id\",\"counters\":{NAME:{\"packets\",\"bytes\"}},\n"
-			"\"refused_by_reason\":{REASON:{\"packets\",\"bytes\"}}}]}" },
+		.help = "machine-readable output: one JSON object (each command's shape:\n"
+			"man xdp-pong, OUTPUT)" },
 	[PONG_OPT_PROMETHEUS] = { .name = "prometheus", .letter = 'P', .type = T_FLAG, FIELD(prometheus),
 		.help = "Prometheus text exposition (xdp_pong_*_total counters)" },
 	[PONG_OPT_TEXTFILE] = { .name = "textfile", .letter = 'T', .type = T_PATH, FIELD(textfile), .value = "PATH",
