@@ -116,7 +116,7 @@ static __always_inline int answer_echo4(struct cursor *c, struct eth_hdr *eth)
 static __always_inline int answer_echo6(struct cursor *c, struct eth_hdr *eth, struct ipv6hdr *ip6, int ext)
 {
 	struct icmp6hdr *icmp6 = c->pos;
-	struct request req = { .target6 = &ip6->daddr, .source6 = &ip6->saddr };
+	struct request req = {};
 	__u32 plen;
 	int verdict = PONG_GO_ON;
 
@@ -131,6 +131,8 @@ static __always_inline int answer_echo6(struct cursor *c, struct eth_hdr *eth, s
 		return verdict;
 	if ((void *)(icmp6 + 1) > c->end)
 		return PONG_NOT_OURS;   /* known; for the verifier */
+	req.target6 = &ip6->daddr;
+	req.source6 = &ip6->saddr;
 	verdict = admit(c, PONG_CNT_ECHO6, &req);
 	if (!verdict)
 		icmp6_echo_reply(eth, ip6, icmp6, pong_iface.mac, pong_cfg.ttl);
@@ -142,7 +144,7 @@ static __always_inline int answer_ns(struct xdp_md *ctx, struct cursor *c, struc
 				     struct ipv6hdr *ip6, int ext, __u64 len)
 {
 	struct nd_ns *ns = c->pos;
-	struct request req = { .source6 = &ip6->saddr };
+	struct request req = {};
 	__u8 reply_mac[ETH_ALEN] __attribute__((aligned(4)));
 	__u32 plen;
 	int verdict = PONG_GO_ON;
@@ -160,9 +162,10 @@ static __always_inline int answer_ns(struct xdp_md *ctx, struct cursor *c, struc
 	if ((void *)(ns + 1) > c->end)
 		return PONG_NOT_OURS;   /* known; for the verifier */
 	req.target6 = &ns->target;
+	req.source6 = &ip6->saddr;
 	verdict = admit(c, PONG_CNT_NDP, &req);
 	if (!verdict)
-		verdict = ndp_reply(ctx, (void *)ip6 - (void *)eth, reply_mac, pong_iface.mac);
+		verdict = ndp_reply(ctx, eth, ip6, reply_mac, pong_iface.mac);
 	return verdict;
 }
 

@@ -107,6 +107,10 @@ static __always_inline int ipv6_upper(struct cursor *c, const struct ipv6hdr *ip
 
 	c->pos = (void *)(ip6 + 1);
 	*ext = 0;
+	if (__builtin_expect(nexthdr == IPPROTO_ICMPV6, 1)) {   /* the common case, before the switch */
+		*proto = nexthdr;
+		return PONG_GO_ON;
+	}
 #pragma unroll
 	for (int i = 0; i < IPV6_EXT_MAX; i++) {
 		struct ipv6_opt_hdr *h = c->pos;

@@ -206,29 +206,27 @@ static __always_inline int ndp_fast_ns(const struct cursor *c, const struct eth_
  * The checksum is summed from what the NA holds: the target twice
  * (pseudo-header source and the message), the solicitor, our MAC and
  * constants. PONG_GO_ON, or no_room if the frame cannot be resized
- * (unchanged then).
+ * (unchanged then). eth and ip6: the frame's, as classified.
  */
-static __always_inline int ndp_reply(struct xdp_md *ctx, __u32 l3_offset, const __u8 *reply_mac,
-				     const volatile __u8 *our_mac)
+static __always_inline int ndp_reply(struct xdp_md *ctx, struct eth_hdr *eth, struct ipv6hdr *ip6,
+				     const __u8 *reply_mac, const volatile __u8 *our_mac)
 {
-	__u64 l3 = l3_offset & 0xff;     /* 64-bit bounds for the verifier */
+	__u64 l3 = ((void *)ip6 - (void *)eth) & 0xff;     /* 64-bit bounds for the verifier */
 	int want = (int)(l3 + sizeof(struct ipv6hdr) + sizeof(struct nd_na));
 	int have = (int)(ctx->data_end - ctx->data);
 	__u32 mac_hi = *(const volatile __u32 *)our_mac;
 	__u16 mac_lo = *(const volatile __u16 *)(our_mac + 4);
-	struct eth_hdr *eth;
-	struct ipv6hdr *ip6;
+	void *end = (void *)(long)ctx->data_end;
 	struct nd_na *na;
-	void *end;
 	__u64 sum;
 
-	if (l3 > L3_OFFSET_MAX)
-		return PONG_R_NO_ROOM;
-	if (want != have && bpf_xdp_adjust_tail(ctx, want - have))
-		return PONG_R_NO_ROOM;   /* the frame is unchanged when the helper fails */
-	eth = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	ip6 = (void *)eth + l3;
+	if (want != have) {
+		if (l3 > L3_OFFSET_MAX || bpf_xdp_adjust_tail(ctx, want - have))
+			return PONG_R_NO_ROOM;   /* the frame is unchanged when the helper fails */
+		eth = (void *)(long)ctx->data;
+		end = (void *)(long)ctx->data_end;
+		ip6 = (void *)eth + l3;
+	}
 	na = (void *)(ip6 + 1);
 	if ((void *)(eth + 1) > end || (void *)(na + 1) > end)
 		return PONG_DROP;        /* cannot happen: the frame is exactly want bytes */
