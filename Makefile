@@ -57,7 +57,7 @@ $(BUILD)/pong.bpf.o: xdp/pong.bpf.c $(BPF_HDRS) $(BPF_INC)/.done | $(BUILD)
 $(BUILD)/pong.skel.h: $(BUILD)/pong.bpf.o
 	$(BPFTOOL) gen skeleton $< name pong > $@.tmp && mv $@.tmp $@
 
-# The CLI: one object per source (tests/unit/test_layering.py reads their symbols)
+# The CLI: one object per source (tests/cli/test_layering.py reads their symbols)
 $(BUILD)/obj/%.o: loader/%.c $(CLI_HDRS) $(BUILD)/pong.skel.h | $(BUILD)/obj
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -74,8 +74,8 @@ $(BUILD)/asan/xdp-pong: $(ASAN_OBJS)
 # Unit-test driver: runs frames through the real program with BPF_PROG_TEST_RUN,
 # with the CLI's own code for names, prefixes and limits.
 TESTRUN_OBJS := $(addprefix $(BUILD)/obj/,names.o util.o prog.o policy.o own.o)
-$(BUILD)/pong-testrun: tests/unit/testrun.c $(TESTRUN_OBJS) $(CLI_HDRS) $(BUILD)/pong.skel.h
-	$(CC) $(CFLAGS) tests/unit/testrun.c $(TESTRUN_OBJS) -o $@ $(LDLIBS)
+$(BUILD)/pong-testrun: tests/datapath/testrun.c $(TESTRUN_OBJS) $(CLI_HDRS) $(BUILD)/pong.skel.h
+	$(CC) $(CFLAGS) tests/datapath/testrun.c $(TESTRUN_OBJS) -o $@ $(LDLIBS)
 
 # The lab's XDP_PASS program for veth peers (scripts/lab/lab.py)
 $(BUILD)/pass.bpf.o: scripts/lab/pass.bpf.c $(BPF_INC)/.done | $(BUILD)
@@ -137,11 +137,11 @@ bench:
 # Differential fuzzing, longer than make check's 200,000 frames: make fuzz N=2000000 [SEED=S]
 N ?= 2000000
 fuzz: all
-	$(PYTHON) tests/unit/fuzz.py --count $(N) $(if $(SEED),--seed $(SEED))
+	$(PYTHON) tests/datapath/fuzz.py --count $(N) $(if $(SEED),--seed $(SEED))
 
 # The full soak and churn (make check runs 1,000,000 requests and 20 cycles)
 soak: all
-	SOAK_REQUESTS=10000000 CHURN_CYCLES=100 $(PYTHON) tests/run.py tests/integration/test_soak.py
+	SOAK_REQUESTS=10000000 CHURN_CYCLES=100 $(PYTHON) tests/run.py tests/load/test_soak.py
 
 # Static analysis, run by make check: cppcheck on all C, clang-tidy on userspace,
 # the BPF headers each compiled alone, no C library header reachable from BPF code.
@@ -151,7 +151,7 @@ TIDY_CHECKS := -*,clang-analyzer-*,bugprone-*,performance-*,portability-*,misc-*
 	-bugprone-easily-swappable-parameters,-bugprone-macro-parentheses,-misc-unused-parameters,\
 	-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,-clang-analyzer-valist.Uninitialized,\
 	-clang-analyzer-unix.Malloc
-USER_SRCS := $(CLI_SRCS) tests/unit/testrun.c scripts/bench/pong-gen.c
+USER_SRCS := $(CLI_SRCS) tests/datapath/testrun.c scripts/bench/pong-gen.c
 BPF_SRCS := xdp/pong.bpf.c scripts/lab/pass.bpf.c $(wildcard scripts/bench/*.bpf.c)
 lint: $(BUILD)/pong.skel.h $(BUILD)/gen.skel.h $(BUILD)/sink.skel.h bpf-libc-guard bpf-headers-alone
 	$(CPPCHECK) -I xdp -I loader -I $(BUILD) -I scripts/bench \

@@ -2,7 +2,7 @@
 /*
  * Floor 0: the names of counters, refusal reasons, events, claim states and
  * attach modes, as the
- * CLI prints them and the unit driver (tests/unit/testrun.c) reports them.
+ * CLI prints them and the unit driver (tests/datapath/testrun.c) reports them.
  * Generated from the X-macro lists of the ABI header, so they cannot drift.
  */
 #include "xdp-pong.h"

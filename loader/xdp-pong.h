@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The xdp-pong CLI's declarations, floor by floor. A file calls only what is
- * declared on floors below its own (tests/unit/test_layering.py checks the
+ * declared on floors below its own (tests/cli/test_layering.py checks the
  * symbols each object file uses):
  *
  *   0  util.c      error lines and explanations, text escaping, interface

@@ -8,10 +8,10 @@ counter and refusal reason that moved are the model's; an echo reply's
 checksums are valid exactly when the request's were. Every counter and every
 refusal reason must be reached, or the fuzzer is not reaching deep enough.
 
-    /usr/bin/python3 tests/unit/fuzz.py [--count N] [--seed S]
+    /usr/bin/python3 tests/datapath/fuzz.py [--count N] [--seed S]
 
 replays a run (the seed is printed); `make check` runs 200,000 frames
-(tests/unit/test_fuzz.py), `make fuzz N=...` runs more.
+(tests/datapath/test_fuzz.py), `make fuzz N=...` runs more.
 """
 import argparse
 import os
@@ -24,7 +24,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
-from unit.model import Model, ones_sum  # noqa: E402
+from datapath.model import Model, ones_sum  # noqa: E402
 from pylib.env import ROOT, TESTRUN  # noqa: E402
 from pylib.frames import (ANY_IP, ANY_IP6, ICMPv6NDOptSrcLLAddr, IF_MAC, IP, PEER_MAC, UDP,  # noqa: E402
                           IPv6ExtHdrHopByHop, Raw, arp_request, echo4, echo6, l2, ns)
@@ -247,7 +247,7 @@ def fuzz(seed, count, path="default"):
     choosing the path, PATHS) and the model.
     Returns {"ran": bool, "error", "frames", "bad": {category: [(i, detail)]},
     "missing_counters": [...], "missing_reasons": [...]}."""
-    print(f"  fuzz: seed {seed}, {count} frames, {path} path (replay: /usr/bin/python3 tests/unit/fuzz.py "
+    print(f"  fuzz: seed {seed}, {count} frames, {path} path (replay: /usr/bin/python3 tests/datapath/fuzz.py "
           f"--seed {seed} --count {count} --path {path})", flush=True)
     t0 = time.time()
     fs = frames(seed, count)

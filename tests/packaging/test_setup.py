@@ -186,7 +186,7 @@ def test_downloads_checked_before_unpacking(tamper):
 def test_interrupted_test_run_leaves_nothing(sig):
     """The suite itself (tests/run.py), stopped by sig while a lab test holds its namespaces and a
     running xdp-pong: it ends non-zero, and the namespaces are gone (killed outright they stayed)."""
-    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "run.py"), "integration/test_own.py",
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "run.py"), "lab/test_own.py",
                              "-k", "added_later and ipv4", "-q"], cwd=os.path.join(ROOT, "tests"),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     prefix = f"xpown{proc.pid % 100000}"

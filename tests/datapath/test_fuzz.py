@@ -1,8 +1,8 @@
 """Differential fuzzing in make check: 200,000 frames (FUZZ_COUNT, FUZZ_SEED to
 change or replay) through the real program, each checked against the
-independent model (tests/unit/model.py), on each way through the program:
+independent model (tests/datapath/model.py), on each way through the program:
 the fast path (no settings), the policy path (a scope of every address) and
-the rules one by one (fast checks off). The engine is tests/unit/fuzz.py;
+the rules one by one (fast checks off). The engine is tests/datapath/fuzz.py;
 `make fuzz N=...` runs it longer.
 """
 import os
@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from unit.fuzz import DEFAULT_COUNT, PATHS, describe, fuzz
+from datapath.fuzz import DEFAULT_COUNT, PATHS, describe, fuzz
 
 CATEGORIES = ["verdict", "pass_changed", "reply", "counting", "csum"]
 
