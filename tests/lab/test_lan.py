@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from pylib.env import GEN, request_frames
+from pylib.env import GEN, request_frames, send_frames
 
 OWN_IP, OWN_IP6 = "198.51.100.30", "2001:db8:77::30"
 FREE_IP, FREE_IP6 = "198.51.100.90", "2001:db8:77::90"        # assigned nowhere
@@ -100,22 +100,6 @@ def neigh_mac(lan, addr):
     return m.group(1) if m else None
 
 
-SEND = """
-import socket, sys
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind((sys.argv[1], 0))
-for line in sys.stdin:
-    s.send(bytes.fromhex(line.strip()))
-"""
-
-
-def send_frames(lan, ns, dev, frames):
-    """Frames (bytes) sent as they are from ns's dev: spoofed senders, tags."""
-    res = lan.lab.run(ns, "/usr/bin/python3", "-c", SEND, dev, input="".join(bytes(f).hex() + "\n" for f in frames),
-                      timeout=120)
-    assert res.returncode == 0, res.stderr
-
-
 def arp_req(src_mac, sender, target, tags=()):
     from pylib.frames import l2, ARP
     return l2(dst="ff:ff:ff:ff:ff:ff", src=src_mac, tags=tags) / ARP(op=1, hwsrc=src_mac, psrc=sender, pdst=target)
@@ -194,7 +178,7 @@ def test_spoofed_bursts_never_claim_a_live_owner(unclaimed):
     frames += [ns_req(flood_mac, "2001:db8:9::9", OWN_IP6) for _ in range(3)]
     frames += [ns_req(flood_mac, f"2001:db8:77::{0x100 + i:x}", OWN_IP6) for i in range(20)]
     for _ in range(3):
-        send_frames(lan, lan.flood, "flood0", frames)
+        send_frames(lan.lab, lan.flood, "flood0", frames)
         time.sleep(1.2)          # past the probe round each burst starts
     after = counters(lan)
     assert after["arp"]["packets"] == before["arp"]["packets"], "no ARP reply for the owner's address"
@@ -257,7 +241,7 @@ def test_vlan_claim_stays_in_its_vlan(unclaimed):
     time.sleep(1)
     before = counters(lan)["arp"]["packets"]
     for _ in range(2):
-        send_frames(lan, lan.flood, "flood0", [arp_req(flood_mac, "198.51.100.120", OWN_IP, tags=((0x8100, 20),))])
+        send_frames(lan.lab, lan.flood, "flood0", [arp_req(flood_mac, "198.51.100.120", OWN_IP, tags=((0x8100, 20),))])
         time.sleep(1)
     out, err = sniffer.communicate(timeout=30)
     probes = [line.split() for line in out.splitlines()]
@@ -371,7 +355,7 @@ def test_flood_of_new_addresses_cannot_evict_an_owner(unclaimed):
     lan.client("arping", "-c", "1", "-w", "2", "-I", "cli0", OWN_IP)     # its entry is there
     frames = [arp_req(flood_mac, f"10.{1 + i // 65536}.{i // 256 % 256}.{i % 256}",
                       f"10.200.{i // 256}.{i % 256}") for i in range(24000)]
-    send_frames(lan, lan.flood, "flood0", frames)
+    send_frames(lan.lab, lan.flood, "flood0", frames)
     time.sleep(2)                 # rounds under way decided
     tracked = claims(lan)
     assert len(tracked) >= 16000, f"the flood filled the table ({len(tracked)} entries)"
@@ -379,7 +363,7 @@ def test_flood_of_new_addresses_cannot_evict_an_owner(unclaimed):
     before = counters(lan)["arp"]["packets"]
     res = lan.client("arping", "-b", "-c", "5", "-w", "7", "-I", "cli0", OWN_IP, timeout=30)
     assert macs_of_arping(res.stdout) == {lan.own_mac}, res.stdout
-    send_frames(lan, lan.flood, "flood0", [arp_req(flood_mac, "10.9.9.9", OWN_IP) for _ in range(10)])
+    send_frames(lan.lab, lan.flood, "flood0", [arp_req(flood_mac, "10.9.9.9", OWN_IP) for _ in range(10)])
     time.sleep(2)
     assert counters(lan)["arp"]["packets"] == before, "no ARP reply for the owner's address"
     assert owner_seen_soon(lan, OWN_IP), claims(lan).get(OWN_IP)
@@ -392,7 +376,7 @@ def test_flood_of_new_addresses_cannot_evict_an_owner_ipv6(unclaimed):
     lan.client("ndisc6", "-r", "1", "-w", "1000", OWN_IP6, "cli0")       # its entry is there
     frames = [ns_req(flood_mac, f"2001:db8:66::{i // 65536:x}:{i % 65536:x}", f"2001:db8:55::{i:x}")
               for i in range(24000)]
-    send_frames(lan, lan.flood, "flood0", frames)
+    send_frames(lan.lab, lan.flood, "flood0", frames)
     time.sleep(2)
     tracked = claims(lan)
     assert sum(":" in a for a in tracked) >= 16000, f"the flood filled the table ({len(tracked)} entries)"
@@ -401,7 +385,7 @@ def test_flood_of_new_addresses_cannot_evict_an_owner_ipv6(unclaimed):
     res = lan.client("ndisc6", "-m", "-r", "5", "-w", "1000", OWN_IP6, "cli0", timeout=30)
     macs = {m.lower() for m in re.findall(r"Target link-layer address: ([0-9A-Fa-f:]{17})", res.stdout)}
     assert macs == {lan.own_mac}, res.stdout
-    send_frames(lan, lan.flood, "flood0", [ns_req(flood_mac, "2001:db8:9::9", OWN_IP6) for _ in range(10)])
+    send_frames(lan.lab, lan.flood, "flood0", [ns_req(flood_mac, "2001:db8:9::9", OWN_IP6) for _ in range(10)])
     time.sleep(2)
     assert counters(lan)["ndp"]["packets"] == before, "no NA for the owner's address"
     assert owner_seen_soon(lan, OWN_IP6), claims(lan).get(OWN_IP6)

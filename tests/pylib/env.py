@@ -74,3 +74,20 @@ def delta(before, after, path):
 def bytes_sh(cmd, timeout=60, **kw):
     """Run a command given as bytes (names may hold any byte); bytes output."""
     return subprocess.run(cmd, capture_output=True, timeout=timeout, check=False, **kw)
+
+
+SEND = """
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+for line in sys.stdin:
+    s.send(bytes.fromhex(line.strip()))
+"""
+
+
+def send_frames(lab, ns, dev, frames):
+    """Frames (bytes, or scapy packets) sent as they are from ns's dev, through a packet socket:
+    spoofed senders, tags, frames no client would make."""
+    res = lab.run(ns, "/usr/bin/python3", "-c", SEND, dev, input="".join(bytes(f).hex() + "\n" for f in frames),
+                  timeout=120)
+    assert res.returncode == 0, res.stderr
