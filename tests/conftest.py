@@ -4,8 +4,11 @@
   every test fails with the reason.
 - Namespaces come from one place, scripts/lab/lab.py, through the fixtures
   below; each removes what it made, whatever fails.
-- The run ends with the line `N passed, N failed`. A skipped test counts as
-  failed: nothing here may skip (tests/README.md).
+- The run ends with the line `N passed, N failed`. A test skipped because
+  the kernel lacks a feature (pylib/kernel.py's requires_kernel: "kernel
+  lacks FEATURE") is counted apart, never as passed: the line becomes
+  `N passed, N failed, N skipped (kernel lacks: FEATURE, ...)` and the run
+  exits non-zero. Any other skip counts as failed (tests/README.md).
 """
 import json
 import os
@@ -19,36 +22,54 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from pylib.env import XDP_PONG, Lab, unique  # noqa: E402
+from pylib.kernel import lacked, lacking_feature  # noqa: E402
 
 
-# ---- the summary line and the no-skip rule ----
+# ---- the summary line and the skip rule ----
 
 class Tally:
+    """Each test's outcome: passed, failed, or skipped for a feature the kernel lacks
+    (requires_kernel); a skip for any other reason is failed."""
+
     def __init__(self):
         self.outcome = {}
+        self.features = {}                      # nodeid -> the feature its skip names
+
+    def pytest_collectreport(self, report):
+        if report.skipped:                       # a whole module skipped (pytest.skip at module level)
+            self.pytest_runtest_logreport(report)
 
     def pytest_runtest_logreport(self, report):
         was = self.outcome.get(report.nodeid)
         if report.failed:
             self.outcome[report.nodeid] = "failed"
         elif report.skipped and was != "failed":
-            self.outcome[report.nodeid] = "skipped"
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            feature = lacking_feature(reason)
+            self.outcome[report.nodeid] = "skipped" if feature else "failed"
+            if feature:
+                self.features[report.nodeid] = feature
         elif report.when == "call" and report.passed and was is None:
             self.outcome[report.nodeid] = "passed"
 
     def counts(self):
         values = list(self.outcome.values())
-        passed = values.count("passed")
-        return passed, len(values) - passed
+        return values.count("passed"), values.count("failed"), values.count("skipped")
 
     def pytest_sessionfinish(self, session, exitstatus):
-        skipped = list(self.outcome.values()).count("skipped")
-        if skipped and session.exitstatus == 0:
-            session.exitstatus = 1               # a skip is a failure here
+        _, failed, skipped = self.counts()
+        if (failed or skipped) and session.exitstatus == 0:
+            session.exitstatus = 1               # a skip is never a pass
 
     def pytest_unconfigure(self, config):
-        passed, failed = self.counts()
-        print(f"{passed} passed, {failed} failed", flush=True)
+        for feature, why in lacked().items():
+            print(f"this kernel lacks {feature} ({why})", flush=True)
+        passed, failed, skipped = self.counts()
+        line = f"{passed} passed, {failed} failed"
+        if skipped:
+            features = sorted({self.features[n] for n, o in self.outcome.items() if o == "skipped"})
+            line += f", {skipped} skipped (kernel lacks: {', '.join(features)})"
+        print(line, flush=True)
 
 
 def pytest_configure(config):

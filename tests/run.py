@@ -1,8 +1,9 @@
 """make check's test run: pytest over tests/ (any pytest arguments pass through:
 `tests/run.py -k ndp`, `tests/run.py -m "not slow"`, a file or a test id).
 
-Ends with the line `N passed, N failed` (tests/conftest.py); exits non-zero
-on any failure or skip. Needs root and a build (`make all`). SIGTERM and SIGHUP
+Ends with the line `N passed, N failed` (tests/conftest.py), or `N passed,
+N failed, N skipped (kernel lacks: FEATURE, ...)` where a test needs a kernel
+feature this kernel lacks; exits non-zero on any failure or skip. Needs root and a build (`make all`). SIGTERM and SIGHUP
 stop it as Ctrl-C does, leaving nothing of the tests' behind.
 """
 import os
