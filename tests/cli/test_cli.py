@@ -17,7 +17,10 @@ import tempfile
 
 import pytest
 
-from pylib.env import ASAN_XDP_PONG, BUILD, PASS_OBJ, PROMTOOL, XDP_PONG, bytes_sh, sh
+from pylib import libxdp
+from pylib.env import ASAN_XDP_PONG, BUILD, PASS_OBJ, PROMTOOL, XDP_PONG, bytes_sh, delta, send_frames, sh
+from pylib.frames import ANY_IP, CLIENT_IP, IP, UDP, Raw, echo4, l2
+from pylib.kernel import kernel_has
 
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:")
 ASAN_ENV = {"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:exitcode=99",
@@ -36,9 +39,10 @@ class CLI:
         assert not any(m in err for m in SANITIZER_MARKS), f"sanitizer report for {args}: {err[:800]}"
         return res
 
-    def __call__(self, *args, user=None, timeout=60):
+    def __call__(self, *args, user=None, timeout=60, env=None):
         pre = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if user else []
-        return self._watch(sh(["ip", "netns", "exec", self.ns, *pre, self.binary, *args], env=self.env,
+        env = dict(self.env or os.environ, **env) if env else self.env
+        return self._watch(sh(["ip", "netns", "exec", self.ns, *pre, self.binary, *args], env=env,
                               timeout=timeout), args)
 
     def raw(self, *args):
@@ -402,18 +406,138 @@ def test_foreign_program(cli):
     assert "not attached to any interface" in res.stdout, res.stdout
 
 
-def test_dispatcher_without_its_bpffs(cli, tmp_path):
-    """libxdp's dispatcher seen without its bpffs: say so instead of "foreign"."""
-    src = tmp_path / "dispatcher.bpf.c"
-    obj = tmp_path / "dispatcher.bpf.o"
-    src.write_text('#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n'
-                   'SEC("xdp") int xdp_dispatcher(struct xdp_md *ctx) { return XDP_PASS; }\n'
+def build_xdp(tmp_path, name, body):
+    """A small XDP object for a test, compiled as make compiles the datapath's (kernel and libbpf headers
+    only): its path."""
+    src, obj = tmp_path / f"{name}.bpf.c", tmp_path / f"{name}.bpf.o"
+    src.write_text('#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n' + body +
                    'char LICENSE[] SEC("license") = "GPL";\n')
     res = sh(["clang", "-O2", "-g", "-target", "bpf", "-nostdinc", "-isystem", os.path.join(BUILD, "bpf-include"),
               "-c", str(src), "-o", str(obj)])
     assert res.returncode == 0, res.stderr
-    cli.lab.ip(cli.ns, "link", "set", "dev", "a0", "xdpdrv", "obj", str(obj), "sec", "xdp")
+    return str(obj)
+
+
+def test_dispatcher_without_its_bpffs(cli, tmp_path):
+    """libxdp's dispatcher seen without its bpffs: say so instead of "foreign"."""
+    obj = build_xdp(tmp_path, "dispatcher", 'SEC("xdp") int xdp_dispatcher(struct xdp_md *ctx) { return XDP_PASS; }\n')
+    cli.lab.ip(cli.ns, "link", "set", "dev", "a0", "xdpdrv", "obj", obj, "sec", "xdp")
     expect_error(cli("detach", "a0"), 1, "libxdp's dispatcher")
+
+
+# Another tool's XDP program: it counts every frame it sees, and passes it on.
+COUNTER = """struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32);
+         __type(value, __u64); } seen SEC(".maps");
+SEC("xdp") int xdp_count(struct xdp_md *ctx)
+{
+    __u32 key = 0;
+    __u64 *n = bpf_map_lookup_elem(&seen, &key);
+
+    if (n)
+        __sync_fetch_and_add(n, 1);
+    return XDP_PASS;
+}
+"""
+
+
+def counted(prog_id):
+    """How many frames the counter (program prog_id) has seen."""
+    info = json.loads(sh(["bpftool", "--json", "prog", "show", "id", str(prog_id)]).stdout)
+    (map_id,) = info["map_ids"]
+    (entry,) = json.loads(sh(["bpftool", "--json", "map", "dump", "id", str(map_id)]).stdout)
+    value = entry.get("formatted", entry)["value"]
+    return value if isinstance(value, int) else int.from_bytes(bytes(int(b, 16) for b in value), "little")
+
+
+def test_beside_another_program_through_libxdp(cli, tmp_path):
+    """xdp-pong beside another tool's XDP program, which libxdp attached to a0 (with a bpffs, where
+    libxdp keeps its dispatcher). Which branch runs depends on the kernel, and the run says which
+    (pylib/kernel.py): nothing skips.
+
+    Where libxdp's dispatcher loads: attach joins it and runs first (priority 10, the counter 50),
+    status --json says shared, both programs run (xdp-pong answers the echo requests, the counter sees
+    the datagrams xdp-pong passes on), and detach removes xdp-pong alone: the counter still runs.
+
+    Where it does not (this kernel refuses freplace with EPERM): libxdp attached the counter alone,
+    attach refuses to replace it and leaves it running; on a free interface xdp-pong attaches alone
+    (the kernel's program is xdp_pong itself, status --json says shared false, --verbose shows
+    libxdp's fallback) and answers."""
+    counter_obj = build_xdp(tmp_path, "count", COUNTER)
+    shared = kernel_has(libxdp.DISPATCHER, libxdp.dispatcher_probe)
+
+    with libxdp.bpffs() as fs:
+        env = {"LIBXDP_BPFFS": fs}
+
+        def seen(dev):
+            code, out, err = libxdp.run(cli.lab, cli.ns, fs, "list", dev)
+            assert code == 0, f"libxdp cannot list {dev}: {out} {err}"
+            return out
+
+        def status(dev):
+            res = cli("status", "--json", env=env)
+            assert res.returncode == 0, res.stderr
+            return next(i for i in json.loads(res.stdout)["interfaces"] if i["name"] == dev)
+
+        def stats(dev):
+            res = cli("stats", dev, "--json", env=env)
+            assert res.returncode == 0, res.stderr
+            return json.loads(res.stdout)["interfaces"][0]
+
+        def echoes(dev):      # three echo requests to dev, from its peer
+            return [echo4(dst=cli.lab.mac(cli.ns, dev), seq=i) for i in range(3)]
+
+        def datagrams(dev):   # five frames xdp-pong passes on
+            return [l2(dst=cli.lab.mac(cli.ns, dev)) / IP(src=CLIENT_IP, dst=ANY_IP) / UDP(dport=9) / Raw(b"z")] * 5
+
+        code, out, err = libxdp.run(cli.lab, cli.ns, fs, "attach", "a0", counter_obj, "xdp")
+        assert code == 0, f"libxdp did not attach the counter: {out} {err}"
+        on_a0 = seen("a0")
+        assert [name for name, _ in on_a0["programs"]] == ["xdp_count"], on_a0
+        counter = on_a0["programs"][0][1]
+
+        if shared:
+            assert on_a0["dispatcher"], f"the probe found the dispatcher, a0 has none: {on_a0}"
+            res = cli("attach", "a0", env=env)
+            assert res.returncode == 0, res.stderr
+            assert [name for name, _ in seen("a0")["programs"]] == ["xdp_pong", "xdp_count"], \
+                "xdp-pong joined the dispatcher, first"
+            assert status("a0")["attached"] and status("a0")["shared"] is True
+            before, count = stats("a0"), counted(counter)
+            send_frames(cli.lab, cli.ns, "b0", echoes("a0") + datagrams("a0"))
+            assert delta(before, stats("a0"), ("counters", "echo4"))[0] == 3, "xdp-pong answered, first"
+            assert counted(counter) - count >= 5, "the counter saw what xdp-pong passed on"
+            res = cli("detach", "a0", env=env)
+            assert res.returncode == 0, res.stderr
+            assert [name for name, _ in seen("a0")["programs"]] == ["xdp_count"], "detach removed xdp-pong alone"
+            assert not status("a0")["attached"]
+            count = counted(counter)
+            send_frames(cli.lab, cli.ns, "b0", datagrams("a0"))
+            assert counted(counter) - count >= 5, "the counter still runs"
+            return
+
+        # libxdp could not load its dispatcher: it attached the counter alone, as the program itself
+        assert on_a0["dispatcher"] is None and cli.xdp_prog("a0") == counter, on_a0
+        expect_error(cli("attach", "a0", env=env), 1,
+                     f"a0: another XDP program is attached, 'xdp_count' (id {counter}); xdp-pong will not replace it")
+        assert cli.xdp_prog("a0") == counter, "the counter is still attached"
+        count = counted(counter)
+        send_frames(cli.lab, cli.ns, "b0", datagrams("a0"))
+        assert counted(counter) - count >= 5, "the counter still runs"
+
+        res = cli("attach", "c0", "--verbose", env=env)
+        assert res.returncode == 0, res.stderr
+        assert "Falling back to loading single prog without dispatcher" in res.stderr, \
+            "with --verbose, xdp-pong shows libxdp's fallback"
+        on_c0 = seen("c0")
+        assert on_c0["dispatcher"] is None and [name for name, _ in on_c0["programs"]] == ["xdp_pong"], on_c0
+        assert cli.xdp_prog("c0") == on_c0["programs"][0][1], "the kernel runs xdp_pong itself on c0"
+        assert status("c0")["attached"] and status("c0")["shared"] is False
+        before = stats("c0")
+        send_frames(cli.lab, cli.ns, "d0", echoes("c0"))
+        assert delta(before, stats("c0"), ("counters", "echo4"))[0] == 3, "xdp-pong alone answers"
+        res = cli("detach", "c0", env=env)
+        assert res.returncode == 0, res.stderr
+        assert cli.xdp_prog("c0") is None and cli.xdp_prog("a0") == counter, "detach removed xdp-pong alone"
 
 
 def test_success_paths(cli, tmp_path):
