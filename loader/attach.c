@@ -6,7 +6,7 @@
  *
  * One program per interface, loaded from the skeleton embedded in the
  * binary, with the reply TTL in .rodata, the interface's MAC in .data.iface
- * and the initial settings in .bss. attach goes through libxdp (which joins
+ * and the initial settings in .data.settings. attach goes through libxdp (which joins
  * its dispatcher where the kernel allows one, and attaches alone otherwise)
  * and the program stays when the command exits; run holds its programs
  * through BPF links (pong_hold()), which detach when it ends.
@@ -53,7 +53,7 @@ static struct pong *prepare(const char *name, const __u8 mac[6], const struct po
 		return NULL;
 	}
 	/* scoped from the first frame on if prefixes are given; nothing is claimed before run's probes */
-	pong_settings_initial((struct pong_settings *)&skel->bss->pong_settings, &o->settings, o->nprefixes);
+	pong_settings_initial((struct pong_settings *)&skel->data_settings->pong_settings, &o->settings, o->nprefixes);
 	return skel;
 }
 

@@ -256,7 +256,7 @@ int pong_claims_list(int prog_fd, struct pong_claim_entry *out, int max)
 
 /*
  * Scope a program that was loaded scoped (attach --prefix: the switch is set
- * in .bss before load, so the moment before the list is filled refuses
+ * in .data.settings before load, so the moment before the list is filled refuses
  * rather than answers): add each prefix; one named twice is added once. On
  * failure, *failed is the index of the prefix that failed.
  */

@@ -341,8 +341,9 @@ static int btf_var_offset(const struct btf *btf, __u32 datasec_id, const char *n
 	vs = btf_var_secinfos(sec);
 	for (__u16 i = 0; i < btf_vlen(sec); i++, vs++) {
 		const struct btf_type *var = btf__type_by_id(btf, vs->type);
+		const char *vname = var && btf_is_var(var) ? btf__name_by_offset(btf, var->name_off) : NULL;
 
-		if (var && strcmp(btf__name_by_offset(btf, var->name_off), name) == 0)
+		if (vname && strcmp(vname, name) == 0)
 			return vs->size == size ? (int)vs->offset : -EPROTO;
 	}
 	return -ENOENT;
@@ -351,31 +352,42 @@ static int btf_var_offset(const struct btf *btf, __u32 datasec_id, const char *n
 /*
  * The config the program was loaded with: the variable pong_cfg, found by
  * name in the BTF of the program's .rodata (the compiler may put constants
- * of its own there, before or after it).
+ * of its own there, before or after it). -EPROTO: no such variable of that
+ * size (a program of another version), or no BTF to find it by.
  */
 int pong_read_config(int prog_fd, struct pong_config *cfg)
 {
 	struct bpf_map_info minfo = { 0 };
 	struct btf *btf = NULL;
-	__u8 value[256];
+	__u8 *value = NULL;
 	__u32 key = 0;
-	int off, err = 0, fd = pong_prog_map_fd(prog_fd, ".rodata", &minfo);
+	int off, err = 0, fd = pong_prog_map_fd(prog_fd, PONG_CONFIG_MAP, &minfo);
 
 	if (fd < 0)
 		return fd;
-	if (!minfo.btf_id || !(btf = btf__load_from_kernel_by_id(minfo.btf_id))) {
+	if (!minfo.btf_id) {
 		err = -EPROTO;
 		goto out;
 	}
-	off = btf_var_offset(btf, minfo.btf_value_type_id, "pong_cfg", sizeof(*cfg));
-	if (off < 0)
+	btf = btf__load_from_kernel_by_id(minfo.btf_id);
+	if (!btf) {
+		err = -errno;
+		goto out;
+	}
+	off = btf_var_offset(btf, minfo.btf_value_type_id, PONG_CONFIG_VAR, sizeof(*cfg));
+	if (off < 0) {
 		err = off;
-	else if (minfo.value_size > sizeof(value) || (__u32)off + sizeof(*cfg) > minfo.value_size ||
-		 bpf_map_lookup_elem(fd, &key, value))
+	} else if ((__u32)off + sizeof(*cfg) > minfo.value_size) {
 		err = -EPROTO;
-	else
+	} else if (!(value = malloc(minfo.value_size))) {
+		err = -ENOMEM;
+	} else if (bpf_map_lookup_elem(fd, &key, value)) {
+		err = -errno;
+	} else {
 		memcpy(cfg, value + off, sizeof(*cfg));
+	}
 out:
+	free(value);
 	btf__free(btf);
 	close(fd);
 	return err;
@@ -439,7 +451,7 @@ int pong_write_mac(int prog_fd, const __u8 mac[6])
 }
 
 /*
- * ---- The settings (.bss, struct pong_settings): this is their one owner ----
+ * ---- The settings (.data.settings, struct pong_settings): this is their one owner ----
  *
  * Every value the datapath reads is made here: at load from the options
  * (pong_settings_initial()), and at run time by one read and one write of
@@ -529,7 +541,7 @@ static void settings_change(struct pong_settings *s, const struct pong_settings_
 }
 
 /*
- * The settings a program is loaded with (into its .bss, before load), from
+ * The settings a program is loaded with (into its .data.settings, before load), from
  * the options: the limits and --unclaimed given (the others off), and
  * scoped exactly when nprefixes > 0 (c->scoped is not looked at): the
  * prefix lists can only be filled once the program is loaded, and until

@@ -82,7 +82,7 @@ static __always_inline int answer_arp(struct cursor *c, struct eth_hdr *eth)
 	if (verdict)
 		return verdict;
 	if ((void *)(arp + 1) > c->end)
-		return PONG_NOT_OURS;   /* known; for the verifier */
+		return PONG_NOT_OURS;   /* checked by the classifier; said again for the verifier */
 	req.target4 = arp_ip(arp->tpa);
 	req.source4 = arp_ip(arp->spa);
 	verdict = admit(c, PONG_CNT_ARP, &req);
@@ -103,7 +103,7 @@ static __always_inline int answer_echo4(struct cursor *c, struct eth_hdr *eth)
 	if (verdict)
 		return verdict;
 	if ((void *)(icmp + 1) > c->end)
-		return PONG_NOT_OURS;   /* known; for the verifier */
+		return PONG_NOT_OURS;   /* checked by the classifier; said again for the verifier */
 	req.target4 = iph->daddr;
 	req.source4 = iph->saddr;
 	verdict = admit(c, PONG_CNT_ECHO4, &req);
@@ -115,22 +115,15 @@ static __always_inline int answer_echo4(struct cursor *c, struct eth_hdr *eth)
 /* ICMPv6 echo request (ip6's fixed header in the frame, ICMPv6 at the cursor): the echo reply. */
 static __always_inline int answer_echo6(struct cursor *c, struct eth_hdr *eth, struct ipv6hdr *ip6, int ext)
 {
-	struct icmp6hdr *icmp6 = c->pos;
+	struct icmp6hdr *icmp6 = (void *)(ip6 + 1);     /* either way, no extension header */
 	struct request req = {};
-	__u32 plen;
-	int verdict = PONG_GO_ON;
+	int verdict = fast_checks_on() && icmp6_fast_echo(c, eth, ip6, pong_iface.mac) ? PONG_GO_ON :
+		      icmp6_check_echo(c, eth, ip6, ext, pong_iface.mac);
 
-	if (fast_checks_on() && icmp6_fast_echo(c, eth, ip6, pong_iface.mac)) {
-		icmp6 = (void *)(ip6 + 1);   /* where the fast check found it: no extension header */
-	} else {
-		verdict = ipv6_check(c, eth, ip6, ext, &plen);
-		if (!verdict)
-			verdict = icmp6_check_echo(c, eth, ip6, plen, pong_iface.mac);
-	}
 	if (verdict)
 		return verdict;
 	if ((void *)(icmp6 + 1) > c->end)
-		return PONG_NOT_OURS;   /* known; for the verifier */
+		return PONG_NOT_OURS;   /* checked by the classifier; said again for the verifier */
 	req.target6 = &ip6->daddr;
 	req.source6 = &ip6->saddr;
 	verdict = admit(c, PONG_CNT_ECHO6, &req);
@@ -143,24 +136,16 @@ static __always_inline int answer_echo6(struct cursor *c, struct eth_hdr *eth, s
 static __always_inline int answer_ns(struct xdp_md *ctx, struct cursor *c, struct eth_hdr *eth,
 				     struct ipv6hdr *ip6, int ext, __u64 len)
 {
-	struct nd_ns *ns = c->pos;
+	struct nd_ns *ns = (void *)(ip6 + 1);           /* either way, no extension header */
 	struct request req = {};
 	__u8 reply_mac[ETH_ALEN] __attribute__((aligned(4)));
-	__u32 plen;
-	int verdict = PONG_GO_ON;
+	int verdict = fast_checks_on() && ndp_fast_ns(c, eth, ip6, pong_iface.mac, len, reply_mac) ? PONG_GO_ON :
+		      ndp_check_ns(c, eth, ip6, ext, pong_iface.mac, reply_mac);
 
-	if (fast_checks_on() && ndp_fast_ns(c, eth, ip6, pong_iface.mac, len)) {
-		ns = (void *)(ip6 + 1);      /* where the fast check found it: no extension header */
-		mac_copy(reply_mac, ((struct nd_opt *)(ns + 1))->data);   /* its only option, the SLLA */
-	} else {
-		verdict = ipv6_check(c, eth, ip6, ext, &plen);
-		if (!verdict)
-			verdict = ndp_check_ns(c, eth, ip6, plen, pong_iface.mac, reply_mac);
-	}
 	if (verdict)
 		return verdict;
 	if ((void *)(ns + 1) > c->end)
-		return PONG_NOT_OURS;   /* known; for the verifier */
+		return PONG_NOT_OURS;   /* checked by the classifier; said again for the verifier */
 	req.target6 = &ns->target;
 	req.source6 = &ip6->saddr;
 	verdict = admit(c, PONG_CNT_NDP, &req);

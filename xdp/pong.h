@@ -23,7 +23,9 @@
 #define PONG_VERDICTS6_MAP "pong_verdicts6"
 #define PONG_ASKS_MAP      "pong_asks"
 #define PONG_PROBER_MAP    ".data.prober"  /* the map of pong_prober, by suffix */
-#define PONG_SETTINGS_MAP  ".bss"          /* the map of pong_settings, by suffix */
+#define PONG_SETTINGS_MAP  ".data.settings" /* the map of pong_settings, by suffix */
+#define PONG_CONFIG_MAP    ".rodata"       /* the map of pong_cfg, by suffix ... */
+#define PONG_CONFIG_VAR    "pong_cfg"      /* ... and the variable, by name in its BTF */
 #define PONG_IFACE_MAP     ".data.iface"   /* the map of pong_iface, by suffix */
 #define PONG_OWN4_MAP      "pong_own4"
 #define PONG_OWN6_MAP      "pong_own6"
@@ -170,7 +172,7 @@ struct pong_iface {
 } __attribute__((aligned(8)));
 
 /*
- * Run-time settings, in the program's .bss (writable while attached): the
+ * Run-time settings, in the program's .data.settings (writable while attached): the
  * CLI rewrites the whole struct. Limits are GCRA token buckets holding one
  * second of their rate; interval = 1e9 / pps, 0 = no limit.
  */

@@ -353,12 +353,13 @@ def test_settings_of_another_layout_refused(cli):
     assert cli("attach", "a0").returncode == 0
     prog = json.loads(subprocess.run(["bpftool", "-j", "prog", "show", "id", str(cli.xdp_prog("a0"))],
                                      capture_output=True, text=True, check=True).stdout)
-    bss = next(m for m in (json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(i)], capture_output=True,
-                                                     text=True, check=True).stdout) for i in prog["map_ids"])
-               if m["name"].endswith(".bss"))
-    value = bytearray(bss["bytes_value"])
+    settings = next(m for m in (json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(i)],
+                                                          capture_output=True, text=True, check=True).stdout)
+                                for i in prog["map_ids"])
+                    if m["name"].endswith(".data.settings"))
+    value = bytearray(settings["bytes_value"])
     struct.pack_into("<I", value, len(value) - 4, 1)     # the last field, layout: 1 is not PONG_SETTINGS_LAYOUT
-    subprocess.run(["bpftool", "map", "update", "id", str(bss["id"]), "key", "0", "0", "0", "0", "value",
+    subprocess.run(["bpftool", "map", "update", "id", str(settings["id"]), "key", "0", "0", "0", "0", "value",
                     *[str(b) for b in value]], check=True)
     expect_error(cli("set", "a0", "--rate-limit", "5"), 1, "from another xdp-pong version")
     expect_error(cli("prefix", "add", "a0", "10.0.0.0/8"), 1, "from another xdp-pong version")

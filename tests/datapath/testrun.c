@@ -264,7 +264,7 @@ usage:
 	{
 		struct pong_settings_change none = PONG_SETTINGS_KEEP;   /* as attach without options loads it */
 
-		pong_settings_initial((struct pong_settings *)&skel->bss->pong_settings, &none, 0);
+		pong_settings_initial((struct pong_settings *)&skel->data_settings->pong_settings, &none, 0);
 	}
 	if (pong__load(skel)) {
 		fprintf(stderr, "pong-testrun: loading the program failed: %s\n", strerror(errno));
@@ -293,7 +293,7 @@ usage:
 		return 1;
 	}
 	if (rules_only)
-		skel->bss->pong_settings.active = PONG_ACTIVE_RULES;   /* after every CLI write, which derives it */
+		skel->data_settings->pong_settings.active = PONG_ACTIVE_RULES;   /* after every CLI write, which derives it */
 	cnt_fd = bpf_map__fd(skel->maps.pong_counters);
 	rsn_fd = bpf_map__fd(skel->maps.pong_reasons);
 

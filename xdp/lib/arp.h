@@ -47,7 +47,7 @@ static __always_inline int arp_check_request(struct cursor *c, struct eth_hdr *e
 
 	if (!mac_is_broadcast(eth->h_dest) && !mac_equal(eth->h_dest, our_mac))
 		return PONG_R_L2_DST;
-	if (mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source))
+	if (!mac_is_station(eth->h_source))
 		return PONG_R_L2_SRC;
 	if ((void *)(arp + 1) > c->end)
 		return PONG_R_TRUNCATED;
@@ -56,7 +56,7 @@ static __always_inline int arp_check_request(struct cursor *c, struct eth_hdr *e
 		return PONG_R_ARP_FORMAT;
 	if (arp->op != bpf_htons(ARPOP_REQUEST))
 		return PONG_R_ARP_OP;
-	if (mac_is_multicast(arp->sha) || mac_is_zero(arp->sha))
+	if (!mac_is_station(arp->sha))
 		return PONG_R_L2_SRC;
 	spa = arp_ip(arp->spa);
 	tpa = arp_ip(arp->tpa);
@@ -91,8 +91,7 @@ static __always_inline int arp_fast_request(const struct cursor *c, const struct
 	tpa = arp_ip(arp->tpa);
 	return spa != tpa && ipv4_src_ok(spa) && ipv4_dst_ok(tpa) &&
 	       (mac_is_broadcast(eth->h_dest) || mac_equal(eth->h_dest, our_mac)) &&
-	       !mac_is_multicast(eth->h_source) && !mac_is_zero(eth->h_source) &&
-	       !mac_is_multicast(arp->sha) && !mac_is_zero(arp->sha);
+	       mac_is_station(eth->h_source) && mac_is_station(arp->sha);
 }
 
 /* Request -> reply: "target IP is at our MAC", sent back to the requester. */

@@ -106,6 +106,12 @@ static __always_inline int mac_is_zero(const __u8 *mac)
 	return (*(const __u32 *)mac | *(const __u16 *)(mac + 4)) == 0;
 }
 
+/* A MAC a host sends from: neither multicast (broadcast included) nor all-zero. */
+static __always_inline int mac_is_station(const __u8 *mac)
+{
+	return !mac_is_multicast(mac) && !mac_is_zero(mac);
+}
+
 static __always_inline int mac_equal(const __u8 *a, const volatile __u8 *b)
 {
 	return ((*(const __u32 *)a ^ *(const volatile __u32 *)b) |
@@ -130,7 +136,7 @@ static __always_inline int eth_check_unicast(const struct eth_hdr *eth, const vo
 {
 	if (!mac_equal(eth->h_dest, our_mac))
 		return PONG_R_L2_DST;
-	if (mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source))
+	if (!mac_is_station(eth->h_source))
 		return PONG_R_L2_SRC;
 	return PONG_GO_ON;
 }

@@ -118,7 +118,7 @@ static __always_inline int icmp4_fast_echo(const struct cursor *c, const struct 
 	if (tot < sizeof(*iph) + sizeof(*icmp) || (const void *)iph + tot > c->end)
 		return 0;
 	return ipv4_src_ok(iph->saddr) && ipv4_dst_ok(iph->daddr) &&
-	       mac_equal(eth->h_dest, our_mac) && !mac_is_multicast(eth->h_source) && !mac_is_zero(eth->h_source);
+	       mac_equal(eth->h_dest, our_mac) && mac_is_station(eth->h_source);
 }
 
 #endif

@@ -12,12 +12,22 @@
 #include "eth.h"
 #include "ipv6.h"
 
-/* The rules of an echo request (ipv6_check() met; the cursor on its ICMPv6 header, plen its payload length). */
-static __always_inline int icmp6_check_echo(struct cursor *c, struct eth_hdr *eth,
-					    struct ipv6hdr *ip6, __u32 plen,
+/*
+ * The rules one by one, each refusal named: the ICMPv6 echo request at the
+ * cursor (ip6's fixed header in the frame; ext: extension headers came
+ * first) is one we answer: ipv6_check(), then its own rules. PONG_GO_ON
+ * means its header is right after ip6's.
+ */
+static __always_inline int icmp6_check_echo(struct cursor *c, const struct eth_hdr *eth,
+					    const struct ipv6hdr *ip6, int ext,
 					    const volatile __u8 *our_mac)
 {
 	struct icmp6hdr *icmp6 = c->pos;
+	__u32 plen;
+	int verdict = ipv6_check(c, eth, ip6, ext, &plen);
+
+	if (verdict)
+		return verdict;
 
 	if (!mac_equal(eth->h_dest, our_mac))
 		return PONG_R_L2_DST;
@@ -51,7 +61,7 @@ static __always_inline int icmp6_fast_echo(const struct cursor *c, const struct 
 	if (plen < sizeof(*icmp6) || (const void *)(ip6 + 1) + plen > c->end)
 		return 0;
 	return ipv6_is_unicast(&ip6->daddr) && ipv6_is_unicast(&ip6->saddr) && !ipv6_is_v4mapped(&ip6->saddr) &&
-	       mac_equal(eth->h_dest, our_mac) && !mac_is_multicast(eth->h_source) && !mac_is_zero(eth->h_source);
+	       mac_equal(eth->h_dest, our_mac) && mac_is_station(eth->h_source);
 }
 
 /*

@@ -53,12 +53,12 @@ static __always_inline int ipv4_check_options(const __u8 *opt, __u32 len, const 
 		__u8 type;
 
 		if (off >= len)
-			return 0;
+			return PONG_GO_ON;
 		if ((void *)(p + 2) > end)
 			return PONG_R_IP_OPTIONS;
 		type = p[0];
 		if (type == IPOPT_END_)
-			return 0;
+			return PONG_GO_ON;
 		if (type == IPOPT_NOP_) {
 			off++;
 			continue;
@@ -67,13 +67,13 @@ static __always_inline int ipv4_check_options(const __u8 *opt, __u32 len, const 
 			return PONG_R_IP_OPTIONS;
 		off += p[1];
 	}
-	return off >= len ? 0 : PONG_R_IP_OPTIONS;
+	return off >= len ? PONG_GO_ON : PONG_R_IP_OPTIONS;
 }
 
 /*
  * Validate an IPv4 header at the cursor whose protocol is already known.
- * On success the cursor moves past the header (options included) and 0 is
- * returned; otherwise the refusal reason.
+ * PONG_GO_ON with the cursor past the header (options included), or the
+ * refusal reason.
  */
 static __always_inline int parse_ipv4(struct cursor *c, struct iphdr **iphp)
 {
@@ -104,7 +104,7 @@ static __always_inline int parse_ipv4(struct cursor *c, struct iphdr **iphp)
 		return PONG_R_IP_DST;
 	*iphp = iph;
 	c->pos = (void *)iph + hlen;
-	return 0;
+	return PONG_GO_ON;
 }
 
 #endif

@@ -160,7 +160,7 @@ static __always_inline int ipv6_check(const struct cursor *c, const struct eth_h
 
 	if (ext)
 		return PONG_R_IP6_EXT_HEADER;
-	if (mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source))
+	if (!mac_is_station(eth->h_source))
 		return PONG_R_L2_SRC;
 	if (ip6->version != 6 || (const void *)(ip6 + 1) + plen > c->end)
 		return PONG_R_IP_HEADER;

@@ -2,15 +2,21 @@
 /*
  * Every map and global variable of the program, in one place: what the
  * datapath keeps, who writes it, and where the loader finds it (by the
- * names in pong.h). The headers that use them include this one.
+ * names in pong.h: a map by its name, a global by its section's, pong_cfg
+ * by its own name in .rodata's BTF). The headers that use them include
+ * this one. Each global has a section of its own: a global added later
+ * cannot change the size the loader checks another's by.
  *
- *   written before load (the loader)    pong_cfg (.rodata)
+ *   written before load (the loader)    pong_cfg
  *   written by the CLI while attached   pong_iface, pong_settings,
  *                                       pong_prefix4/6, pong_own*,
  *                                       pong_verdicts4/6, pong_prober (run)
  *   written by the datapath             pong_counters, pong_reasons,
- *                                       pong_events, pong_rl_*, pong_claims4/6,
- *                                       pong_asks
+ *                                       pong_rl_*, pong_asks
+ *   by both                             pong_claims4/6 (the datapath makes
+ *                                       and updates entries, run deletes
+ *                                       idle ones), pong_events (released:
+ *                                       the datapath; claimed, probes: run)
  */
 #ifndef PONG_LIB_MAPS_H
 #define PONG_LIB_MAPS_H
@@ -29,8 +35,8 @@ const volatile struct pong_config pong_cfg = {
 /* The interface's MAC: set before load, and rewritten by `run` when the interface's changes. */
 volatile struct pong_iface pong_iface SEC(".data.iface");
 
-/* The operator's policy (.bss: zero = every address, no limits, no claims); the CLI writes it whole. */
-volatile struct pong_settings pong_settings;
+/* The operator's policy (zero = every address, no limits, no claims); the CLI writes it whole. */
+volatile struct pong_settings pong_settings SEC(".data.settings");
 
 /* Outcomes (pong.h enum pong_counter) and refusal reasons (enum pong_reason), per CPU. */
 struct {

@@ -90,16 +90,21 @@ static __always_inline int ndp_checksum_ok(const struct ipv6hdr *ip6, const stru
 }
 
 /*
- * The rules of a solicitation (ipv6_check() met: the cursor on it, plen
- * its payload length within the frame), one by one: PONG_GO_ON with
- * reply_mac, where the NA goes (its source link-layer address option, else
- * the frame's source MAC).
+ * The rules one by one, each refusal named: the solicitation at the cursor
+ * (ip6's fixed header in the frame; ext: extension headers came first) is
+ * one we answer: ipv6_check(), then its own rules. PONG_GO_ON (the NS right
+ * after ip6's header) with reply_mac, where the NA goes: its source
+ * link-layer address option, else the frame's source MAC.
  */
 static __always_inline int ndp_check_ns(struct cursor *c, const struct eth_hdr *eth, const struct ipv6hdr *ip6,
-					__u32 plen, const volatile __u8 *our_mac, __u8 *reply_mac)
+					int ext, const volatile __u8 *our_mac, __u8 *reply_mac)
 {
 	struct nd_ns *ns = c->pos;
-	__u32 off = sizeof(*ns);
+	__u32 off = sizeof(*ns), plen;
+	int verdict = ipv6_check(c, eth, ip6, ext, &plen);
+
+	if (verdict)
+		return verdict;
 
 	if (ip6->hop_limit != 255)
 		return PONG_R_NDP_HOP_LIMIT;
@@ -138,7 +143,7 @@ static __always_inline int ndp_check_ns(struct cursor *c, const struct eth_hdr *
 		if (opt->type == ND_OPT_SLLA) {
 			if (opt->len != 1 || (void *)(opt + 1) > c->end)
 				return PONG_R_NDP_FORMAT;
-			if (mac_is_multicast(opt->data) || mac_is_zero(opt->data))
+			if (!mac_is_station(opt->data))
 				return PONG_R_L2_SRC;
 			mac_copy(reply_mac, opt->data);
 		}
@@ -166,10 +171,12 @@ static __always_inline __u64 csum_addr6(const struct in6_addr *a)
  * link-layer address option, which is where the NA goes) ending the frame,
  * a valid checksum, unicast source and target, different, sent to the
  * target's solicited-node group (or the target) and its MAC (or ours), from
- * unicast MACs. Any other solicitation takes the rules one by one.
+ * unicast MACs. Any other solicitation takes the rules one by one. True:
+ * reply_mac holds the solicitor's link-layer address, where the NA goes.
  */
 static __always_inline int ndp_fast_ns(const struct cursor *c, const struct eth_hdr *eth,
-				       const struct ipv6hdr *ip6, const volatile __u8 *our_mac, __u64 frame_len)
+				       const struct ipv6hdr *ip6, const volatile __u8 *our_mac, __u64 frame_len,
+				       __u8 *reply_mac)
 {
 	const struct nd_ns *ns = (const void *)(ip6 + 1);
 	const struct nd_opt *opt = (const void *)(ns + 1);
@@ -188,13 +195,15 @@ static __always_inline int ndp_fast_ns(const struct cursor *c, const struct eth_
 	    (!ipv6_is_solicited_node_of(&ip6->daddr, &ns->target) && !ipv6_equal(&ip6->daddr, &ns->target)))
 		return 0;
 	if ((!mac_is_solicited_node_of(eth->h_dest, &ns->target) && !mac_equal(eth->h_dest, our_mac)) ||
-	    mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source) ||
-	    mac_is_multicast(opt->data) || mac_is_zero(opt->data))
+	    !mac_is_station(eth->h_source) || !mac_is_station(opt->data))
 		return 0;
 	/* the checksum, over the pseudo-header (length 32, next header 58) and the 32 bytes */
 	sum = csum_addr6(&ip6->saddr) + csum_addr6(&ip6->daddr) + bpf_htons(32) + bpf_htons(IPPROTO_ICMPV6) +
 	      w[0] + w[1] + w[2] + w[3] + w[4] + w[5] + w[6] + w[7];
-	return csum_fold64(sum) == 0xffff;
+	if (csum_fold64(sum) != 0xffff)
+		return 0;
+	mac_copy(reply_mac, opt->data);
+	return 1;
 }
 
 /*

@@ -3,7 +3,8 @@
  * How every function of the datapath answers: three shapes, no others.
  *
  *   a verdict (int)  what decides about a frame: parse_*, *_check_*,
- *                    admit, answer_*, and a writer that can fail.
+ *                    *_admit*, admit, answer_*, ipv6_upper, and the one
+ *                    writer that can fail (ndp_reply: it resizes the frame).
  *                      PONG_GO_ON (0)  nothing refuses it: go on (from
  *                                      answer_*: answered, the frame is now
  *                                      its reply);
@@ -14,13 +15,16 @@
  *                                      untouched;
  *                      PONG_DROP       a frame already changed that cannot be
  *                                      answered: dropped.
- *   a truth (int)    a question: *_is_*, *_ok, *_equal, *_has, *_holds and
- *                    the fast checks *_fast_* ("the common request, every
- *                    rule met at once"): 1 or 0.
- *   void             a writer that cannot fail (*_reply, *_copy, *_swap).
+ *   a truth (int)    a question, 1 or 0: *_is_*, *_ok, *_equal, *_has,
+ *                    *_holds, own_address_*, own_net_*, kind_*, gcra_*,
+ *                    fast_checks_on, and the fast checks *_fast_* ("the
+ *                    common request, every rule met at once").
+ *   void             a writer that cannot fail (the other *_reply, *_copy,
+ *                    *_swap, claim_* that record).
  * Arithmetic (checksums, hashes, bucket indexes) returns its value. What a
  * function finds besides (a header, an EtherType, a MAC) goes out through a
- * pointer parameter, set when the verdict is PONG_GO_ON.
+ * pointer parameter, to be used only when the verdict is PONG_GO_ON; a
+ * parser also moves the cursor past what it parsed.
  */
 #ifndef PONG_LIB_VERDICT_H
 #define PONG_LIB_VERDICT_H
