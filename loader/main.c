@@ -255,7 +255,7 @@ static int cmd_set(const struct pong_args *args)
 	char *const *names = args->ifaces;
 	struct pong_attachment a;
 	struct pong_why why = { "" };
-	int fds[PONG_MAX_IFACES], n = args->nifaces, lock, rc = 0;
+	int fds[PONG_MAX_IFACES], ifindexes[PONG_MAX_IFACES], n = args->nifaces, lock, rc = 0;
 
 	if (!change->source_set && !change->global_set && change->unclaimed == PONG_KEEP)
 		return pong_usage_error(args->cmd, "nothing to set: give --rate-limit, --global-limit or --unclaimed");
@@ -266,11 +266,19 @@ static int cmd_set(const struct pong_args *args)
 		return 1;
 	for (int i = 0; i < n; i++) {       /* all found first: change all or none */
 		int err = pong_open(names[i], &a, &fds[i]);
-		char other[IF_NAMESIZE] = "";
 
-		if (!err && change->unclaimed == 1 && pong_link_stacked(a.ifindex, other) == 1) {
-			pong_err("%s: --unclaimed cannot see hosts behind it: it is stacked with %s (a bridge or bond port, "
-				 "or the lower device of macvlan or VLAN interfaces)", names[i], other);
+		ifindexes[i] = err ? 0 : a.ifindex;
+		for (int j = 0; j < i && !err; j++) {
+			if (ifindexes[j] == a.ifindex) {   /* one write per interface, as attach wants each once */
+				pong_err("interface %s named twice", names[i]);
+				while (i >= 0)
+					close(fds[i--]);
+				pong_unlock(lock);
+				return 1;
+			}
+		}
+		if (!err && change->unclaimed == 1 && pong_unclaimed_fits(a.ifindex, names[i], &why)) {
+			pong_err("%s", why.text);
 			close(fds[i]);
 			while (i-- > 0)
 				close(fds[i]);

@@ -93,19 +93,11 @@ static bool prober_told[PONG_MAX_IFACES];
  */
 static int prober_open(const struct pong_held *h, int i, bool unclaimed, struct pong_why *why)
 {
-	char other[IF_NAMESIZE] = "";
-	int err;
+	int err = unclaimed ? pong_unclaimed_fits(h->ifindex, h->name, why) : 0;
 
-	/*
-	 * Hosts behind a stacked interface (a bridge's other ports, a bond's
-	 * peers, macvlan children) neither hear probes sent on it nor answer
-	 * through its XDP: their addresses would look free.
-	 */
-	if (unclaimed && pong_link_stacked(h->ifindex, other) == 1) {
-		pong_why(why, "%s: --unclaimed cannot see hosts behind it: it is stacked with %s (a bridge or bond port, "
-			 "or the lower device of macvlan or VLAN interfaces); run it on the device they share", h->name, other);
+	if (err) {
 		probers[i] = NULL;
-		return -ENOTSUP;
+		return err;
 	}
 	err = pong_prober_open(h->prog_fd, h->ifindex, h->mac, &probers[i]);
 

@@ -270,6 +270,23 @@ int pong_link_stacked(int ifindex, char other[IF_NAMESIZE])
 }
 
 /*
+ * --unclaimed on interface name (ifindex): hosts behind a stacked interface
+ * (a bridge's other ports, a bond's peers, macvlan children) neither hear
+ * probes sent on it nor answer through its XDP, so their addresses would
+ * look free. 0, or -ENOTSUP with why.
+ */
+int pong_unclaimed_fits(int ifindex, const char *name, struct pong_why *why)
+{
+	char other[IF_NAMESIZE] = "";
+
+	if (pong_link_stacked(ifindex, other) != 1)
+		return 0;
+	pong_why(why, "%s: --unclaimed cannot see hosts behind it: it is stacked with %s (a bridge or bond port, "
+		 "or the lower device of macvlan or VLAN interfaces); run it on the device they share", name, other);
+	return -ENOTSUP;
+}
+
+/*
  * A file written whole or not at all: fill(f, arg) writes into a fresh,
  * unguessable temporary file next to path (the same file system), mode
  * mode, which is fsynced and then put in place: renamed over path

@@ -71,6 +71,7 @@ int pong_parse_ifaces(char *const *names, int n, int *ifindexes, struct pong_why
 int pong_unit_instance_name(const char *inst, char *out, size_t len);
 int pong_link_mac(int ifindex, __u8 mac[6]);
 int pong_link_stacked(int ifindex, char other[IF_NAMESIZE]);
+int pong_unclaimed_fits(int ifindex, const char *name, struct pong_why *why);
 #define PONG_WHOLE_REPLACE 0   /* pong_write_whole(): renamed over the path */
 #define PONG_WHOLE_NEW     1   /* ... linked to it: an existing file is kept (-EEXIST) */
 int pong_write_whole(const char *path, mode_t mode, int how, void (*fill)(FILE *f, const void *arg),

@@ -345,6 +345,9 @@ def test_set_writes_each_interface_once(cli, tmp_path):
     updates = [line for line in trace.read_text().splitlines() if "bpf(BPF_MAP_UPDATE_ELEM" in line]
     assert len(updates) == 2, f"one write per interface, not {len(updates)}: {updates}"
     assert "per source 5 pps" in cli("status", "c0").stdout
+    # an interface named twice is refused, as attach refuses it, and nothing is written
+    expect_error(cli("set", "a0", "c0", "a0", "--rate-limit", "7"), 1, "interface a0 named twice")
+    assert "per source 5 pps" in cli("status", "a0").stdout and "per source 5 pps" in cli("status", "c0").stdout
 
 
 def test_settings_of_another_layout_refused(cli):
