@@ -261,22 +261,15 @@ static int cmd_set(const struct pong_args *args)
 		return pong_usage_error(args->cmd, "nothing to set: give --rate-limit, --global-limit or --unclaimed");
 	if (need_root())
 		return 1;
+	rc = pong_parse_ifaces(names, n, ifindexes, &why);   /* each exists, each once: one write each */
+	if (rc)
+		return failed(&why, rc);
 	lock = lock_or_fail();
 	if (lock < 0)
 		return 1;
 	for (int i = 0; i < n; i++) {       /* all found first: change all or none */
 		int err = pong_open(names[i], &a, &fds[i]);
 
-		ifindexes[i] = err ? 0 : a.ifindex;
-		for (int j = 0; j < i && !err; j++) {
-			if (ifindexes[j] == a.ifindex) {   /* one write per interface, as attach wants each once */
-				pong_err("interface %s named twice", names[i]);
-				while (i >= 0)
-					close(fds[i--]);
-				pong_unlock(lock);
-				return 1;
-			}
-		}
 		if (!err && change->unclaimed == 1 && pong_unclaimed_fits(a.ifindex, names[i], &why)) {
 			pong_err("%s", why.text);
 			close(fds[i]);
