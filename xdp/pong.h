@@ -97,7 +97,7 @@ enum pong_counter {
 	X(IP_SRC,         "ip_src",         "source (or ARP sender) in 0/8, 127/8, 224/4 or 240/4") \
 	X(IP_DST,         "ip_dst",         "destination in 0/8, 127/8, 224/4 or broadcast") \
 	X(ICMP_TYPE,      "icmp_type",      "ICMP type is not echo request")                 \
-	X(ICMP_CODE,      "icmp_code",      "ICMP/ICMPv6 echo request or NS with code != 0") \
+	X(ICMP_CODE,      "icmp_code",      "neighbour solicitation with code != 0") \
 	X(ARP_FORMAT,     "arp_format",     "ARP not Ethernet/IPv4 (htype, ptype, lengths)") \
 	X(ARP_OP,         "arp_op",         "ARP operation is not request")                  \
 	X(ARP_PROBE,      "arp_probe",      "ARP probe (sender IP 0.0.0.0, RFC 5227)")       \

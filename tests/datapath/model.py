@@ -199,9 +199,7 @@ class Model:
         if icmp + 8 > len(f) or tot - hlen < 8:
             return refused("truncated")
         if f[icmp] != 8:
-            return refused("icmp_type")
-        if f[icmp + 1] != 0:
-            return refused("icmp_code")
+            return refused("icmp_type")     # any code: Linux answers it and keeps it
         if f[off + 16:off + 20] in self.own:
             return refused("own_address")
         out = bytearray(f)
@@ -266,9 +264,7 @@ class Model:
         if not v6_unicast(dst):
             return refused("ip6_dst")
         if not v6_unicast(src) or src[:12] == bytes(10) + b"\xff\xff":
-            return refused("ip6_src")             # IPv4-mapped sources too
-        if f[p + 1] != 0:
-            return refused("icmp_code")
+            return refused("ip6_src")             # IPv4-mapped sources too; any code, as Linux
         if dst in self.own:
             return refused("own_address")
         out = bytearray(f)

@@ -169,7 +169,9 @@ def cases_ipv4():
         yield f"refuse echo4: destination {dst}", bytes(echo4(dst_ip=dst)), refused("ip_dst")
     for t in (0, 3, 11, 13):
         yield f"refuse ICMP type {t}", bytes(echo4(icmp_kw={"type": t})), refused("icmp_type")
-    yield "refuse echo4: code 1", bytes(echo4(icmp_kw={"code": 1})), refused("icmp_code")
+    for code in (1, 9, 255):    # nmap's OS detection sends code 9; Linux answers with the code kept
+        r = echo4(icmp_kw={"code": code})
+        yield f"echo4: code {code} answered, the code kept", bytes(r), Reply("echo4", echo4_reply(r))
 
     yield "pass: TCP", bytes(l2() / IP(src=CLIENT_IP, dst=ANY_IP) / TCP(dport=80)), Pass()
     yield "pass: UDP", bytes(l2() / IP(src=CLIENT_IP, dst=ANY_IP) / UDP(dport=53) / Raw(b"q")), Pass()
@@ -256,7 +258,9 @@ def cases_ipv6():
     yield "refuse echo6: payload length beyond frame", set_bytes(bytes(echo6()), 4, b"\x04\x00"), refused("ip_header")
     yield "refuse echo6: IP version 4", set_bytes(bytes(echo6()), 0, b"\x40"), refused("ip_header")
     yield "refuse echo6: payload length 4", set_bytes(bytes(echo6()), 4, b"\x00\x04"), refused("truncated")
-    yield "refuse echo6: code 1", bytes(echo6(icmp_kw={"code": 1})), refused("icmp_code")
+    for code in (1, 9, 255):
+        r = echo6(icmp_kw={"code": code})
+        yield f"echo6: code {code} answered, the code kept", bytes(r), Reply("echo6", echo6_reply(r))
     yield "refuse echo6: hop-by-hop header first", bytes(echo6(ext=[IPv6ExtHdrHopByHop()])), refused("ip6_ext_header")
     yield "refuse echo6: destination options first", bytes(echo6(ext=[IPv6ExtHdrDestOpt()])), refused("ip6_ext_header")
     yield "refuse echo6: fragment header first", bytes(echo6(ext=[IPv6ExtHdrFragment()])), refused("ip6_ext_header")
@@ -355,8 +359,8 @@ def cases_scope():
     r = ns(target="2001:db8:99::42")
     yield "scope: NS target inside", bytes(r), Reply("ndp", na_for(r, PEER_MAC))
     yield "scope: NS target outside", bytes(ns(target="2001:db8:77::42")), refused("not_in_prefix")
-    yield "scope: a protocol rule still comes first", bytes(echo4(dst_ip="198.51.100.9", icmp_kw={"code": 3})), \
-        refused("icmp_code")
+    yield "scope: a protocol rule still comes first", bytes(echo4(dst_ip="198.51.100.9", icmp_kw={"type": 13})), \
+        refused("icmp_type")
 
 
 def cases_source_limit():
@@ -526,8 +530,8 @@ def cases_own(label, unclaimed=False):
     yield f"own, {label}: NS for the host's link-local address (a router's NUD probe)", \
         bytes(ns(target=OWN_LL, dst_ip=OWN_LL, dst=IF_MAC)), refused("own_address")
     yield f"own, {label}: echo6 to the host's address", bytes(echo6(dst_ip=OWN6)), refused("own_address")
-    yield f"own, {label}: a protocol rule still comes first", bytes(echo4(dst_ip=OWN4, icmp_kw={"code": 3})), \
-        refused("icmp_code")
+    yield f"own, {label}: a protocol rule still comes first", bytes(echo4(dst_ip=OWN4, icmp_kw={"type": 13})), \
+        refused("icmp_type")
     r = arp_request(target="203.0.113.8")
     yield f"own, {label}: ARP for the address next to it answered", bytes(r), \
         refused("not_claimed") if unclaimed else Reply("arp", arp_reply(r))

@@ -8,7 +8,7 @@ import sys
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "lab"))
 
-from lab import Lab, ethtool_counters, request_frames, sh  # noqa: E402,F401
+from lab import CLIENT_IP, CLIENT_IP6, Lab, ethtool_counters, request_frames, sh  # noqa: E402,F401
 
 BUILD = os.path.join(ROOT, "build")
 XDP_PONG = os.environ.get("XDP_PONG", os.path.join(BUILD, "xdp-pong"))

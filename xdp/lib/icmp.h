@@ -51,9 +51,7 @@ static __always_inline int icmp4_check_echo(struct cursor *c, const struct eth_h
 	if ((void *)(icmp + 1) > c->end || bpf_ntohs(iph->tot_len) - iph->ihl * 4 < sizeof(*icmp))
 		return PONG_R_TRUNCATED;
 	if (icmp->type != ICMP_ECHO)
-		return PONG_R_ICMP_TYPE;
-	if (icmp->code != 0)
-		return PONG_R_ICMP_CODE;
+		return PONG_R_ICMP_TYPE;   /* any code: Linux answers it, and keeps it in the reply */
 	*iphp = iph;
 	*icmpp = icmp;
 	return PONG_GO_ON;
@@ -73,7 +71,7 @@ static __always_inline void icmp4_echo_reply(struct eth_hdr *eth, struct iphdr *
 	 * and written whole (a byte store read back as a word would stall) */
 	__be16 old_ttl = *(__be16 *)&iph->ttl, old_type = *(__be16 *)icmp;
 	__be16 new_ttl = (old_ttl & bpf_htons(0x00ff)) | bpf_htons((__u16)ttl << 8);
-	__be16 new_type = old_type & bpf_htons(0x00ff);   /* type 8 -> 0, the code kept (0) */
+	__be16 new_type = old_type & bpf_htons(0x00ff);   /* type 8 -> 0, the code kept, as Linux keeps it */
 	__sum16 check;
 
 	iph->saddr = iph->daddr;
@@ -97,7 +95,7 @@ static __always_inline void icmp4_echo_reply(struct eth_hdr *eth, struct iphdr *
  * The fast check: truth, the IPv4 packet at the cursor is an echo request
  * that every rule of icmp4_check_echo() answers: sent to our MAC from a
  * unicast MAC, no options or fragments, lengths right, addresses of classes
- * we answer, type 8 code 0; its ICMP header follows the 20-byte IPv4 one.
+ * we answer, type 8 (any code); its ICMP header follows the 20-byte IPv4 one.
  * The common frame passes with a few combined tests; any other takes the
  * rules one by one, which name the reason it is refused.
  */
@@ -111,7 +109,7 @@ static __always_inline int icmp4_fast_echo(const struct cursor *c, const struct 
 	if ((const void *)(icmp + 1) > c->end)
 		return 0;
 	if (*(const __u8 *)iph != 0x45 || iph->protocol != IPPROTO_ICMP ||
-	    *(const __be16 *)icmp != bpf_htons(ICMP_ECHO << 8) ||
+	    icmp->type != ICMP_ECHO ||
 	    (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
 		return 0;
 	tot = bpf_ntohs(iph->tot_len);

@@ -37,16 +37,14 @@ static __always_inline int icmp6_check_echo(struct cursor *c, const struct eth_h
 		return PONG_R_IP6_DST;
 	if (!ipv6_is_unicast(&ip6->saddr) || ipv6_is_v4mapped(&ip6->saddr))
 		return PONG_R_IP6_SRC;   /* Linux drops IPv4-mapped sources too */
-	if (icmp6->icmp6_code != 0)
-		return PONG_R_ICMP_CODE;
-	return PONG_GO_ON;
+	return PONG_GO_ON;          /* any code: Linux answers it, and keeps it in the reply */
 }
 
 /*
  * The fast check: truth, the IPv6 packet at ip6 (its fixed header within
  * the frame) is an ICMPv6 echo request that every rule (ipv6_check(),
  * icmp6_check_echo()) answers: no extension header, lengths right, to our MAC from a unicast
- * MAC, unicast addresses (no IPv4-mapped source), type 128 code 0.
+ * MAC, unicast addresses (no IPv4-mapped source), type 128 (any code).
  */
 static __always_inline int icmp6_fast_echo(const struct cursor *c, const struct eth_hdr *eth,
 					   const struct ipv6hdr *ip6, const volatile __u8 *our_mac)
@@ -55,7 +53,7 @@ static __always_inline int icmp6_fast_echo(const struct cursor *c, const struct 
 	__u32 plen;
 
 	if ((const void *)(icmp6 + 1) > c->end || ip6->nexthdr != IPPROTO_ICMPV6 || ip6->version != 6 ||
-	    *(const __be16 *)icmp6 != bpf_htons(ICMPV6_ECHO_REQUEST << 8))
+	    icmp6->icmp6_type != ICMPV6_ECHO_REQUEST)
 		return 0;
 	plen = bpf_ntohs(ip6->payload_len);
 	if (plen < sizeof(*icmp6) || (const void *)(ip6 + 1) + plen > c->end)

@@ -1,0 +1,116 @@
+"""Linux in the same lab is the oracle: each probe goes from the client to a
+Linux host's address and to an address xdp-pong answers, on the same bridge,
+and the two replies must agree in every field a host decides.
+
+Fields that name the host (its addresses) differ by design and are checked
+apart: the reply comes from the address probed. Checksums are checked for
+validity, not compared (they cover the addresses).
+"""
+import json
+
+import pytest
+from pylib.env import CLIENT_IP, CLIENT_IP6
+from scapy.layers.inet import ICMP, IP
+from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest, IPv6
+
+LINUX4, LINUX6 = "198.51.100.77", "2001:db8:77::77"   # assigned to the Linux host
+PONG4, PONG6 = "198.51.100.50", "2001:db8:77::50"     # assigned nowhere: xdp-pong answers
+
+# The client's side: send each probe (an L3 packet, as hex) and print each
+# reply (hex, or null after 2 s of silence), as JSON on one line.
+SEND = r'''
+import json, sys
+from scapy.all import conf, sr1, IP, IPv6
+conf.verb = 0
+out = []
+for family, hexed in json.load(sys.stdin):
+    pkt = (IP if family == 4 else IPv6)(bytes.fromhex(hexed))
+    reply = sr1(pkt, timeout=2, iface="cli0")
+    out.append(None if reply is None else bytes(reply).hex())
+print(json.dumps(out))
+'''
+
+
+@pytest.fixture(scope="module")
+def lab(bridge):
+    """The bridge lab with a Linux host on the switch, and xdp-pong on pong0."""
+    bridge.lab.add_host("lnx", [f"{LINUX4}/24", f"{LINUX6}/64"])
+    res = bridge.pong_cli("attach", "pong0")
+    assert res.returncode == 0, res.stderr
+    yield bridge
+    bridge.pong_cli("detach", "pong0")
+
+
+def ask(lab, probes):
+    """Each probe to both hosts: [(linux's reply, xdp-pong's reply)], as scapy packets."""
+    sent = []
+    for probe in probes:
+        family = 4 if IP in probe else 6
+        for dst in ((LINUX4, PONG4) if family == 4 else (LINUX6, PONG6)):
+            pkt = probe.copy()
+            pkt.src, pkt.dst = (CLIENT_IP if family == 4 else CLIENT_IP6), dst
+            sent.append((family, bytes(pkt).hex()))
+    res = lab.lab.run(lab.cli, "/usr/bin/python3", "-c", SEND, input=json.dumps(sent), timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    got = [None if h is None else (IP if f == 4 else IPv6)(bytes.fromhex(h))
+           for (f, _), h in zip(sent, json.loads(res.stdout))]
+    return list(zip(got[0::2], got[1::2]))
+
+
+def ip4_fields(p):
+    """What an echo reply's host decides, over IPv4: all but addresses, IP ID, DF and checksums."""
+    return {"version": p.version, "ihl": p.ihl, "tos": p.tos, "len": p.len, "mf": int(p.flags.MF),
+            "frag": p.frag, "ttl": p.ttl, "proto": p.proto, "type": p[ICMP].type, "code": p[ICMP].code,
+            "id": p[ICMP].id, "seq": p[ICMP].seq, "data": bytes(p[ICMP].payload)}
+
+
+def ip6_fields(p):
+    """... over IPv6: all but addresses, the flow label and the checksum."""
+    icmp = p[ICMPv6EchoReply]
+    return {"version": p.version, "tc": p.tc, "plen": p.plen, "nh": p.nh, "hlim": p.hlim,
+            "type": icmp.type, "code": icmp.code, "id": icmp.id, "seq": icmp.seq, "data": bytes(icmp.data)}
+
+
+def checksums_ok4(p):
+    again = IP(bytes(p))
+    del again.chksum
+    del again[ICMP].chksum
+    again = IP(bytes(again))
+    return again.chksum == p.chksum and again[ICMP].chksum == p[ICMP].chksum
+
+
+def checksums_ok6(p):
+    again = IPv6(bytes(p))
+    del again[ICMPv6EchoReply].cksum
+    again = IPv6(bytes(again))
+    return again[ICMPv6EchoReply].cksum == p[ICMPv6EchoReply].cksum
+
+
+ECHO4 = {
+    "code 0": IP(id=4242) / ICMP(type=8, code=0, id=7, seq=1) / b"abcdefgh",
+    "code 9 (nmap's OS detection; hping3 -1 -K 9)": IP(id=4243) / ICMP(type=8, code=9, id=7, seq=2) / b"abcdefgh",
+    "code 255, DSCP and ECN set": IP(id=4244, tos=0xb9) / ICMP(type=8, code=255, id=7, seq=3) / bytes(range(40)),
+}
+ECHO6 = {
+    "code 0": IPv6() / ICMPv6EchoRequest(code=0, id=7, seq=1, data=b"abcdefgh"),
+    "code 9": IPv6() / ICMPv6EchoRequest(code=9, id=7, seq=2, data=b"abcdefgh"),
+    "code 255, traffic class set": IPv6(tc=0xb9) / ICMPv6EchoRequest(code=255, id=7, seq=3, data=bytes(range(40))),
+}
+
+
+def test_echo4_as_linux(lab):
+    for name, (linux, pong) in zip(ECHO4, ask(lab, ECHO4.values())):
+        assert linux is not None, f"{name}: Linux did not answer"
+        assert pong is not None, f"{name}: xdp-pong did not answer"
+        assert pong.src == PONG4 and linux.src == LINUX4, name
+        assert ip4_fields(pong) == ip4_fields(linux), name
+        assert checksums_ok4(pong), f"{name}: xdp-pong's checksums"
+
+
+def test_echo6_as_linux(lab):
+    for name, (linux, pong) in zip(ECHO6, ask(lab, ECHO6.values())):
+        assert linux is not None, f"{name}: Linux did not answer"
+        assert pong is not None, f"{name}: xdp-pong did not answer"
+        assert pong.src == PONG6 and linux.src == LINUX6, name
+        assert ip6_fields(pong) == ip6_fields(linux), name
+        assert checksums_ok6(pong), f"{name}: xdp-pong's checksum"
