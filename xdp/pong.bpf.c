@@ -108,7 +108,8 @@ static __always_inline int answer_echo4(struct cursor *c, struct eth_hdr *eth)
 	req.source4 = iph->saddr;
 	verdict = admit(c, PONG_CNT_ECHO4, &req);
 	if (!verdict)
-		icmp4_echo_reply(eth, iph, icmp, pong_iface.mac, pong_cfg.ttl);
+		icmp4_echo_reply(eth, iph, icmp, pong_iface.mac, pong_cfg.ttl,
+				 icmp4_reply_id(iph, icmp, pong_cfg.seed));
 	return verdict;
 }
 

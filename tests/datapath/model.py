@@ -59,6 +59,19 @@ def rfc1624(check, old, new):
     return ~s & 0xFFFF
 
 
+
+def echo4_reply_id(f, off, icmp, seed=0):
+    """The identification of the reply to the echo request at off (ICMP at icmp),
+    as the program derives it: a keyed hash of the requester, the address asked
+    and the ICMP identifier, plus the sequence number. The program reads the
+    addresses and the identifier as they sit in memory (little-endian loads)."""
+    src, dst = int.from_bytes(f[off + 12:off + 16], "little"), int.from_bytes(f[off + 16:off + 20], "little")
+    ident, seq = int.from_bytes(f[icmp + 4:icmp + 6], "little"), u16(f, icmp + 6)
+    h = ((((src ^ seed) << 32) | dst) * 0x9E3779B97F4A7C15) & (2**64 - 1)
+    h = ((h ^ ident) * 0xC2B2AE3D27D4EB4F) & (2**64 - 1)
+    return ((h >> 48) + seq) & 0xFFFF
+
+
 # ---- IPv4 address classes ----
 
 def v4_special(a):
@@ -208,6 +221,12 @@ class Model:
         old = u16(f, off + 8)
         out[off + 8] = self.ttl
         struct.pack_into("!H", out, off + 10, rfc1624(u16(f, off + 10), old, u16(out, off + 8)))
+        old = u16(f, off + 6)
+        out[off + 6] &= ~0x40 & 0xFF         # DF clear, as Linux sends echo replies
+        struct.pack_into("!H", out, off + 10, rfc1624(u16(out, off + 10), old, u16(out, off + 6)))
+        old = u16(f, off + 4)                # an identification of its own
+        struct.pack_into("!H", out, off + 4, echo4_reply_id(f, off, icmp))
+        struct.pack_into("!H", out, off + 10, rfc1624(u16(out, off + 10), old, u16(out, off + 4)))
         old = u16(f, icmp)
         out[icmp] = 0
         # 0x0000 and 0xffff are the same checksum for any message with a

@@ -13,6 +13,7 @@ import subprocess
 
 import pytest
 
+from datapath.model import echo4_reply_id
 from pylib.env import TESTRUN
 from pylib.frames import (ZERO_MAC, ANY_IP, ANY_IP6, ARP, BCAST, CLIENT_IP, CLIENT_IP6, ICMP,  # noqa: E402
                           IF_MAC, IP, OTHER_MAC, PEER_MAC, TCP, UDP, Ether, ICMPv6ND_NA,
@@ -53,10 +54,16 @@ class Drop:
 # ---- expected replies, built from the request with scapy ----
 
 def echo4_reply(req, ttl=64):
-    rep = Ether(bytes(req))
+    """As Linux: DF clear, an identification of its own (the model's echo4_reply_id(), seed 0 as
+    pong-testrun loads the program; test_ip_id_is_our_own checks what the values do)."""
+    raw = bytes(req)
+    off = l3_offset(raw)
+    rep = Ether(raw)
     rep[Ether].dst, rep[Ether].src = req[Ether].src, IF_MAC
     rep[IP].src, rep[IP].dst = req[IP].dst, req[IP].src
     rep[IP].ttl = ttl
+    rep[IP].flags = int(rep[IP].flags) & ~0x2
+    rep[IP].id = echo4_reply_id(raw, off, off + (raw[off] & 0x0F) * 4)
     rep[ICMP].type = 0
     del rep[IP].chksum
     del rep[ICMP].chksum
@@ -133,6 +140,11 @@ def cases_ipv4():
     yield "echo4: NOPs, router alert and end-of-options echoed", bytes(r), Reply("echo4", echo4_reply(r))
     r = echo4(ip_kw={"chksum": 0x1111})
     yield "echo4: wrong IPv4 header checksum stays wrong", bytes(r), Reply("echo4", echo4_reply(r), csum_error="ip")
+    r = echo4(ip_kw={"flags": "DF", "id": 0})    # as ping sends it: DF, identification 0
+    yield "echo4: DF cleared, as Linux sends echo replies", bytes(r), Reply("echo4", echo4_reply(r))
+    r = echo4(ip_kw={"flags": "DF", "id": 0, "chksum": 0x2222})
+    yield "echo4: DF cleared, a wrong header checksum stays wrong", bytes(r), \
+        Reply("echo4", echo4_reply(r), csum_error="ip")
     r = Ether(bytes(echo4(payload=b"")) + b"\0" * 18)      # padded to 60 bytes
     yield "echo4: Ethernet padding kept", bytes(r), Reply("echo4", echo4_reply(r))
     r = echo4(ident=0, seq=0, payload=b"")
@@ -650,3 +662,29 @@ def check_reply_bytes(out, want, req, csum_error):
     return problems
 
 
+def test_ip_id_is_our_own():
+    """Echo replies carry identifications of their own, as Linux's do: one
+    ping session (requester, address, ICMP identifier) counts up by one per
+    sequence number from an offset of its own, whatever the requests carried;
+    another requester's session is elsewhere. The seed is the test loader's
+    (0), so the values are the same on every run."""
+    pair_a = [echo4(src_ip=CLIENT_IP, dst_ip="203.0.113.7", seq=s, ip_kw={"id": i, "flags": "DF"})
+              for s, i in ((1, 0), (2, 0), (3, 77))]
+    pair_b = echo4(src_ip="192.0.2.33", dst_ip="203.0.113.7", seq=1, ip_kw={"id": 0})
+    frames = [*pair_a[:2], pair_b, pair_a[2]]
+    proc = subprocess.run([TESTRUN, "--mac", IF_MAC],
+                          input="".join(bytes(f).hex() + "\n" for f in frames),
+                          capture_output=True, text=True, check=False, timeout=60)
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 0 and len(lines) == len(frames), proc.stderr
+    ids = []
+    for line in lines:
+        verdict, counter, _, out = line.split(" ")
+        assert (verdict, counter) == ("XDP_TX", "echo4"), line
+        rep = Ether(bytes.fromhex(out))
+        assert not rep[IP].flags.DF, "DF clear"
+        ids.append(rep[IP].id)
+    a0, a1, b0, a2 = ids
+    assert (a1 - a0) % 65536 == 1 and (a2 - a1) % 65536 == 1, f"one pair counts up by one: {ids}"
+    assert a0 not in (0, 77) and b0 != 0, f"not the requests' identifications: {ids}"
+    assert b0 not in (a0, a1, a2), f"another pair's sequence is elsewhere: {ids}"

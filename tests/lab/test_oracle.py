@@ -58,8 +58,8 @@ def ask(lab, probes):
 
 
 def ip4_fields(p):
-    """What an echo reply's host decides, over IPv4: all but addresses, IP ID, DF and checksums."""
-    return {"version": p.version, "ihl": p.ihl, "tos": p.tos, "len": p.len, "mf": int(p.flags.MF),
+    """What an echo reply's host decides, over IPv4: all but addresses, identification and checksums."""
+    return {"version": p.version, "ihl": p.ihl, "tos": p.tos, "len": p.len, "flags": int(p.flags),
             "frag": p.frag, "ttl": p.ttl, "proto": p.proto, "type": p[ICMP].type, "code": p[ICMP].code,
             "id": p[ICMP].id, "seq": p[ICMP].seq, "data": bytes(p[ICMP].payload)}
 
@@ -87,9 +87,10 @@ def checksums_ok6(p):
 
 
 ECHO4 = {
-    "code 0": IP(id=4242) / ICMP(type=8, code=0, id=7, seq=1) / b"abcdefgh",
+    "code 0, DF and identification 0 (as ping sends it)":
+        IP(id=0, flags="DF") / ICMP(type=8, code=0, id=7, seq=1) / b"abcdefgh",
     "code 9 (nmap's OS detection; hping3 -1 -K 9)": IP(id=4243) / ICMP(type=8, code=9, id=7, seq=2) / b"abcdefgh",
-    "code 255, DSCP and ECN set": IP(id=4244, tos=0xb9) / ICMP(type=8, code=255, id=7, seq=3) / bytes(range(40)),
+    "code 255, DSCP and ECN set": IP(id=0, tos=0xb9) / ICMP(type=8, code=255, id=7, seq=3) / bytes(range(40)),
 }
 ECHO6 = {
     "code 0": IPv6() / ICMPv6EchoRequest(code=0, id=7, seq=1, data=b"abcdefgh"),
@@ -99,12 +100,19 @@ ECHO6 = {
 
 
 def test_echo4_as_linux(lab):
-    for name, (linux, pong) in zip(ECHO4, ask(lab, ECHO4.values())):
+    replies = ask(lab, ECHO4.values())
+    for name, (linux, pong) in zip(ECHO4, replies):
         assert linux is not None, f"{name}: Linux did not answer"
         assert pong is not None, f"{name}: xdp-pong did not answer"
         assert pong.src == PONG4 and linux.src == LINUX4, name
         assert ip4_fields(pong) == ip4_fields(linux), name
         assert checksums_ok4(pong), f"{name}: xdp-pong's checksums"
+    # Identification: each host its own, not the request's (0, 4243, 0). Linux counts per
+    # destination with random steps; xdp-pong counts up by one per sequence number of a session
+    # (requester, address, ICMP identifier: these three are one session, sequence 1, 2, 3).
+    ids = [pong.id for _, pong in replies]
+    assert ids[1] == (ids[0] + 1) % 65536 and ids[2] == (ids[1] + 1) % 65536, f"xdp-pong's identifications {ids}"
+    assert [linux.id for linux, _ in replies] != [0, 4243, 0], "Linux's are its own too"
 
 
 def test_echo6_as_linux(lab):

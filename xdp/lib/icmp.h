@@ -58,26 +58,51 @@ static __always_inline int icmp4_check_echo(struct cursor *c, const struct eth_h
 }
 
 /*
- * Rewrite an echo request into its reply, sent back from our MAC: addresses
- * swapped (checksum neutral), TTL set, type 8 -> 0. Both checksums are
- * updated incrementally, so a request with a wrong checksum gets a reply
- * with the same error.
+ * The identification of the reply to an echo request: a hash of the
+ * requester, the address asked and the ICMP identifier, keyed by the seed
+ * (random per load), plus the ICMP sequence number. Each ping session sees
+ * its replies count up by one from an offset of its own, as it would from a
+ * host that counts per destination (Linux), but nothing is stored: no
+ * counter to share between CPUs or to read and write per reply, and nothing
+ * another requester's traffic moves, so the identifications say nothing of
+ * it (no idle scan through us). A request sent again gets the same one.
+ */
+static __always_inline __be16 icmp4_reply_id(const struct iphdr *iph, const struct icmphdr *icmp, __u32 seed)
+{
+	__u64 h = ((__u64)(iph->saddr ^ seed) << 32 | iph->daddr) * 0x9e3779b97f4a7c15ull;
+
+	h = (h ^ icmp->id) * 0xc2b2ae3d27d4eb4full;
+	return bpf_htons((__u16)(h >> 48) + bpf_ntohs(icmp->sequence));
+}
+
+/*
+ * Rewrite an echo request into its reply, sent back from our MAC, as Linux
+ * builds it: addresses swapped (checksum neutral), TTL set, identification
+ * id (icmp4_reply_id(): not the request's), DF cleared (Linux sends echo
+ * replies with DF clear, which is why each needs an identification of its
+ * own), type 8 -> 0. Both checksums are updated incrementally, so a request
+ * with a wrong checksum gets a reply with the same error.
  */
 static __always_inline void icmp4_echo_reply(struct eth_hdr *eth, struct iphdr *iph, struct icmphdr *icmp,
-					     const volatile __u8 *our_mac, __u8 ttl)
+					     const volatile __u8 *our_mac, __u8 ttl, __be16 id)
 {
 	__be32 addr = iph->saddr;
 	/* TTL and protocol share a word, type and code another; each is read once
 	 * and written whole (a byte store read back as a word would stall) */
 	__be16 old_ttl = *(__be16 *)&iph->ttl, old_type = *(__be16 *)icmp;
 	__be16 new_ttl = (old_ttl & bpf_htons(0x00ff)) | bpf_htons((__u16)ttl << 8);
+	__be16 old_id = iph->id, old_frag = iph->frag_off, new_frag = old_frag & ~bpf_htons(IP_DF);
 	__be16 new_type = old_type & bpf_htons(0x00ff);   /* type 8 -> 0, the code kept, as Linux keeps it */
 	__sum16 check;
 
 	iph->saddr = iph->daddr;
 	iph->daddr = addr;
 	*(__be16 *)&iph->ttl = new_ttl;
-	iph->check = csum_replace2(iph->check, old_ttl, new_ttl);
+	iph->id = id;
+	iph->frag_off = new_frag;
+	/* eqn. 3 over three changed words at once (seven 16-bit terms: no overflow of 32 bits) */
+	iph->check = (__sum16)~csum_fold((__u16)~iph->check + (__u16)~old_ttl + (__u16)new_ttl + (__u16)~old_id +
+					 (__u16)id + (__u16)~old_frag + (__u16)new_frag);
 	*(__be16 *)icmp = new_type;
 	/* eqn. 3 with m' = m less the type 8 (words as they sit in memory): ~m + m' = 0xffff - type */
 	check = (__sum16)~csum_fold((__u16)~icmp->checksum + 0xffff - bpf_htons(ICMP_ECHO << 8));

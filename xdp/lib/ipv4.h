@@ -10,6 +10,7 @@
 #include "verdict.h"
 #include "eth.h"
 
+#define IP_DF     0x4000
 #define IP_MF     0x2000
 #define IP_OFFSET 0x1fff
 #define IPOPT_END_  0
