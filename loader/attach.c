@@ -45,6 +45,7 @@ static struct pong *prepare(const char *name, const __u8 mac[6], const struct po
 	memset((void *)skel->data_own->pong_own_filter.bits, 0xff, sizeof(skel->data_own->pong_own_filter.bits));
 	skel->data_own->pong_own_filter.ready = 0;
 	skel->rodata->pong_cfg.ttl = (__u8)o->ttl;
+	skel->rodata->pong_cfg.tai_s = pong_tai_offset();
 	/* the rate limiter's hash: unknown outside, so a flood cannot aim at one source's bucket */
 	if (getrandom((void *)&skel->rodata->pong_cfg.seed, sizeof(skel->rodata->pong_cfg.seed), 0) < 0) {
 		*errp = -errno;

@@ -3,7 +3,8 @@
  * Floor 0, used by every other file: error lines, explanations for them
  * (struct pong_why), text escaping, interface names (as given, or as systemd
  * unit instances), an interface's MAC, logging of libbpf/libxdp, the root
- * check, the settings lock and systemd's readiness notification. Nothing here knows about BPF programs.
+ * check, the settings lock, systemd's readiness notification and the kernel's TAI offset. Nothing
+ * here knows about BPF programs.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -19,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timex.h>
 #include <sys/un.h>
 #include <net/if_arp.h>
 #include <bpf/libbpf.h>
@@ -421,4 +423,15 @@ int pong_notify(const char *state)
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+/*
+ * The kernel's TAI offset (CLOCK_TAI - CLOCK_REALTIME, in seconds: 37 since 2017 where an NTP
+ * daemon has told the kernel, else 0): the program takes IPv4 timestamps from CLOCK_TAI less it.
+ */
+__u8 pong_tai_offset(void)
+{
+	struct timex tx = { 0 };
+
+	return adjtimex(&tx) >= 0 && tx.tai > 0 && tx.tai < 256 ? (__u8)tx.tai : 0;
 }

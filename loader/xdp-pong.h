@@ -78,6 +78,7 @@ int pong_write_whole(const char *path, mode_t mode, int how, void (*fill)(FILE *
 		     const void *arg);
 #define PONG_MAC_TEXT 18   /* "xx:xx:xx:xx:xx:xx" and its NUL */
 const char *pong_format_mac(const __u8 mac[6], char buf[PONG_MAC_TEXT]);
+__u8 pong_tai_offset(void);
 int pong_notify(const char *state);
 int pong_lock(void);
 void pong_unlock(int fd);

@@ -92,13 +92,13 @@ static __always_inline int answer_arp(struct cursor *c, struct eth_hdr *eth)
 }
 
 /* ICMP echo request (the IPv4 header in the frame, protocol ICMP): the echo reply. */
-static __always_inline int answer_echo4(struct cursor *c, struct eth_hdr *eth)
+static __always_inline int answer_echo4(struct xdp_md *ctx, struct cursor *c, struct eth_hdr *eth)
 {
 	struct iphdr *iph = c->pos;
 	struct icmphdr *icmp = (void *)(iph + 1);
 	struct request req = {};
 	int verdict = fast_checks_on() && icmp4_fast_echo(c, eth, pong_iface.mac) ? PONG_GO_ON :
-		      icmp4_check_echo(c, eth, pong_iface.mac, &iph, &icmp);
+		      icmp4_check_echo(ctx, c, eth, pong_iface.mac, &iph, &icmp);
 
 	if (verdict)
 		return verdict;
@@ -108,7 +108,7 @@ static __always_inline int answer_echo4(struct cursor *c, struct eth_hdr *eth)
 	req.source4 = iph->saddr;
 	verdict = admit(c, PONG_CNT_ECHO4, &req);
 	if (!verdict)
-		icmp4_echo_reply(eth, iph, icmp, pong_iface.mac, pong_cfg.ttl,
+		icmp4_echo_reply(ctx, eth, iph, icmp, pong_iface.mac, pong_cfg.ttl,
 				 icmp4_reply_id(iph, icmp, pong_cfg.seed));
 	return verdict;
 }
@@ -156,14 +156,14 @@ static __always_inline int answer_ns(struct xdp_md *ctx, struct cursor *c, struc
 }
 
 /* IPv4: the kind from the protocol (only ICMP is ours; it sits at a fixed offset whatever the IHL). */
-static __always_inline int answer_ipv4(struct cursor *c, struct eth_hdr *eth, __u32 *kind)
+static __always_inline int answer_ipv4(struct xdp_md *ctx, struct cursor *c, struct eth_hdr *eth, __u32 *kind)
 {
 	struct iphdr *iph = c->pos;
 
 	if ((void *)(iph + 1) > c->end || iph->protocol != IPPROTO_ICMP)
 		return PONG_NOT_OURS;
 	*kind = PONG_CNT_ECHO4;
-	return answer_echo4(c, eth);
+	return answer_echo4(ctx, c, eth);
 }
 
 /* IPv6: the kind from the ICMPv6 type, past any extension headers (other types, TCP, UDP... pass). */
@@ -209,7 +209,7 @@ int xdp_pong(struct xdp_md *ctx)
 			kind = PONG_CNT_ARP;
 			verdict = answer_arp(&c, eth);
 		} else if (proto == ETH_P_IP) {
-			verdict = answer_ipv4(&c, eth, &kind);
+			verdict = answer_ipv4(ctx, &c, eth, &kind);
 		} else if (proto == ETH_P_IPV6) {
 			verdict = answer_ipv6(ctx, &c, eth, len, &kind);
 		}

@@ -93,7 +93,7 @@ enum pong_counter {
 	X(TRUNCATED,      "truncated",      "header cut short (frame or IP length)")         \
 	X(IP_HEADER,      "ip_header",      "IP version, header or total length invalid")    \
 	X(IP_FRAGMENT,    "ip_fragment",    "IPv4 fragment")                                 \
-	X(IP_OPTIONS,     "ip_options",     "IPv4 source route option, or malformed options") \
+	X(IP_OPTIONS,     "ip_options",     "IPv4 options Linux would not answer (source route, malformed...)") \
 	X(IP_SRC,         "ip_src",         "source (or ARP sender) in 0/8, 127/8, 224/4 or 240/4") \
 	X(IP_DST,         "ip_dst",         "destination in 0/8, 127/8, 224/4 or broadcast") \
 	X(ICMP_TYPE,      "icmp_type",      "ICMP type is not echo request")                 \
@@ -156,8 +156,10 @@ struct pong_stat {
 /* Per-load configuration, written by the loader into .rodata before load. */
 struct pong_config {
 	__u8 ttl;      /* IPv4 TTL and IPv6 hop limit of echo replies */
-	__u8 pad[3];
-	__u32 seed;    /* random, per load: the rate limiter's hash, which a flood cannot aim */
+	__u8 tai_s;    /* the kernel's CLOCK_TAI - CLOCK_REALTIME at load, in seconds (adjtimex's tai):
+			* IPv4 timestamps are taken from CLOCK_TAI, less this */
+	__u8 pad[2];
+	__u32 seed;    /* random, per load: the hashes (rate limiter, IP identification) nobody outside knows */
 } __attribute__((aligned(8)));
 
 /*

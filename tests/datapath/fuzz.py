@@ -24,7 +24,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
-from datapath.model import Model, ones_sum  # noqa: E402
+from datapath.model import Model, adopt_times, ones_sum  # noqa: E402
 from pylib.env import ROOT, TESTRUN  # noqa: E402
 from pylib.frames import (ANY_IP, ANY_IP6, ICMPv6NDOptSrcLLAddr, IF_MAC, IP, PEER_MAC, UDP,  # noqa: E402
                           IPv6ExtHdrHopByHop, Raw, arp_request, echo4, echo6, l2, ns)
@@ -48,6 +48,9 @@ def templates():
     t = [
         ("echo4", echo4()), ("echo4 q", echo4(tags=q)), ("echo4 qinq", echo4(tags=qinq)),
         ("echo4 opts", echo4(ip_kw={"options": [b"\x07\x07\x04\0\0\0\0\x01"]})),
+        ("echo4 rr", echo4(ip_kw={"options": [b"\x01\x07\x0b\x04" + bytes(8)]})),
+        ("echo4 ts", echo4(ip_kw={"options": [b"\x44\x0c\x05\x00" + bytes(8)]})),
+        ("echo4 ts addr", echo4(ip_kw={"options": [b"\x44\x14\x05\x01" + bytes(16)]})),
         ("echo4 short", echo4(payload=b"")),
         ("arp", arp_request()), ("arp q", arp_request(tags=q)), ("arp unicast", arp_request(dst=IF_MAC)),
         ("echo6", echo6()), ("echo6 qinq", echo6(tags=qinq)),
@@ -59,8 +62,9 @@ def templates():
     return [(name, bytes(pkt)) for name, pkt in t]
 
 
-INTERESTING8 = [0, 1, 2, 4, 5, 6, 8, 0x0F, 0x10, 0x20, 0x40, 0x45, 0x46, 0x4F, 0x60, 0x7F, 0x80, 0x81,
-                0x83, 0x86, 0x87, 0x88, 0x89, 0xFE, 0xFF, 58, 135, 136, 128, 129, 0x33, 0xA8]
+INTERESTING8 = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0x0B, 0x0C, 0x0D, 0x0F, 0x10, 0x20, 0x40, 0x44, 0x45, 0x46, 0x4F,
+                0x60, 0x7F, 0x80, 0x81, 0x83, 0x86, 0x87, 0x88, 0x89, 0xF0, 0xF1, 0xFE, 0xFF, 58, 135, 136, 128,
+                129, 0x33, 0xA8]
 INTERESTING32 = [0, 1, 0x7F000001, 0xE0000001, 0xEFFFFFFF, 0xF0000001, 0xFFFFFFFF, 0x00FFFFFF, 0xC6336402,
                  0xCB007107, 0xCB007109, 0xFF020000, 0x60000000]
 INTERESTING16 = [0, 1, 0x0800, 0x0806, 0x86DD, 0x8100, 0x88A8, 0x3FFF, 0x2000, 0x4000, 0xFFFF, 20, 24,
@@ -92,6 +96,8 @@ def fields(b):
         hl = (b[L] & 15) * 4
         out += [(L, 1), (L + 2, 2), (L + 6, 2), (L + 8, 1), (L + 9, 1), (L + 12, 4), (L + 16, 4),
                 (L + 20, 1), (L + 21, 1), (L + hl, 1), (L + hl + 1, 1)]
+        if hl > 20:                       # option lengths, pointers, flags (record route, timestamp)
+            out += [(L + 22, 1), (L + 23, 1), (L + 24, 1)]
     elif etype == 0x0806:
         out += [(L, 2), (L + 2, 2), (L + 4, 1), (L + 5, 1), (L + 6, 2), (L + 8, 6), (L + 14, 4), (L + 18, 6),
                 (L + 24, 4)]
@@ -274,6 +280,9 @@ def fuzz(seed, count, path="default"):
         if (verdict, counter, reason) != (want.verdict, want.counter, want.reason):
             bad["counting"].append((i, f"got {verdict}/{counter}/{reason}, model {want}"))
         elif verdict == "XDP_TX":
+            if want.times:
+                want.frame, problems = adopt_times(want.frame, out, want.times)
+                bad["reply"] += [(i, p) for p in problems]
             if out != want.frame:
                 bad["reply"].append((i, f"reply differs from the model's: got {out.hex()} want {want.frame.hex()}"))
             v_req, v_rep = echo_csum_valid(f, counter), echo_csum_valid(out, counter)

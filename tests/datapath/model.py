@@ -14,10 +14,13 @@ TPIDS = (0x8100, 0x88A8)
 
 
 class Outcome:
-    __slots__ = ("verdict", "counter", "reason", "frame")
+    """What the program must do with a frame. times: offsets in frame of the
+    4-byte times of day the program writes (IPv4 timestamp options), which
+    the model cannot know: adopt_times() takes them from the program's reply."""
+    __slots__ = ("verdict", "counter", "reason", "frame", "times")
 
-    def __init__(self, verdict, counter, reason="-", frame=None):
-        self.verdict, self.counter, self.reason, self.frame = verdict, counter, reason, frame
+    def __init__(self, verdict, counter, reason="-", frame=None, times=()):
+        self.verdict, self.counter, self.reason, self.frame, self.times = verdict, counter, reason, frame, times
 
     def __repr__(self):
         return f"{self.verdict}/{self.counter}/{self.reason}"
@@ -58,6 +61,28 @@ def rfc1624(check, old, new):
     s = ones_add(ones_add(~check & 0xFFFF, ~old & 0xFFFF), new)
     return ~s & 0xFFFF
 
+
+
+def adopt_times(want: bytes, got: bytes, times):
+    """want with the times at `times` taken from got, its IPv4 header checksum
+    updated for them (they sit in the options, after the 20-byte header).
+    Also returns the problems with those times: each below a day in ms, all
+    one value (taken once per reply)."""
+    out = bytearray(want)
+    for t in times:
+        out[t:t + 4] = got[t:t + 4]
+    ip_off = 14
+    while u16(want, ip_off - 2) in TPIDS:
+        ip_off += 4
+    hlen = (want[ip_off] & 15) * 4
+    old, new = ones_sum(want[ip_off + 20:ip_off + hlen]), ones_sum(bytes(out[ip_off + 20:ip_off + hlen]))
+    check = ~ones_add(ones_add(~u16(want, ip_off + 10) & 0xFFFF, ~old & 0xFFFF), new) & 0xFFFF
+    struct.pack_into("!H", out, ip_off + 10, check)
+    values = {u32(got, t) for t in times}
+    problems = [f"timestamp {v} is not a time of day in ms" for v in values if v >= 86_400_000]
+    if len(values) > 1:
+        problems.append(f"timestamps of one reply differ: {sorted(values)}")
+    return bytes(out), problems
 
 
 def echo4_reply_id(f, off, icmp, seed=0):
@@ -166,7 +191,8 @@ class Model:
     # ---- IPv4 / ICMP ----
 
     def ipv4_options(self, f, start, optlen):
-        o = 0
+        o, seen = 0, set()
+        self._ours = f[start - 4:start]           # the destination: the address asked
         for _ in range(8):
             if o >= optlen:
                 return None
@@ -179,10 +205,107 @@ class Model:
             if t == 1:
                 o += 1
                 continue
-            if t in (0x83, 0x89) or f[p + 1] < 2 or o + f[p + 1] > optlen:
+            if t in (0x83, 0x89, 0x86) or f[p + 1] < 2 or o + f[p + 1] > optlen:
+                return "ip_options"      # source routes; CIPSO (Linux has no labelling configured)
+            if t in seen and t in (7, 68):
+                return "ip_options"      # a second record route or timestamp: parameter problem
+            seen.add(t)
+            if t == 7 and (p + 3 > len(f) or not self.linux_answers_rr(f[p + 1], f[p + 2])):
+                return "ip_options"
+            if t == 68 and (p + 4 > len(f) or not self.linux_answers_ts(f, p)):
                 return "ip_options"
             o += f[p + 1]
         return None if o >= optlen else "ip_options"
+
+    # Record route and timestamp, read from Linux (net/ipv4/ip_options.c): on
+    # receipt, ip_options_compile() records the destination where there is room
+    # (an error there is a parameter problem); the reply, ip_options_echo(),
+    # records it once more (an error there: no reply at all).
+
+    @staticmethod
+    def linux_answers_rr(length, ptr):
+        if length < 3 or ptr < 4:
+            return False
+        if ptr <= length:
+            if ptr + 3 > length:
+                return False
+            ptr += 4                                        # recorded on receipt
+            if ptr <= length and ptr + 3 > length:
+                return False                                # ip_options_echo: -EINVAL
+        return True
+
+    def linux_answers_ts(self, f, p):
+        length, ptr, flag, overflow = f[p + 1], f[p + 2], f[p + 3] & 15, f[p + 3] >> 4
+        ours = self._ours
+        if length < 4 or ptr < 5:
+            return False
+        if ptr > length:
+            return flag == 3 or overflow != 15
+        if ptr + 3 > length:
+            return False
+        need_addr = need_time = False
+        if flag == 0:
+            need_time, ptr = True, ptr + 4
+        elif flag in (1, 3):
+            if ptr + 7 > length:
+                return False
+            if flag == 1 or f[p + ptr - 1:p + ptr + 3] == ours:
+                need_addr, need_time, ptr = flag == 1, True, ptr + 8
+        if ptr <= length:
+            if need_addr:
+                if ptr + 3 > length:
+                    return False
+                ptr += 4
+            if need_time and ptr + 3 > length:
+                return False
+        return True
+
+    def fill_options(self, f, out, start, optlen, ours):
+        """Record route and timestamp as Linux's reply carries them, in out; the
+        frame offsets of the times written (left as they were: adopt_times())."""
+        times, o = [], 0
+        while o < optlen:
+            p = start + o
+            if f[p] == 0:
+                break
+            if f[p] == 1:
+                o += 1
+                continue
+            length, ptr = f[p + 1], f[p + 2]
+            if f[p] == 7 and ptr <= length:
+                for _ in range(2):                          # on receipt, then in the reply
+                    if ptr > length:
+                        break
+                    out[p + ptr - 1:p + ptr + 3] = ours
+                    ptr += 4
+                out[p + 2] = ptr
+            elif f[p] == 68:
+                flag = f[p + 3] & 15
+                if ptr > length:
+                    if flag != 3:
+                        out[p + 3] = flag | (((f[p + 3] >> 4) + 1) << 4)
+                else:
+                    need_addr = need_time = False
+                    if flag == 0:
+                        times.append(p + ptr - 1)
+                        need_time, ptr = True, ptr + 4
+                    elif flag == 1 or (flag == 3 and f[p + ptr - 1:p + ptr + 3] == ours):
+                        out[p + ptr - 1:p + ptr + 3] = ours
+                        times.append(p + ptr + 3)
+                        need_addr, need_time, ptr = flag == 1, True, ptr + 8
+                    if ptr <= length:
+                        if need_addr:
+                            out[p + ptr - 1:p + ptr + 3] = ours
+                            ptr += 4
+                        if need_time and flag != 3:
+                            times.append(p + ptr - 1)
+                            ptr += 4
+                        elif need_time and ptr + 7 <= length and f[p + ptr - 1:p + ptr + 3] == ours:
+                            times.append(p + ptr + 3)
+                            ptr += 8
+                    out[p + 2] = ptr
+            o += length
+        return times
 
     def ipv4(self, f, off):
         if off + 20 > len(f) or f[off + 9] != 1:
@@ -216,11 +339,16 @@ class Model:
         if f[off + 16:off + 20] in self.own:
             return refused("own_address")
         out = bytearray(f)
+        times = self.fill_options(f, out, off + 20, hlen - 20, f[off + 16:off + 20]) if hlen > 20 else []
+        if hlen > 20:
+            struct.pack_into("!H", out, off + 10, ~ones_add(ones_add(~u16(f, off + 10) & 0xFFFF,
+                                                                     ~ones_sum(f[off + 20:off + hlen]) & 0xFFFF),
+                                                            ones_sum(bytes(out[off + 20:off + hlen]))) & 0xFFFF)
         self.reply_l2(out, f[6:12])
         out[off + 12:off + 16], out[off + 16:off + 20] = f[off + 16:off + 20], f[off + 12:off + 16]
         old = u16(f, off + 8)
         out[off + 8] = self.ttl
-        struct.pack_into("!H", out, off + 10, rfc1624(u16(f, off + 10), old, u16(out, off + 8)))
+        struct.pack_into("!H", out, off + 10, rfc1624(u16(out, off + 10), old, u16(out, off + 8)))
         old = u16(f, off + 6)
         out[off + 6] &= ~0x40 & 0xFF         # DF clear, as Linux sends echo replies
         struct.pack_into("!H", out, off + 10, rfc1624(u16(out, off + 10), old, u16(out, off + 6)))
@@ -232,7 +360,7 @@ class Model:
         # 0x0000 and 0xffff are the same checksum for any message with a
         # non-zero byte; only 0xffff is valid for an all-zero one: write 0xffff
         struct.pack_into("!H", out, icmp + 2, rfc1624(u16(f, icmp + 2), old, u16(out, icmp)) or 0xFFFF)
-        return Outcome("XDP_TX", "echo4", "-", bytes(out))
+        return Outcome("XDP_TX", "echo4", "-", bytes(out), times)
 
     # ---- IPv6 / ICMPv6 / NDP ----
 

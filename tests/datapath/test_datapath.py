@@ -10,12 +10,14 @@ counter and refusal reason moved.
 """
 import os
 import subprocess
+import time
 
 import pytest
 
-from datapath.model import echo4_reply_id
+from datapath.model import adopt_times, echo4_reply_id
 from pylib.env import TESTRUN
-from pylib.frames import (ZERO_MAC, ANY_IP, ANY_IP6, ARP, BCAST, CLIENT_IP, CLIENT_IP6, ICMP,  # noqa: E402
+from pylib.frames import (IPV4_OPTION_CASES, ZERO_MAC, ANY_IP, ANY_IP6, ARP, BCAST, CLIENT_IP, CLIENT_IP6,  # noqa: E402
+                          ICMP, option_bytes,
                           IF_MAC, IP, OTHER_MAC, PEER_MAC, TCP, UDP, Ether, ICMPv6ND_NA,
                           ICMPv6NDOptDstLLAddr, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
                           IPv6ExtHdrHopByHop, Raw, arp_request, checksum_ok, echo4, echo6, l2,
@@ -30,9 +32,11 @@ class Reply:
 
     csum_error: the request's ICMP checksum (True) or IPv4 header checksum
     ("ip") is wrong; the reply must carry exactly the same error.
+    times: offsets in frame of the times of day the program writes (IPv4
+    timestamp options), taken from its output and checked for plausibility.
     """
-    def __init__(self, counter, frame, csum_error=False):
-        self.counter, self.frame, self.csum_error = counter, bytes(frame), csum_error
+    def __init__(self, counter, frame, csum_error=False, times=()):
+        self.counter, self.frame, self.csum_error, self.times = counter, bytes(frame), csum_error, times
 
 
 class Pass:
@@ -68,6 +72,31 @@ def echo4_reply(req, ttl=64):
     del rep[IP].chksum
     del rep[ICMP].chksum
     return rep
+
+
+def echo4_reply_options(req, options_hex):
+    """The echo reply to req with its IPv4 options as given, in hex with spaces
+    ignored ("AAAAAAAA": the address asked; "TTTTTTTT": a time of day the
+    program writes). The options are what Linux's reply carried for the same
+    request (tests/lab/test_oracle.py asks Linux the same). Returns (frame,
+    offsets of the times in it)."""
+    addr = bytes(int(x) for x in req[IP].dst.split(".")).hex()
+    text = options_hex.replace(" ", "").replace("AAAAAAAA", addr)
+    rep = echo4_reply(req)
+    raw = bytes(rep)
+    start = l3_offset(raw) + 20
+    times, i = [], 0
+    while i < len(text):
+        if text[i:i + 8] == "TTTTTTTT":
+            times.append(start + i // 2)
+            i += 8
+        else:
+            i += 2
+    opts = bytes.fromhex(text.replace("TTTTTTTT", "00000000"))
+    assert len(opts) == (rep[IP].ihl - 5) * 4, options_hex
+    rep = Ether(raw[:start] + opts + raw[start + len(opts):])
+    del rep[IP].chksum
+    return Ether(bytes(rep)), times
 
 
 def arp_reply(req):
@@ -135,7 +164,20 @@ def cases_ipv4():
     r = echo4(ip_kw={"options": [b"\x94\x04\x00\x00"]})  # Router Alert, IHL 6
     yield "echo4: IP options (IHL 6) echoed", bytes(r), Reply("echo4", echo4_reply(r))
     r = echo4(ip_kw={"options": [b"\x07\x27\x04" + bytes(36) + b"\x01"]})  # record route, IHL 15
-    yield "echo4: record-route option (IHL 15) echoed", bytes(r), Reply("echo4", echo4_reply(r))
+    want, times = echo4_reply_options(r, "07270c AAAAAAAA AAAAAAAA" + "00" * 28 + "01")
+    yield "echo4: record route (IHL 15, ping -R): ours recorded twice, as Linux does", bytes(r), \
+        Reply("echo4", want, times=times)
+    for name, opt, reply in IPV4_OPTION_CASES:
+        r = echo4(ip_kw={"options": [option_bytes(opt, ANY_IP)]})
+        if reply is None:
+            yield f"refuse echo4: {name} (Linux: parameter problem or no reply)", bytes(r), refused("ip_options")
+        else:
+            want, times = echo4_reply_options(r, reply)
+            yield f"echo4: {name}, as Linux fills it", bytes(r), Reply("echo4", want, times=times)
+    r = echo4(ip_kw={"options": [bytes.fromhex("44 0c 05 00" + "00" * 8)], "chksum": 0x3333})
+    want, times = echo4_reply_options(r, "440c0d00 TTTTTTTT TTTTTTTT")
+    yield "echo4: timestamp filled, a wrong header checksum stays wrong", bytes(r), \
+        Reply("echo4", want, csum_error="ip", times=times)
     r = echo4(ip_kw={"options": [b"\x01\x01\x94\x04\x00\x00\x00\x00"]})  # NOP NOP RA EOL
     yield "echo4: NOPs, router alert and end-of-options echoed", bytes(r), Reply("echo4", echo4_reply(r))
     r = echo4(ip_kw={"chksum": 0x1111})
@@ -616,7 +658,11 @@ def test_row(results, table, index):
         problems = []
         if (verdict, counter, reason) != ("XDP_TX", expect.counter, "-"):
             problems.append(f"verdict {verdict}/{counter}/{reason}")
-        problems += check_reply_bytes(out, expect.frame, frame, expect.csum_error)
+        want = expect.frame
+        if expect.times and len(out) == len(want):
+            want, bad_times = adopt_times(want, out, expect.times)
+            problems += bad_times
+        problems += check_reply_bytes(out, want, frame, expect.csum_error)
         assert not problems, f"{name}: " + "; ".join(problems)
 
 
@@ -688,3 +734,24 @@ def test_ip_id_is_our_own():
     assert (a1 - a0) % 65536 == 1 and (a2 - a1) % 65536 == 1, f"one pair counts up by one: {ids}"
     assert a0 not in (0, 77) and b0 != 0, f"not the requests' identifications: {ids}"
     assert b0 not in (a0, a1, a2), f"another pair's sequence is elsewhere: {ids}"
+
+
+def test_timestamps_are_the_time_of_day():
+    """The times a timestamp option gets are the host's, in ms since midnight UT,
+    as a reply leaves (within 1 s of this test's clock: the same host)."""
+    r = echo4(ip_kw={"options": [bytes.fromhex("440c0500" + "00" * 8)]})
+    before = time.time()
+    proc = subprocess.run([TESTRUN, "--mac", IF_MAC], input=bytes(r).hex() + "\n",
+                          capture_output=True, text=True, check=False, timeout=60)
+    after = time.time()
+    (line,) = proc.stdout.splitlines()
+    verdict, counter, _, out = line.split(" ")
+    assert (verdict, counter) == ("XDP_TX", "echo4"), line
+    rep = Ether(bytes.fromhex(out))
+    opts = bytes(rep[IP])[20:rep[IP].ihl * 4]
+    got = [int.from_bytes(opts[i:i + 4], "big") for i in (4, 8)]
+    day = 86_400_000
+    lo, hi = int(before * 1000) % day - 1000, int(after * 1000) % day + 1000
+    for t in got:
+        assert lo <= t <= hi or lo <= t + day <= hi or lo <= t - day <= hi, \
+            f"timestamp {t} ms, test clock {int(before * 1000) % day}..{int(after * 1000) % day} ms"

@@ -7,10 +7,12 @@ apart: the reply comes from the address probed. Checksums are checked for
 validity, not compared (they cover the addresses).
 """
 import json
+import re
 
 import pytest
 from pylib.env import CLIENT_IP, CLIENT_IP6
-from scapy.layers.inet import ICMP, IP
+from pylib.frames import IPV4_OPTION_CASES, option_bytes
+from scapy.layers.inet import ICMP, IP, IPOption
 from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest, IPv6
 
 LINUX4, LINUX6 = "198.51.100.77", "2001:db8:77::77"   # assigned to the Linux host
@@ -42,12 +44,13 @@ def lab(bridge):
 
 
 def ask(lab, probes):
-    """Each probe to both hosts: [(linux's reply, xdp-pong's reply)], as scapy packets."""
+    """Each probe to both hosts: [(linux's reply, xdp-pong's reply)], as scapy packets.
+    A probe is a packet, or a function of the destination that makes one."""
     sent = []
     for probe in probes:
-        family = 4 if IP in probe else 6
+        family = 4 if IP in (probe(LINUX4) if callable(probe) else probe) else 6
         for dst in ((LINUX4, PONG4) if family == 4 else (LINUX6, PONG6)):
-            pkt = probe.copy()
+            pkt = probe(dst) if callable(probe) else probe.copy()
             pkt.src, pkt.dst = (CLIENT_IP if family == 4 else CLIENT_IP6), dst
             sent.append((family, bytes(pkt).hex()))
     res = lab.lab.run(lab.cli, "/usr/bin/python3", "-c", SEND, input=json.dumps(sent), timeout=120)
@@ -122,3 +125,66 @@ def test_echo6_as_linux(lab):
         assert pong.src == PONG6 and linux.src == LINUX6, name
         assert ip6_fields(pong) == ip6_fields(linux), name
         assert checksums_ok6(pong), f"{name}: xdp-pong's checksum"
+
+
+def options_as(reply, text, addr):
+    """The times of day in reply's IPv4 options if they are `text` (an
+    IPV4_OPTION_CASES reply, AAAAAAAA being addr), else None."""
+    opts = bytes(reply[IP])[20:reply[IP].ihl * 4]
+    want = text.replace(" ", "").replace("AAAAAAAA", bytes(int(x) for x in addr.split(".")).hex())
+    if len(want) != 2 * len(opts):
+        return None
+    times = []
+    for i in range(0, len(want), 2):
+        if want[i:i + 8] == "TTTTTTTT" and (not times or i >= times[-1][0] + 8):
+            times.append((i, int.from_bytes(opts[i // 2:i // 2 + 4], "big")))
+        elif not any(t <= i < t + 8 for t, _ in times) and opts[i // 2:i // 2 + 1].hex() != want[i:i + 2]:
+            return None
+    return [t for _, t in times]
+
+
+def test_ipv4_options_as_linux(lab):
+    """Record route and timestamp options, each case of IPV4_OPTION_CASES: Linux's reply carries
+    the options the case says (this is where the cases come from), xdp-pong's the same with its
+    address, at a time within a second of Linux's (one host's clock); no echo reply from either
+    where Linux sends none."""
+    probes = [(lambda dst, opt=opt, k=k: IP(options=IPOption(option_bytes(opt, dst))) /
+               ICMP(type=8, id=9, seq=k) / b"opts")
+              for k, (_, opt, _) in enumerate(IPV4_OPTION_CASES)]
+    for (name, _, reply), (linux, pong) in zip(IPV4_OPTION_CASES, ask(lab, probes)):
+        linux_echo = linux is not None and ICMP in linux and linux[ICMP].type == 0
+        if reply is None:
+            assert not linux_echo, f"{name}: Linux answered after all: {bytes(linux[IP]).hex()}"
+            assert pong is None, f"{name}: xdp-pong answered: {bytes(pong[IP]).hex()}"
+            continue
+        assert linux_echo, f"{name}: Linux did not answer"
+        assert pong is not None, f"{name}: xdp-pong did not answer"
+        linux_times = options_as(linux, reply, LINUX4)
+        assert linux_times is not None, f"{name}: Linux's options {bytes(linux[IP])[20:].hex()}, not {reply}"
+        pong_times = options_as(pong, reply, PONG4)
+        assert pong_times is not None, f"{name}: xdp-pong's options {bytes(pong[IP])[20:].hex()}, not {reply}"
+        for a, b in zip(linux_times, pong_times):
+            assert abs(a - b) <= 1000 or abs(a - b) >= 86_400_000 - 1000, f"{name}: times {a} and {b} ms"
+        assert checksums_ok4(pong), f"{name}: xdp-pong's checksums"
+
+
+def test_ping_record_route_and_timestamps(lab):
+    """iputils ping -R, -T tsonly and -T tsandaddr: what ping prints of the target's entries."""
+    for opts in (["-R"], ["-T", "tsonly"], ["-T", "tsandaddr"]):
+        out = {}
+        for host in (LINUX4, PONG4):
+            res = lab.client("ping", "-c", "1", "-W", "2", *opts, host)
+            assert res.returncode == 0, f"ping {' '.join(opts)} {host}: {res.stdout}{res.stderr}"
+            out[host] = res.stdout
+        if opts == ["-R"]:
+            for host in (LINUX4, PONG4):
+                recorded = out[host].split("RR:", 1)[-1].split("---", 1)[0]
+                assert host in recorded, f"ping -R {host}: the target recorded itself: {out[host]}"
+        elif opts[1] == "tsandaddr":
+            for host in (LINUX4, PONG4):
+                assert re.search(rf"^\s*{re.escape(host)}\s+\d+", out[host], re.M), \
+                    f"ping -T tsandaddr {host}: the target's address and time: {out[host]}"
+        else:
+            counts = {h: len(re.findall(r"^\s*(-?\d+)\s*(absolute)?$", out[h].split("TS:", 1)[-1], re.M))
+                      for h in (LINUX4, PONG4)}
+            assert counts[PONG4] == counts[LINUX4], f"ping -T tsonly: entries {counts}: {out}"

@@ -110,3 +110,48 @@ def l3_offset(frame: bytes) -> int:
         etype = struct.unpack_from("!H", frame, off + 2)[0]
         off += 4
     return off
+
+
+# IPv4 record route (7) and timestamp (68) options: (name, the request's, the
+# options of Linux's echo reply to it), in hex, spaces ignored; None: Linux sends
+# no echo reply (a parameter problem, or nothing). AAAAAAAA is the address asked
+# (Linux's own, when Linux is asked), TTTTTTTT a time of day the host writes.
+# datapath/test_datapath.py holds xdp-pong to them; lab/test_oracle.py asks
+# Linux the same and checks it still answers so.
+IPV4_OPTION_CASES = [
+    ("record route, no room", "07 03 04 00", "07030400"),
+    ("record route, room for one", "07 07 04 00000000 00", "070708 AAAAAAAA 00"),
+    ("record route, room for two", "07 0b 04 0000000000000000 00", "070b0c AAAAAAAA AAAAAAAA 00"),
+    ("record route, room for three", "07 0f 04 000000000000000000000000 00",
+     "070f0c AAAAAAAA AAAAAAAA 00000000 00"),
+    ("record route, full", "07 0b 0c 0000000000000000 00", "070b0c 0000000000000000 00"),
+    ("record route, one hop in", "07 0b 08 01020304 00000000 00", "070b0c 01020304 AAAAAAAA 00"),
+    ("timestamp, room for one", "44 08 05 00 00000000", "44080900 TTTTTTTT"),
+    ("timestamp, room for two", "44 0c 05 00 0000000000000000", "440c0d00 TTTTTTTT TTTTTTTT"),
+    ("timestamp, no room: overflow counted", "44 04 05 00", "44040510"),
+    ("timestamp, full, overflow 14", "44 08 09 e0 00000000", "440809f0 00000000"),
+    ("timestamp, full, overflow 15", "44 08 09 f0 00000000", None),
+    ("timestamp with address, room for one", "44 0c 05 01 0000000000000000", "440c0d01 AAAAAAAA TTTTTTTT"),
+    ("timestamp with address, room for two", "44 14 05 01" + "00" * 16,
+     "44141501 AAAAAAAA TTTTTTTT AAAAAAAA TTTTTTTT"),
+    ("timestamp with address, a hop in", "44 10 09 01" + "00" * 12, "44101101 00000000 AAAAAAAA TTTTTTTT"),
+    ("prespecified timestamp, ours twice", "44 14 05 03 AAAAAAAA 00000000 AAAAAAAA 00000000",
+     "44141503 AAAAAAAA TTTTTTTT AAAAAAAA TTTTTTTT"),
+    ("prespecified timestamp, another address first", "44 14 05 03 c6336409 00000000 AAAAAAAA 00000000",
+     "44140503 c6336409 00000000 AAAAAAAA 00000000"),
+    ("timestamp with an unknown flag (2)", "44 0c 05 02 0000000000000000", "440c0502 0000000000000000"),
+    ("record route and timestamp", "07 07 04 00000000 44 08 05 00 00000000 00",
+     "070708 AAAAAAAA 44080900 TTTTTTTT 00"),
+    ("two record routes", "07 07 04 00000000 07 07 04 00000000 00 00", None),
+    ("record route, pointer off the slots", "07 0b 05 0000000000000000 00", None),
+    ("record route, pointer below 4", "07 07 03 00000000 00", None),
+    ("timestamp, pointer below 5", "44 08 04 00 00000000", None),
+    ("timestamp with address, room for half an entry", "44 08 05 01 00000000", None),
+    ("CIPSO (no labelling: Linux refuses it)", "86 06 00000001", None),
+]
+
+
+def option_bytes(text, addr):
+    """An IPV4_OPTION_CASES request's options, AAAAAAAA being addr (dotted)."""
+    return bytes.fromhex(text.replace(" ", "").replace("AAAAAAAA", bytes(int(x) for x in addr.split(".")).hex()))
+

@@ -35,7 +35,7 @@ struct icmphdr {
  * we answer, sent to our MAC (eth.h, ipv4.h, then the ICMP header within
  * the packet's total length): PONG_GO_ON with *iphp and *icmpp set.
  */
-static __always_inline int icmp4_check_echo(struct cursor *c, const struct eth_hdr *eth,
+static __always_inline int icmp4_check_echo(struct xdp_md *ctx, struct cursor *c, const struct eth_hdr *eth,
 					    const volatile __u8 *our_mac, struct iphdr **iphp,
 					    struct icmphdr **icmpp)
 {
@@ -44,7 +44,7 @@ static __always_inline int icmp4_check_echo(struct cursor *c, const struct eth_h
 	int verdict = eth_check_unicast(eth, our_mac);
 
 	if (!verdict)
-		verdict = parse_ipv4(c, &iph);
+		verdict = parse_ipv4(ctx, c, &iph);
 	if (verdict)
 		return verdict;
 	icmp = c->pos;
@@ -80,13 +80,14 @@ static __always_inline __be16 icmp4_reply_id(const struct iphdr *iph, const stru
  * builds it: addresses swapped (checksum neutral), TTL set, identification
  * id (icmp4_reply_id(): not the request's), DF cleared (Linux sends echo
  * replies with DF clear, which is why each needs an identification of its
- * own), type 8 -> 0. Both checksums are updated incrementally, so a request
+ * own), type 8 -> 0, options as ipv4_fill_options() leaves them. Both
+ * checksums are updated incrementally, so a request
  * with a wrong checksum gets a reply with the same error.
  */
-static __always_inline void icmp4_echo_reply(struct eth_hdr *eth, struct iphdr *iph, struct icmphdr *icmp,
-					     const volatile __u8 *our_mac, __u8 ttl, __be16 id)
+static __always_inline void icmp4_echo_reply(struct xdp_md *ctx, struct eth_hdr *eth, struct iphdr *iph,
+					     struct icmphdr *icmp, const volatile __u8 *our_mac, __u8 ttl, __be16 id)
 {
-	__be32 addr = iph->saddr;
+	__be32 addr;
 	/* TTL and protocol share a word, type and code another; each is read once
 	 * and written whole (a byte store read back as a word would stall) */
 	__be16 old_ttl = *(__be16 *)&iph->ttl, old_type = *(__be16 *)icmp;
@@ -95,6 +96,9 @@ static __always_inline void icmp4_echo_reply(struct eth_hdr *eth, struct iphdr *
 	__be16 new_type = old_type & bpf_htons(0x00ff);   /* type 8 -> 0, the code kept, as Linux keeps it */
 	__sum16 check;
 
+	if (iph->ihl > 5)      /* record route, timestamp: before the addresses swap */
+		ipv4_fill_options(ctx, (__u32)((void *)iph - (void *)eth));
+	addr = iph->saddr;
 	iph->saddr = iph->daddr;
 	iph->daddr = addr;
 	*(__be16 *)&iph->ttl = new_ttl;

@@ -8,7 +8,9 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "verdict.h"
+#include "csum.h"
 #include "eth.h"
+#include "clock.h"
 
 #define IP_DF     0x4000
 #define IP_MF     0x2000
@@ -17,6 +19,7 @@
 #define IPOPT_NOP_  1
 #define IPOPT_LSRR_ 0x83
 #define IPOPT_SSRR_ 0x89
+#define IPOPT_CIPSO_ 0x86
 #define IPV4_OPT_WALK 8     /* options walked; more (NOPs count) are refused */
 
 /* 0.0.0.0/8 "this network", 127.0.0.0/8 loopback, 224.0.0.0/4 multicast. */
@@ -39,14 +42,100 @@ static __always_inline int ipv4_dst_ok(__be32 addr)
 	return !ipv4_is_special(addr) && addr != 0xffffffff;
 }
 
-/*
- * Options are echoed unchanged, except source routes: a reply would have to
- * reverse the route (RFC 1122 3.2.2.6), and Linux drops such packets by
- * default (accept_source_route=0), so they are refused, as are malformed
- * options. opt points at the first option byte, len is their total length.
- */
-static __always_inline int ipv4_check_options(const __u8 *opt, __u32 len, const void *end)
+#define IPOPT_RR_  7
+#define IPOPT_TS_  68
+#define IPOPT_TS_TSONLY_   0
+#define IPOPT_TS_TSANDADDR_ 1
+#define IPOPT_TS_PRESPEC_  3
+
+/* Truth: the 4 bytes at 1-based pointer ptr of the option at p are addr. */
+static __always_inline int ipv4_opt_addr_is(const __u8 *p, __u32 ptr, const void *end, __be32 addr)
 {
+	const __u8 *a = p + ((ptr - 1) & 0xff);   /* bounded for the verifier; ptr is a byte */
+
+	return (const void *)(a + 4) <= end && *(const __be32 *)a == addr;
+}
+
+/*
+ * Record route (RFC 791) as Linux takes it (net/ipv4/ip_options.c): a
+ * destination records itself where there is room, once as it receives the
+ * request and once more as it sends the reply (ip_options_compile(), then
+ * ip_options_echo()). Truth: Linux would answer (a pointer below 4, or one
+ * that leaves less than an address, gets a parameter problem or no reply).
+ */
+static __always_inline int ipv4_rr_ok(const __u8 *p)
+{
+	__u32 len = p[1], ptr = p[2];
+
+	if (len < 3 || ptr < 4)
+		return 0;
+	if (ptr <= len) {
+		if (ptr + 3 > len)
+			return 0;
+		ptr += 4;
+		if (ptr <= len && ptr + 3 > len)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Timestamp (RFC 791) as Linux takes it: flag 0 records the time, 1 the
+ * address and the time, 3 the time where the next prespecified address is
+ * ours (the address asked, ours); once as received, once as sent, where
+ * there is room; with no room, the overflow count goes up (flags 0 and 1).
+ * Truth: Linux would answer (bad lengths or pointers, or an overflow count
+ * already at 15, get a parameter problem or no reply), and the time is known.
+ */
+static __always_inline int ipv4_ts_ok(const __u8 *p, const void *end, __be32 ours)
+{
+	__u32 len = p[1], ptr = p[2], flag = p[3] & 0x0f, need_addr = 0, need_time = 0;
+
+	if (len < 4 || ptr < 5)
+		return 0;
+	if (ptr > len)
+		return flag == IPOPT_TS_PRESPEC_ || (p[3] >> 4) != 15;
+	if (ptr + 3 > len)
+		return 0;
+	if (flag == IPOPT_TS_TSONLY_) {
+		need_time = 1;
+		ptr += 4;
+	} else if (flag == IPOPT_TS_TSANDADDR_ || flag == IPOPT_TS_PRESPEC_) {
+		if (ptr + 7 > len)
+			return 0;
+		if (flag == IPOPT_TS_TSANDADDR_ || ipv4_opt_addr_is(p, ptr, end, ours)) {
+			need_addr = flag == IPOPT_TS_TSANDADDR_;
+			need_time = 1;
+			ptr += 8;
+		}
+	}
+	if (need_time && !clock_known())
+		return 0;
+	if (ptr <= len) {
+		if (need_addr) {
+			if (ptr + 3 > len)
+				return 0;
+			ptr += 4;
+		}
+		if (need_time && ptr + 3 > len)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Options are echoed, record route and timestamp filled in as Linux fills
+ * them (ipv4_fill_options()); source routes are refused: a reply would have
+ * to reverse the route (RFC 1122 3.2.2.6), and Linux drops such packets by
+ * default (accept_source_route=0). So are malformed options, and what Linux
+ * answers with a parameter problem or not at all: a second record route or
+ * timestamp, CIPSO (no labelling configured), the cases ipv4_rr_ok() and
+ * ipv4_ts_ok() name. opt points at the first option byte, len is their total
+ * length, ours the address asked.
+ */
+static __always_inline int ipv4_check_options(const __u8 *opt, __u32 len, const void *end, __be32 ours)
+{
+	const __u8 *rr = 0, *ts = 0;
 	__u32 off = 0;
 
 	for (int i = 0; i < IPV4_OPT_WALK; i++) {
@@ -54,21 +143,158 @@ static __always_inline int ipv4_check_options(const __u8 *opt, __u32 len, const 
 		__u8 type;
 
 		if (off >= len)
-			return PONG_GO_ON;
+			break;
 		if ((void *)(p + 2) > end)
 			return PONG_R_IP_OPTIONS;
 		type = p[0];
 		if (type == IPOPT_END_)
-			return PONG_GO_ON;
+			break;
 		if (type == IPOPT_NOP_) {
 			off++;
 			continue;
 		}
-		if (type == IPOPT_LSRR_ || type == IPOPT_SSRR_ || p[1] < 2 || off + p[1] > len)
+		if (type == IPOPT_LSRR_ || type == IPOPT_SSRR_ || type == IPOPT_CIPSO_ || p[1] < 2 || off + p[1] > len)
 			return PONG_R_IP_OPTIONS;
+		if (type == IPOPT_RR_) {
+			if (rr)
+				return PONG_R_IP_OPTIONS;
+			rr = p;
+		} else if (type == IPOPT_TS_) {
+			if (ts)
+				return PONG_R_IP_OPTIONS;
+			ts = p;
+		}
 		off += p[1];
 	}
-	return off >= len ? PONG_GO_ON : PONG_R_IP_OPTIONS;
+	if (off < len && (void *)(opt + (off & 0x3f) + 1) <= end && opt[off & 0x3f] != IPOPT_END_)
+		return PONG_R_IP_OPTIONS;   /* more options than we walk */
+	if (rr && ((void *)(rr + 3) > end || !ipv4_rr_ok(rr)))
+		return PONG_R_IP_OPTIONS;
+	if (ts && ((void *)(ts + 4) > end || !ipv4_ts_ok(ts, end, ours)))
+		return PONG_R_IP_OPTIONS;
+	return PONG_GO_ON;
+}
+
+static __always_inline void ipv4_opt_put(__u8 *p, __u32 at, const void *end, __be32 value)
+{
+	__u8 *q = p + (at & 0xff);   /* bounded for the verifier; at is at most a byte's worth */
+
+	if ((void *)(q + 4) <= end)
+		*(__be32 *)q = value;
+}
+
+/* Record route, checked by ipv4_rr_ok(): ours where there is room, as received and as sent. */
+static __always_inline void ipv4_fill_rr(__u8 *p, const void *end, __be32 ours)
+{
+	__u32 len = p[1], ptr = p[2];
+
+	if (ptr > len)
+		return;
+	ipv4_opt_put(p, ptr - 1, end, ours);
+	ptr += 4;
+	if (ptr <= len) {
+		ipv4_opt_put(p, ptr - 1, end, ours);
+		ptr += 4;
+	}
+	p[2] = ptr;
+}
+
+/* Timestamp, checked by ipv4_ts_ok(): as received, then as sent (now: the time, network order). */
+static __always_inline void ipv4_fill_ts(__u8 *p, const void *end, __be32 ours, __be32 now)
+{
+	__u32 len = p[1], ptr = p[2], flag = p[3] & 0x0f, need_addr = 0, need_time = 0;
+
+	if (ptr > len) {
+		if (flag != IPOPT_TS_PRESPEC_)
+			p[3] = flag | (((p[3] >> 4) + 1) << 4);   /* overflow: ipv4_ts_ok() refused 15 */
+		return;
+	}
+	if (flag == IPOPT_TS_TSONLY_) {
+		ipv4_opt_put(p, ptr - 1, end, now);
+		need_time = 1;
+		ptr += 4;
+	} else if (flag == IPOPT_TS_TSANDADDR_ || (flag == IPOPT_TS_PRESPEC_ && ipv4_opt_addr_is(p, ptr, end, ours))) {
+		ipv4_opt_put(p, ptr - 1, end, ours);             /* a prespecified address is ours already */
+		ipv4_opt_put(p, ptr + 3, end, now);
+		need_addr = flag == IPOPT_TS_TSANDADDR_;
+		need_time = 1;
+		ptr += 8;
+	}
+	if (ptr <= len) {
+		if (need_addr) {
+			ipv4_opt_put(p, ptr - 1, end, ours);
+			ptr += 4;
+		}
+		if (need_time && flag != IPOPT_TS_PRESPEC_) {
+			ipv4_opt_put(p, ptr - 1, end, now);
+			ptr += 4;
+		} else if (need_time && ptr + 7 <= len && ipv4_opt_addr_is(p, ptr, end, ours)) {
+			ipv4_opt_put(p, ptr + 3, end, now);
+			ptr += 8;
+		}
+	}
+	p[2] = ptr;
+}
+
+/* One's complement sum of the options (len bytes, a multiple of 4, at most 40), 16 bits at a time. */
+static __always_inline __u32 ipv4_opt_sum(const __u8 *opt, __u32 len, const void *end)
+{
+	__u32 sum = 0;
+
+	for (__u32 off = 0; off < 40; off += 2) {
+		const __u16 *w = (const void *)(opt + off);
+
+		if (off >= len || (void *)(w + 1) > end)
+			break;
+		sum += *w;
+	}
+	return sum;
+}
+
+/*
+ * Fill the record route and timestamp options of the echo request whose
+ * IPv4 header is l3 bytes into the frame (checked by ipv4_check_options())
+ * as Linux's reply carries them; the header checksum updated for them
+ * (eqn. 3 over the options' words: an error stays as it was). A global
+ * function: the verifier checks it once, apart from the program's paths.
+ */
+__noinline int ipv4_fill_options(struct xdp_md *ctx, __u32 l3)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct iphdr *iph = data + (l3 & 0xff);
+	__u8 *opt = (void *)(iph + 1), *rr = 0, *ts = 0;
+	__u32 len, off = 0, before, after;
+	__be32 ours;
+
+	if ((void *)(iph + 1) > end)
+		return 0;
+	len = iph->ihl * 4 - sizeof(*iph);
+	ours = iph->daddr;
+	if (len > 40)
+		return 0;
+	for (int i = 0; i < IPV4_OPT_WALK; i++) {
+		__u8 *p = opt + (off & 0x3f);
+
+		if (off >= len || (void *)(p + 4) > end || p[0] == IPOPT_END_)
+			break;
+		if (p[0] == IPOPT_NOP_) {
+			off++;
+			continue;
+		}
+		if (p[0] == IPOPT_RR_)
+			rr = p;
+		else if (p[0] == IPOPT_TS_)
+			ts = p;
+		off += p[1];
+	}
+	before = csum_fold(ipv4_opt_sum(opt, len, end));
+	if (rr)
+		ipv4_fill_rr(rr, end, ours);
+	if (ts)
+		ipv4_fill_ts(ts, end, ours, clock_ms_of_day());
+	after = csum_fold(ipv4_opt_sum(opt, len, end));
+	iph->check = (__sum16)~csum_fold((__u16)~iph->check + (__u16)~before + after);
+	return 0;
 }
 
 /*
@@ -76,7 +302,22 @@ static __always_inline int ipv4_check_options(const __u8 *opt, __u32 len, const 
  * PONG_GO_ON with the cursor past the header (options included), or the
  * refusal reason.
  */
-static __always_inline int parse_ipv4(struct cursor *c, struct iphdr **iphp)
+/*
+ * ipv4_check_options() on the IPv4 header l3 bytes into the frame: a global
+ * function, which the verifier checks once, apart from the program's paths
+ * (the record route and timestamp rules would multiply them).
+ */
+__noinline int ipv4_options_verdict(struct xdp_md *ctx, __u32 l3)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct iphdr *iph = data + (l3 & 0xff);
+
+	if ((void *)(iph + 1) > end || iph->ihl < 5)
+		return PONG_R_IP_OPTIONS;
+	return ipv4_check_options((const __u8 *)(iph + 1), iph->ihl * 4 - sizeof(*iph), end, iph->daddr);
+}
+
+static __always_inline int parse_ipv4(struct xdp_md *ctx, struct cursor *c, struct iphdr **iphp)
 {
 	struct iphdr *iph = c->pos;
 	__u32 hlen, tot;
@@ -94,7 +335,7 @@ static __always_inline int parse_ipv4(struct cursor *c, struct iphdr **iphp)
 	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
 		return PONG_R_IP_FRAGMENT;
 	if (hlen > sizeof(*iph)) {
-		int r = ipv4_check_options((const __u8 *)(iph + 1), hlen - sizeof(*iph), c->end);
+		int r = ipv4_options_verdict(ctx, (__u32)((void *)iph - (void *)(long)ctx->data));
 
 		if (r)
 			return r;
