@@ -85,6 +85,19 @@ def adopt_times(want: bytes, got: bytes, times):
     return bytes(out), problems
 
 
+def echo6_reply_flow(f, off, seed=0):
+    """The flow label of the reply to the IPv6 request at off, as the program
+    derives it: a keyed hash of the reply's addresses (the request's
+    destination, then its source), read as they sit in memory (little-endian
+    64-bit loads)."""
+    def halves(a):
+        return int.from_bytes(a[:8], "little") ^ int.from_bytes(a[8:], "little")
+    src, dst = f[off + 8:off + 24], f[off + 24:off + 40]
+    h = ((halves(dst) ^ seed) * 0x9E3779B97F4A7C15) & (2**64 - 1)
+    h = ((h ^ halves(src)) * 0xC2B2AE3D27D4EB4F) & (2**64 - 1)
+    return h >> 44
+
+
 def echo4_reply_id(f, off, icmp, seed=0):
     """The identification of the reply to the echo request at off (ICMP at icmp),
     as the program derives it: a keyed hash of the requester, the address asked
@@ -418,6 +431,8 @@ class Model:
         self.reply_l2(out, f[6:12])
         out[off + 8:off + 24], out[off + 24:off + 40] = dst, src
         out[off + 7] = self.ttl
+        first = (u32(f, off) & 0xFFF00000) | echo6_reply_flow(f, off)   # version, class kept; our label
+        struct.pack_into("!I", out, off, first)
         old = u16(f, p)
         out[p] = 129
         struct.pack_into("!H", out, p + 2, rfc1624(u16(f, p + 2), old, u16(out, p)))

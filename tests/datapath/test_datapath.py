@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from datapath.model import adopt_times, echo4_reply_id
+from datapath.model import adopt_times, echo4_reply_id, echo6_reply_flow
 from pylib.env import TESTRUN
 from pylib.frames import (IPV4_OPTION_CASES, ZERO_MAC, ANY_IP, ANY_IP6, ARP, BCAST, CLIENT_IP, CLIENT_IP6,  # noqa: E402
                           ICMP, option_bytes,
@@ -109,7 +109,11 @@ def arp_reply(req):
 
 
 def echo6_reply(req, ttl=64):
-    rep = Ether(bytes(req))
+    """As Linux: the flow label its own (the model's echo6_reply_flow(), seed 0 as pong-testrun
+    loads the program; test_flow_label_is_our_own checks what the values do)."""
+    raw = bytes(req)
+    rep = Ether(raw)
+    rep[IPv6].fl = echo6_reply_flow(raw, l3_offset(raw))
     rep[Ether].dst, rep[Ether].src = req[Ether].src, IF_MAC
     rep[IPv6].src, rep[IPv6].dst = req[IPv6].dst, req[IPv6].src
     rep[IPv6].hlim = ttl
@@ -295,7 +299,7 @@ def cases_ipv6():
     r = echo6(dst_ip="fe80::1", src_ip="fe80::2")
     yield "echo6: link-local addresses", bytes(r), Reply("echo6", echo6_reply(r))
     r = echo6(ip_kw={"tc": 0x28, "fl": 12345})
-    yield "echo6: traffic class and flow label kept", bytes(r), Reply("echo6", echo6_reply(r))
+    yield "echo6: traffic class kept, the flow label our own", bytes(r), Reply("echo6", echo6_reply(r))
     r = echo6(icmp_kw={"cksum": 0x1234})
     yield "echo6: wrong checksum stays wrong", bytes(r), Reply("echo6", echo6_reply(r), csum_error=True)
 
@@ -755,3 +759,23 @@ def test_timestamps_are_the_time_of_day():
     for t in got:
         assert lo <= t <= hi or lo <= t + day <= hi or lo <= t - day <= hi, \
             f"timestamp {t} ms, test clock {int(before * 1000) % day}..{int(after * 1000) % day} ms"
+
+
+def test_flow_label_is_our_own():
+    """Echo6 replies carry flow labels of their own, as Linux's do (auto_flowlabels): one label
+    for every reply between two addresses, whatever label the request carried; another
+    requester's elsewhere. Seed 0, as pong-testrun loads the program: the same every run."""
+    frames = [echo6(src_ip=CLIENT_IP6, ip_kw={"fl": fl}) for fl in (0, 12345, 0xFFFFF)]
+    frames.append(echo6(src_ip="2001:db8:77::99", ip_kw={"fl": 12345}))
+    proc = subprocess.run([TESTRUN, "--mac", IF_MAC], input="".join(bytes(f).hex() + "\n" for f in frames),
+                          capture_output=True, text=True, check=False, timeout=60)
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 0 and len(lines) == len(frames), proc.stderr
+    labels = []
+    for line in lines:
+        verdict, counter, _, out = line.split(" ")
+        assert (verdict, counter) == ("XDP_TX", "echo6"), line
+        labels.append(Ether(bytes.fromhex(out))[IPv6].fl)
+    a0, a1, a2, b0 = labels
+    assert a0 == a1 == a2, f"one label between two addresses: {labels}"
+    assert a0 not in (0, 12345, 0xFFFFF) and b0 != a0, f"not the requests', another pair's elsewhere: {labels}"

@@ -97,8 +97,9 @@ ECHO4 = {
 }
 ECHO6 = {
     "code 0": IPv6() / ICMPv6EchoRequest(code=0, id=7, seq=1, data=b"abcdefgh"),
-    "code 9": IPv6() / ICMPv6EchoRequest(code=9, id=7, seq=2, data=b"abcdefgh"),
-    "code 255, traffic class set": IPv6(tc=0xb9) / ICMPv6EchoRequest(code=255, id=7, seq=3, data=bytes(range(40))),
+    "code 9, a flow label": IPv6(fl=12345) / ICMPv6EchoRequest(code=9, id=7, seq=2, data=b"abcdefgh"),
+    "code 255, traffic class and another flow label set":
+        IPv6(tc=0xb9, fl=777) / ICMPv6EchoRequest(code=255, id=7, seq=3, data=bytes(range(40))),
 }
 
 
@@ -119,12 +120,18 @@ def test_echo4_as_linux(lab):
 
 
 def test_echo6_as_linux(lab):
-    for name, (linux, pong) in zip(ECHO6, ask(lab, ECHO6.values())):
+    replies = ask(lab, ECHO6.values())
+    for name, (linux, pong) in zip(ECHO6, replies):
         assert linux is not None, f"{name}: Linux did not answer"
         assert pong is not None, f"{name}: xdp-pong did not answer"
         assert pong.src == PONG6 and linux.src == LINUX6, name
         assert ip6_fields(pong) == ip6_fields(linux), name
         assert checksums_ok6(pong), f"{name}: xdp-pong's checksum"
+    # Flow label: each host its own, one for every reply between two addresses, whatever the
+    # request carried (0, 12345, 777): Linux's net.ipv6.auto_flowlabels, a hash of the flow.
+    assert len({linux.fl for linux, _ in replies}) == 1, "Linux: one label between two addresses"
+    assert len({pong.fl for _, pong in replies}) == 1, \
+        f"xdp-pong: one label, not the requests': {[pong.fl for _, pong in replies]}"
 
 
 def options_as(reply, text, addr):

@@ -63,17 +63,35 @@ static __always_inline int icmp6_fast_echo(const struct cursor *c, const struct 
 }
 
 /*
+ * The flow label of the reply to the request at ip6, as Linux labels it
+ * (net.ipv6.auto_flowlabels, on by default): a hash of the reply's
+ * addresses, keyed by the seed (random per load), the same for every reply
+ * between two addresses whatever label the request carried. Nothing
+ * stored, nothing copied.
+ */
+static __always_inline __be32 icmp6_reply_flow(const struct ipv6hdr *ip6, __u32 seed)
+{
+	const __u64 *from = (const __u64 *)&ip6->daddr, *to = (const __u64 *)&ip6->saddr;
+	__u64 h = (from[0] ^ from[1] ^ seed) * 0x9e3779b97f4a7c15ull;
+
+	h = (h ^ to[0] ^ to[1]) * 0xc2b2ae3d27d4eb4full;
+	return bpf_htonl((__u32)(h >> 44));                /* the top 20 bits */
+}
+
+/*
  * Request -> reply, sent back from our MAC: addresses swapped (the
- * pseudo-header sum does not change), hop limit set, type 128 -> 129 with
- * the checksum updated incrementally.
+ * pseudo-header sum does not change), traffic class kept, flow label
+ * `flow` (icmp6_reply_flow()), hop limit set, type 128 -> 129 (the code
+ * kept) with the checksum updated incrementally.
  */
 static __always_inline void icmp6_echo_reply(struct eth_hdr *eth, struct ipv6hdr *ip6, struct icmp6hdr *icmp6,
-					     const volatile __u8 *our_mac, __u8 hop_limit)
+					     const volatile __u8 *our_mac, __u8 hop_limit, __be32 flow)
 {
 	/* type and code share a word: read once, written whole (a byte store read back would stall) */
 	__be16 old_type = *(__be16 *)icmp6;
 	__be16 new_type = (old_type & bpf_htons(0x00ff)) | bpf_htons(ICMPV6_ECHO_REPLY << 8);
 
+	*(__be32 *)ip6 = (*(__be32 *)ip6 & bpf_htonl(0xfff00000)) | flow;   /* not in the checksum */
 	ipv6_swap(&ip6->saddr, &ip6->daddr);
 	ip6->hop_limit = hop_limit;
 	*(__be16 *)icmp6 = new_type;
