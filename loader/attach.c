@@ -45,9 +45,11 @@ static struct pong *prepare(const char *name, const __u8 mac[6], const struct po
 	memset((void *)skel->data_own->pong_own_filter.bits, 0xff, sizeof(skel->data_own->pong_own_filter.bits));
 	skel->data_own->pong_own_filter.ready = 0;
 	skel->rodata->pong_cfg.ttl = (__u8)o->ttl;
-	skel->rodata->pong_cfg.tai_s = pong_tai_offset();
-	/* the rate limiter's hash: unknown outside, so a flood cannot aim at one source's bucket */
-	if (getrandom((void *)&skel->rodata->pong_cfg.seed, sizeof(skel->rodata->pong_cfg.seed), 0) < 0) {
+	skel->data_iface->pong_iface.tai_s = pong_tai_offset();
+	/* the rate limiter's hash: unknown outside, so a flood cannot aim at one source's bucket; the
+	 * replies' own, apart from it */
+	if (getrandom((void *)&skel->rodata->pong_cfg.seed, sizeof(skel->rodata->pong_cfg.seed), 0) < 0 ||
+	    getrandom((void *)&skel->rodata->pong_cfg.reply_seed, sizeof(skel->rodata->pong_cfg.reply_seed), 0) < 0) {
 		*errp = -errno;
 		pong_why(why, "%s: cannot get random bytes: %s", name, strerror(-*errp));
 		pong__destroy(skel);
@@ -515,6 +517,7 @@ static int hold_one(const char *name, int ifindex, const __u8 mac[6], const stru
 	h->link_fd = link_fd;
 	h->skel = skel;
 	memcpy(h->mac, mac, 6);
+	h->tai_s = skel->data_iface->pong_iface.tai_s;
 	return 0;
 disown:
 	pong_disown(info.id);
@@ -589,22 +592,26 @@ int pong_held_attached(struct pong_held *h)
 }
 
 /*
- * Follow the interface's MAC: if it changed, the program answers as the new
- * one from the next frame on. 1 if it changed (the previous one in old), 0
+ * Follow the interface's MAC and the kernel's TAI offset: if either changed,
+ * the program answers as the new MAC, and stamps times with the new offset,
+ * from the next frame on. 1 if the MAC changed (the previous one in old), 0
  * if not, -errno if it cannot be read or written.
  */
-int pong_held_follow_mac(struct pong_held *h, __u8 old[6])
+int pong_held_follow(struct pong_held *h, __u8 old[6])
 {
-	__u8 now[6];
+	__u8 now[6], tai_s = pong_tai_offset();
 	int err = pong_link_mac(h->ifindex, now);
 
 	if (err)
 		return err;
-	if (!memcmp(now, h->mac, 6))
+	if (!memcmp(now, h->mac, 6) && tai_s == h->tai_s)
 		return 0;
-	err = pong_write_mac(h->prog_fd, now);
+	err = pong_write_iface(h->prog_fd, now, tai_s);
 	if (err)
 		return err;
+	h->tai_s = tai_s;
+	if (!memcmp(now, h->mac, 6))
+		return 0;
 	memcpy(old, h->mac, 6);
 	memcpy(h->mac, now, 6);
 	return 1;

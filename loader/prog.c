@@ -441,10 +441,10 @@ int pong_write_section(int prog_fd, const char *suffix, const void *value, __u32
 	return err;
 }
 
-/* Make the program answer as mac from the next frame on. */
-int pong_write_mac(int prog_fd, const __u8 mac[6])
+/* Make the program answer as mac, with the kernel's TAI offset tai_s, from the next frame on. */
+int pong_write_iface(int prog_fd, const __u8 mac[6], __u8 tai_s)
 {
-	struct pong_iface v = { 0 };
+	struct pong_iface v = { .tai_s = tai_s };
 
 	memcpy(v.mac, mac, 6);
 	return pong_write_section(prog_fd, PONG_IFACE_MAP, &v, sizeof(v));

@@ -312,7 +312,7 @@ int pong_run(char *const *names, int n, const struct pong_attach_opts *o, const 
 				err = -ENOLINK;
 				goto out;
 			}
-			r = pong_held_follow_mac(&held[i], old);
+			r = pong_held_follow(&held[i], old);
 			if (r == 1) {
 				char was[PONG_MAC_TEXT], is[PONG_MAC_TEXT];
 

@@ -130,7 +130,7 @@ int pong_read_config(int prog_fd, struct pong_config *cfg);
 int pong_read_section(int prog_fd, const char *suffix, void *value, __u32 size);
 int pong_read_mac(int prog_fd, __u8 mac[6]);
 int pong_write_section(int prog_fd, const char *suffix, const void *value, __u32 size);
-int pong_write_mac(int prog_fd, const __u8 mac[6]);
+int pong_write_iface(int prog_fd, const __u8 mac[6], __u8 tai_s);
 
 /*
  * A change of settings, as the options give it: what it does not give is
@@ -268,11 +268,12 @@ struct pong_held {
 	int link_fd;
 	void *skel;                  /* the loaded object, attach.c's */
 	__u8 mac[6];                 /* the MAC the program answers as */
+	__u8 tai_s;                  /* the TAI offset it was given (struct pong_iface) */
 };
 
 int pong_hold(char *const *names, int n, const struct pong_attach_opts *o, struct pong_held *held, struct pong_why *why);
 int pong_held_attached(struct pong_held *h);
-int pong_held_follow_mac(struct pong_held *h, __u8 old[6]);
+int pong_held_follow(struct pong_held *h, __u8 old[6]);
 void pong_release(struct pong_held *held, int n);
 
 void pong_format_limits(const struct pong_settings *s, char *buf, size_t len);

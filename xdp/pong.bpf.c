@@ -109,7 +109,7 @@ static __always_inline int answer_echo4(struct xdp_md *ctx, struct cursor *c, st
 	verdict = admit(c, PONG_CNT_ECHO4, &req);
 	if (!verdict)
 		icmp4_echo_reply(ctx, eth, iph, icmp, pong_iface.mac, pong_cfg.ttl,
-				 icmp4_reply_id(iph, icmp, pong_cfg.seed));
+				 icmp4_reply_id(iph, icmp, pong_cfg.reply_seed));
 	return verdict;
 }
 
@@ -129,7 +129,7 @@ static __always_inline int answer_echo6(struct cursor *c, struct eth_hdr *eth, s
 	req.source6 = &ip6->saddr;
 	verdict = admit(c, PONG_CNT_ECHO6, &req);
 	if (!verdict)
-		icmp6_echo_reply(eth, ip6, icmp6, pong_iface.mac, pong_cfg.ttl, icmp6_reply_flow(ip6, pong_cfg.seed));
+		icmp6_echo_reply(eth, ip6, icmp6, pong_iface.mac, pong_cfg.ttl, icmp6_reply_flow(ip6, pong_cfg.reply_seed));
 	return verdict;
 }
 

@@ -155,22 +155,28 @@ struct pong_stat {
 
 /* Per-load configuration, written by the loader into .rodata before load. */
 struct pong_config {
-	__u8 ttl;      /* IPv4 TTL and IPv6 hop limit of echo replies */
-	__u8 tai_s;    /* the kernel's CLOCK_TAI - CLOCK_REALTIME at load, in seconds (adjtimex's tai):
-			* IPv4 timestamps are taken from CLOCK_TAI, less this */
-	__u8 pad[2];
-	__u32 seed;    /* random, per load: the hashes (rate limiter, IP identification) nobody outside knows */
+	__u8 ttl;          /* IPv4 TTL and IPv6 hop limit of echo replies */
+	__u8 pad[3];
+	__u32 seed;        /* random, per load: the rate limiter's hash, which a flood cannot aim */
+	__u32 reply_seed;  /* random, per load, apart from seed (replies show its hashes): the
+			    * replies' IPv4 identification and IPv6 flow label */
+	__u32 pad2;
 } __attribute__((aligned(8)));
 
 /*
  * The interface's MAC, the source of every reply and the address ARP and NA
- * advertise: in a section of its own (.data.iface), writable while the
- * program runs, so that `run` can follow a MAC change (a bond's failover,
- * MAC randomisation) without reloading. The loader writes the whole value.
+ * advertise, and the kernel's TAI offset: in a section of its own
+ * (.data.iface), writable while the program runs, so that `run` can follow a
+ * MAC change (a bond's failover, MAC randomisation) and the TAI offset (an
+ * NTP daemon started after us, a leap second) without reloading. The
+ * loader writes the whole value.
  */
 struct pong_iface {
 	__u8 mac[6];   /* read as a 32-bit and a 16-bit word */
-	__u8 pad[2];
+	__u8 tai_s;    /* the kernel's CLOCK_TAI - CLOCK_REALTIME, in seconds (adjtimex's tai; 0 until
+			* an NTP daemon sets it): IPv4 timestamps are CLOCK_TAI less this. `run`
+			* follows it as it follows the MAC; `attach` leaves it as it was at attach */
+	__u8 pad;
 } __attribute__((aligned(8)));
 
 /*

@@ -7,6 +7,7 @@ frame that comes out. Where several rules refuse a frame, the first in the
 order below names the reason (the order is part of what is tested).
 """
 import struct
+import time
 
 BCAST = b"\xff" * 6
 ZERO6 = b"\0" * 6
@@ -66,8 +67,9 @@ def rfc1624(check, old, new):
 def adopt_times(want: bytes, got: bytes, times):
     """want with the times at `times` taken from got, its IPv4 header checksum
     updated for them (they sit in the options, after the 20-byte header).
-    Also returns the problems with those times: each below a day in ms, all
-    one value (taken once per reply)."""
+    Also returns the problems with those times: each the time of day in ms
+    within 5 minutes of this host's clock now (the program ran moments ago,
+    on this host), all one value (taken once per reply)."""
     out = bytearray(want)
     for t in times:
         out[t:t + 4] = got[t:t + 4]
@@ -79,7 +81,9 @@ def adopt_times(want: bytes, got: bytes, times):
     check = ~ones_add(ones_add(~u16(want, ip_off + 10) & 0xFFFF, ~old & 0xFFFF), new) & 0xFFFF
     struct.pack_into("!H", out, ip_off + 10, check)
     values = {u32(got, t) for t in times}
-    problems = [f"timestamp {v} is not a time of day in ms" for v in values if v >= 86_400_000]
+    day, now = 86_400_000, int(time.time() * 1000) % 86_400_000
+    problems = [f"timestamp {v} is not this host's time of day in ms ({now})" for v in values
+                if min((v - now) % day, (now - v) % day) > 300_000]
     if len(values) > 1:
         problems.append(f"timestamps of one reply differ: {sorted(values)}")
     return bytes(out), problems
@@ -220,6 +224,8 @@ class Model:
                 continue
             if t in (0x83, 0x89, 0x86) or f[p + 1] < 2 or o + f[p + 1] > optlen:
                 return "ip_options"      # source routes; CIPSO (Linux has no labelling configured)
+            if t == 0x94 and f[p + 1] < 4:
+                return "ip_options"      # router alert: Linux wants its 2 bytes of value
             if t in seen and t in (7, 68):
                 return "ip_options"      # a second record route or timestamp: parameter problem
             seen.add(t)
@@ -228,7 +234,8 @@ class Model:
             if t == 68 and (p + 4 > len(f) or not self.linux_answers_ts(f, p)):
                 return "ip_options"
             o += f[p + 1]
-        return None if o >= optlen else "ip_options"
+        # after 8 options: the end of them, or the end-of-options option, else too many
+        return None if o >= optlen or f[start + o] == 0 else "ip_options"
 
     # Record route and timestamp, read from Linux (net/ipv4/ip_options.c): on
     # receipt, ip_options_compile() records the destination where there is room
@@ -247,6 +254,13 @@ class Model:
                 return False                                # ip_options_echo: -EINVAL
         return True
 
+    @staticmethod
+    def linux_stamps(addr, ours):
+        """A prespecified address Linux stamps: not unicast elsewhere (inet_addr_type): its own
+        (for xdp-pong, the address asked), 0/8, 127/8, multicast, the limited broadcast."""
+        a = int.from_bytes(addr, "big")
+        return addr == ours or (a >> 24) in (0, 127) or (a >> 28) == 0xE or a == 0xFFFFFFFF
+
     def linux_answers_ts(self, f, p):
         length, ptr, flag, overflow = f[p + 1], f[p + 2], f[p + 3] & 15, f[p + 3] >> 4
         ours = self._ours
@@ -262,7 +276,7 @@ class Model:
         elif flag in (1, 3):
             if ptr + 7 > length:
                 return False
-            if flag == 1 or f[p + ptr - 1:p + ptr + 3] == ours:
+            if flag == 1 or self.linux_stamps(f[p + ptr - 1:p + ptr + 3], ours):
                 need_addr, need_time, ptr = flag == 1, True, ptr + 8
         if ptr <= length:
             if need_addr:
@@ -302,8 +316,9 @@ class Model:
                     if flag == 0:
                         times.append(p + ptr - 1)
                         need_time, ptr = True, ptr + 4
-                    elif flag == 1 or (flag == 3 and f[p + ptr - 1:p + ptr + 3] == ours):
-                        out[p + ptr - 1:p + ptr + 3] = ours
+                    elif flag == 1 or (flag == 3 and self.linux_stamps(f[p + ptr - 1:p + ptr + 3], ours)):
+                        if flag == 1:                       # a prespecified address stays as it is
+                            out[p + ptr - 1:p + ptr + 3] = ours
                         times.append(p + ptr + 3)
                         need_addr, need_time, ptr = flag == 1, True, ptr + 8
                     if ptr <= length:
@@ -313,7 +328,7 @@ class Model:
                         if need_time and flag != 3:
                             times.append(p + ptr - 1)
                             ptr += 4
-                        elif need_time and ptr + 7 <= length and f[p + ptr - 1:p + ptr + 3] == ours:
+                        elif need_time and ptr + 7 <= length and self.linux_stamps(f[p + ptr - 1:p + ptr + 3], ours):
                             times.append(p + ptr + 3)
                             ptr += 8
                     out[p + 2] = ptr

@@ -261,7 +261,7 @@ usage:
 	for (int i = 0; i < 6; i++)
 		skel->data_iface->pong_iface.mac[i] = (__u8)mac[i];
 	skel->rodata->pong_cfg.ttl = (__u8)ttl;
-	skel->rodata->pong_cfg.tai_s = pong_tai_offset();   /* as attach loads it */
+	skel->data_iface->pong_iface.tai_s = pong_tai_offset();   /* as attach loads it */
 	{
 		struct pong_settings_change none = PONG_SETTINGS_KEEP;   /* as attach without options loads it */
 

@@ -5,9 +5,10 @@
  * gives them. Taken from CLOCK_TAI (bpf_ktime_get_tai_ns(), Linux 6.1),
  * which is CLOCK_REALTIME plus the kernel's TAI offset: it follows the
  * real-time clock's steps and NTP's slewing, so the value is accurate to
- * the millisecond as far as the host's clock is. The loader reads the TAI
- * offset at load (pong_cfg.tai_s); a kernel without the helper has no
- * clock here (clock_known() false) and requests that need one are refused.
+ * the millisecond as far as the host's clock is. The loader writes the TAI
+ * offset (pong_iface.tai_s; `run` follows it); a kernel without the helper
+ * has no clock here (clock_known() false) and requests that need one are
+ * refused.
  */
 #ifndef PONG_LIB_CLOCK_H
 #define PONG_LIB_CLOCK_H
@@ -35,7 +36,7 @@ static __always_inline __be32 clock_ms_of_day(void)
 
 	if (!clock_known())
 		return 0;
-	ns = bpf_ktime_get_tai_ns() - (__u64)pong_cfg.tai_s * 1000 * CLOCK_NS_PER_MS;
+	ns = bpf_ktime_get_tai_ns() - (__u64)pong_iface.tai_s * 1000 * CLOCK_NS_PER_MS;
 	return bpf_htonl((__u32)(ns / CLOCK_NS_PER_MS % CLOCK_MS_PER_DAY));
 }
 

@@ -20,6 +20,7 @@
 #define IPOPT_LSRR_ 0x83
 #define IPOPT_SSRR_ 0x89
 #define IPOPT_CIPSO_ 0x86
+#define IPOPT_RA_    0x94
 #define IPV4_OPT_WALK 8     /* options walked; more (NOPs count) are refused */
 
 /* 0.0.0.0/8 "this network", 127.0.0.0/8 loopback, 224.0.0.0/4 multicast. */
@@ -48,12 +49,21 @@ static __always_inline int ipv4_dst_ok(__be32 addr)
 #define IPOPT_TS_TSANDADDR_ 1
 #define IPOPT_TS_PRESPEC_  3
 
-/* Truth: the 4 bytes at 1-based pointer ptr of the option at p are addr. */
-static __always_inline int ipv4_opt_addr_is(const __u8 *p, __u32 ptr, const void *end, __be32 addr)
+/*
+ * Truth: the prespecified address at 1-based pointer ptr of the timestamp
+ * option at p is one Linux stamps, one that is not unicast elsewhere
+ * (inet_addr_type() != RTN_UNICAST): ours (the address asked), or one of
+ * 0/8, 127/8, 224/4 and 255.255.255.255.
+ */
+static __always_inline int ipv4_ts_stamps(const __u8 *p, __u32 ptr, const void *end, __be32 ours)
 {
 	const __u8 *a = p + ((ptr - 1) & 0xff);   /* bounded for the verifier; ptr is a byte */
+	__be32 addr;
 
-	return (const void *)(a + 4) <= end && *(const __be32 *)a == addr;
+	if ((const void *)(a + 4) > end)
+		return 0;
+	addr = *(const __be32 *)a;
+	return addr == ours || ipv4_is_special(addr) || addr == 0xffffffff;
 }
 
 /*
@@ -82,7 +92,7 @@ static __always_inline int ipv4_rr_ok(const __u8 *p)
 /*
  * Timestamp (RFC 791) as Linux takes it: flag 0 records the time, 1 the
  * address and the time, 3 the time where the next prespecified address is
- * ours (the address asked, ours); once as received, once as sent, where
+ * one Linux stamps (ipv4_ts_stamps()); once as received, once as sent, where
  * there is room; with no room, the overflow count goes up (flags 0 and 1).
  * Truth: Linux would answer (bad lengths or pointers, or an overflow count
  * already at 15, get a parameter problem or no reply), and the time is known.
@@ -103,7 +113,7 @@ static __always_inline int ipv4_ts_ok(const __u8 *p, const void *end, __be32 our
 	} else if (flag == IPOPT_TS_TSANDADDR_ || flag == IPOPT_TS_PRESPEC_) {
 		if (ptr + 7 > len)
 			return 0;
-		if (flag == IPOPT_TS_TSANDADDR_ || ipv4_opt_addr_is(p, ptr, end, ours)) {
+		if (flag == IPOPT_TS_TSANDADDR_ || ipv4_ts_stamps(p, ptr, end, ours)) {
 			need_addr = flag == IPOPT_TS_TSANDADDR_;
 			need_time = 1;
 			ptr += 8;
@@ -129,8 +139,8 @@ static __always_inline int ipv4_ts_ok(const __u8 *p, const void *end, __be32 our
  * to reverse the route (RFC 1122 3.2.2.6), and Linux drops such packets by
  * default (accept_source_route=0). So are malformed options, and what Linux
  * answers with a parameter problem or not at all: a second record route or
- * timestamp, CIPSO (no labelling configured), the cases ipv4_rr_ok() and
- * ipv4_ts_ok() name. opt points at the first option byte, len is their total
+ * timestamp, CIPSO (no labelling configured), a router alert shorter than 4
+ * bytes, the cases ipv4_rr_ok() and ipv4_ts_ok() name. opt points at the first option byte, len is their total
  * length, ours the address asked.
  */
 static __always_inline int ipv4_check_options(const __u8 *opt, __u32 len, const void *end, __be32 ours)
@@ -153,7 +163,8 @@ static __always_inline int ipv4_check_options(const __u8 *opt, __u32 len, const 
 			off++;
 			continue;
 		}
-		if (type == IPOPT_LSRR_ || type == IPOPT_SSRR_ || type == IPOPT_CIPSO_ || p[1] < 2 || off + p[1] > len)
+		if (type == IPOPT_LSRR_ || type == IPOPT_SSRR_ || type == IPOPT_CIPSO_ || p[1] < 2 || off + p[1] > len ||
+		    (type == IPOPT_RA_ && p[1] < 4))
 			return PONG_R_IP_OPTIONS;
 		if (type == IPOPT_RR_) {
 			if (rr)
@@ -213,8 +224,9 @@ static __always_inline void ipv4_fill_ts(__u8 *p, const void *end, __be32 ours, 
 		ipv4_opt_put(p, ptr - 1, end, now);
 		need_time = 1;
 		ptr += 4;
-	} else if (flag == IPOPT_TS_TSANDADDR_ || (flag == IPOPT_TS_PRESPEC_ && ipv4_opt_addr_is(p, ptr, end, ours))) {
-		ipv4_opt_put(p, ptr - 1, end, ours);             /* a prespecified address is ours already */
+	} else if (flag == IPOPT_TS_TSANDADDR_ || (flag == IPOPT_TS_PRESPEC_ && ipv4_ts_stamps(p, ptr, end, ours))) {
+		if (flag == IPOPT_TS_TSANDADDR_)
+			ipv4_opt_put(p, ptr - 1, end, ours);     /* a prespecified address stays as it is */
 		ipv4_opt_put(p, ptr + 3, end, now);
 		need_addr = flag == IPOPT_TS_TSANDADDR_;
 		need_time = 1;
@@ -228,7 +240,7 @@ static __always_inline void ipv4_fill_ts(__u8 *p, const void *end, __be32 ours, 
 		if (need_time && flag != IPOPT_TS_PRESPEC_) {
 			ipv4_opt_put(p, ptr - 1, end, now);
 			ptr += 4;
-		} else if (need_time && ptr + 7 <= len && ipv4_opt_addr_is(p, ptr, end, ours)) {
+		} else if (need_time && ptr + 7 <= len && ipv4_ts_stamps(p, ptr, end, ours)) {
 			ipv4_opt_put(p, ptr + 3, end, now);
 			ptr += 8;
 		}
