@@ -715,6 +715,21 @@ def check_reply_bytes(out, want, req, csum_error):
     return problems
 
 
+def replies_of(frames, counter):
+    """The frames through pong-testrun in one run (the program as loaded, seed 0): their
+    replies, each of which must be counted under counter."""
+    proc = subprocess.run([TESTRUN, "--mac", IF_MAC], input="".join(bytes(f).hex() + "\n" for f in frames),
+                          capture_output=True, text=True, check=False, timeout=60)
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 0 and len(lines) == len(frames), proc.stderr
+    replies = []
+    for line in lines:
+        verdict, got, _, out = line.split(" ")
+        assert (verdict, got) == ("XDP_TX", counter), line
+        replies.append(Ether(bytes.fromhex(out)))
+    return replies
+
+
 def test_ip_id_is_our_own():
     """Echo replies carry identifications of their own, as Linux's do: one
     ping session (requester, address, ICMP identifier) counts up by one per
@@ -724,19 +739,9 @@ def test_ip_id_is_our_own():
     pair_a = [echo4(src_ip=CLIENT_IP, dst_ip="203.0.113.7", seq=s, ip_kw={"id": i, "flags": "DF"})
               for s, i in ((1, 0), (2, 0), (3, 77))]
     pair_b = echo4(src_ip="192.0.2.33", dst_ip="203.0.113.7", seq=1, ip_kw={"id": 0})
-    frames = [*pair_a[:2], pair_b, pair_a[2]]
-    proc = subprocess.run([TESTRUN, "--mac", IF_MAC],
-                          input="".join(bytes(f).hex() + "\n" for f in frames),
-                          capture_output=True, text=True, check=False, timeout=60)
-    lines = proc.stdout.splitlines()
-    assert proc.returncode == 0 and len(lines) == len(frames), proc.stderr
-    ids = []
-    for line in lines:
-        verdict, counter, _, out = line.split(" ")
-        assert (verdict, counter) == ("XDP_TX", "echo4"), line
-        rep = Ether(bytes.fromhex(out))
-        assert not rep[IP].flags.DF, "DF clear"
-        ids.append(rep[IP].id)
+    replies = replies_of([*pair_a[:2], pair_b, pair_a[2]], "echo4")
+    assert not any(rep[IP].flags.DF for rep in replies), "DF clear"
+    ids = [rep[IP].id for rep in replies]
     a0, a1, b0, a2 = ids
     assert (a1 - a0) % 65536 == 1 and (a2 - a1) % 65536 == 1, f"one pair counts up by one: {ids}"
     assert a0 not in (0, 77) and b0 != 0, f"not the requests' identifications: {ids}"
@@ -748,13 +753,8 @@ def test_timestamps_are_the_time_of_day():
     as a reply leaves (within 1 s of this test's clock: the same host)."""
     r = echo4(ip_kw={"options": [bytes.fromhex("440c0500" + "00" * 8)]})
     before = time.time()
-    proc = subprocess.run([TESTRUN, "--mac", IF_MAC], input=bytes(r).hex() + "\n",
-                          capture_output=True, text=True, check=False, timeout=60)
+    (rep,) = replies_of([r], "echo4")
     after = time.time()
-    (line,) = proc.stdout.splitlines()
-    verdict, counter, _, out = line.split(" ")
-    assert (verdict, counter) == ("XDP_TX", "echo4"), line
-    rep = Ether(bytes.fromhex(out))
     opts = bytes(rep[IP])[20:rep[IP].ihl * 4]
     got = [int.from_bytes(opts[i:i + 4], "big") for i in (4, 8)]
     day = 86_400_000
@@ -770,15 +770,7 @@ def test_flow_label_is_our_own():
     requester's elsewhere. Seed 0, as pong-testrun loads the program: the same every run."""
     frames = [echo6(src_ip=CLIENT_IP6, ip_kw={"fl": fl}) for fl in (0, 12345, 0xFFFFF)]
     frames.append(echo6(src_ip="2001:db8:77::99", ip_kw={"fl": 12345}))
-    proc = subprocess.run([TESTRUN, "--mac", IF_MAC], input="".join(bytes(f).hex() + "\n" for f in frames),
-                          capture_output=True, text=True, check=False, timeout=60)
-    lines = proc.stdout.splitlines()
-    assert proc.returncode == 0 and len(lines) == len(frames), proc.stderr
-    labels = []
-    for line in lines:
-        verdict, counter, _, out = line.split(" ")
-        assert (verdict, counter) == ("XDP_TX", "echo6"), line
-        labels.append(Ether(bytes.fromhex(out))[IPv6].fl)
+    labels = [rep[IPv6].fl for rep in replies_of(frames, "echo6")]
     a0, a1, a2, b0 = labels
     assert a0 == a1 == a2, f"one label between two addresses: {labels}"
     assert a0 not in (0, 12345, 0xFFFFF) and b0 != a0, f"not the requests', another pair's elsewhere: {labels}"
