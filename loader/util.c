@@ -3,8 +3,8 @@
  * Floor 0, used by every other file: error lines, explanations for them
  * (struct pong_why), text escaping, interface names (as given, or as systemd
  * unit instances), an interface's MAC, logging of libbpf/libxdp, the root
- * check, the settings lock, systemd's readiness notification and the kernel's TAI offset. Nothing
- * here knows about BPF programs.
+ * check, the settings lock, systemd's readiness notification and the
+ * kernel's TAI offset. Nothing here knows about BPF programs.
  */
 #include <ctype.h>
 #include <dirent.h>

@@ -81,8 +81,8 @@ static __always_inline __be16 icmp4_reply_id(const struct iphdr *iph, const stru
  * id (icmp4_reply_id(): not the request's), DF cleared (Linux sends echo
  * replies with DF clear, which is why each needs an identification of its
  * own), type 8 -> 0, options as ipv4_fill_options() leaves them. Both
- * checksums are updated incrementally, so a request
- * with a wrong checksum gets a reply with the same error.
+ * checksums are updated incrementally, so a request with a wrong checksum
+ * gets a reply with the same error.
  */
 static __always_inline void icmp4_echo_reply(struct xdp_md *ctx, struct eth_hdr *eth, struct iphdr *iph,
 					     struct icmphdr *icmp, const volatile __u8 *our_mac, __u8 ttl, __be16 id)

@@ -15,12 +15,17 @@
 #define IP_DF     0x4000
 #define IP_MF     0x2000
 #define IP_OFFSET 0x1fff
-#define IPOPT_END_  0
-#define IPOPT_NOP_  1
-#define IPOPT_LSRR_ 0x83
-#define IPOPT_SSRR_ 0x89
+#define IPOPT_END_   0
+#define IPOPT_NOP_   1
+#define IPOPT_RR_    7        /* record route */
+#define IPOPT_TS_    68       /* timestamp, with its flags: */
+#define IPOPT_TS_TSONLY_    0
+#define IPOPT_TS_TSANDADDR_ 1
+#define IPOPT_TS_PRESPEC_   3
+#define IPOPT_LSRR_  0x83
+#define IPOPT_SSRR_  0x89
 #define IPOPT_CIPSO_ 0x86
-#define IPOPT_RA_    0x94
+#define IPOPT_RA_    0x94     /* router alert */
 #define IPV4_OPT_WALK 8     /* options walked; more (NOPs count) are refused */
 
 /* 0.0.0.0/8 "this network", 127.0.0.0/8 loopback, 224.0.0.0/4 multicast. */
@@ -42,12 +47,6 @@ static __always_inline int ipv4_dst_ok(__be32 addr)
 {
 	return !ipv4_is_special(addr) && addr != 0xffffffff;
 }
-
-#define IPOPT_RR_  7
-#define IPOPT_TS_  68
-#define IPOPT_TS_TSONLY_   0
-#define IPOPT_TS_TSANDADDR_ 1
-#define IPOPT_TS_PRESPEC_  3
 
 /*
  * Truth: the prespecified address at 1-based pointer ptr of the timestamp
