@@ -76,10 +76,7 @@ def adopt_times(want: bytes, got: bytes, times):
     ip_off = 14
     while u16(want, ip_off - 2) in TPIDS:
         ip_off += 4
-    hlen = (want[ip_off] & 15) * 4
-    old, new = ones_sum(want[ip_off + 20:ip_off + hlen]), ones_sum(bytes(out[ip_off + 20:ip_off + hlen]))
-    check = ~ones_add(ones_add(~u16(want, ip_off + 10) & 0xFFFF, ~old & 0xFFFF), new) & 0xFFFF
-    struct.pack_into("!H", out, ip_off + 10, check)
+    options_changed(want, out, ip_off)
     values = {u32(got, t) for t in times}
     day, now = 86_400_000, int(time.time() * 1000) % 86_400_000
     problems = [f"timestamp {v} is not this host's time of day in ms ({now})" for v in values
@@ -87,6 +84,15 @@ def adopt_times(want: bytes, got: bytes, times):
     if len(values) > 1:
         problems.append(f"timestamps of one reply differ: {sorted(values)}")
     return bytes(out), problems
+
+
+def options_changed(before: bytes, out: bytearray, ip_off: int):
+    """out's IPv4 header checksum (at ip_off + 10) updated from before's for its
+    options having changed (eqn. 3 over the options' words: an error stays)."""
+    hlen = (before[ip_off] & 15) * 4
+    old, new = ones_sum(before[ip_off + 20:ip_off + hlen]), ones_sum(bytes(out[ip_off + 20:ip_off + hlen]))
+    check = ~ones_add(ones_add(~u16(before, ip_off + 10) & 0xFFFF, ~old & 0xFFFF), new) & 0xFFFF
+    struct.pack_into("!H", out, ip_off + 10, check)
 
 
 def echo6_reply_flow(f, off, seed=0):
@@ -209,7 +215,7 @@ class Model:
 
     def ipv4_options(self, f, start, optlen):
         o, seen = 0, set()
-        self._ours = f[start - 4:start]           # the destination: the address asked
+        ours = f[start - 4:start]                 # the destination: the address asked
         for _ in range(8):
             if o >= optlen:
                 return None
@@ -231,7 +237,7 @@ class Model:
             seen.add(t)
             if t == 7 and (p + 3 > len(f) or not self.linux_answers_rr(f[p + 1], f[p + 2])):
                 return "ip_options"
-            if t == 68 and (p + 4 > len(f) or not self.linux_answers_ts(f, p)):
+            if t == 68 and (p + 4 > len(f) or not self.linux_answers_ts(f, p, ours)):
                 return "ip_options"
             o += f[p + 1]
         # after 8 options: the end of them, or the end-of-options option, else too many
@@ -259,11 +265,10 @@ class Model:
         """A prespecified address Linux stamps: not unicast elsewhere (inet_addr_type): its own
         (for xdp-pong, the address asked), 0/8, 127/8, multicast, the limited broadcast."""
         a = int.from_bytes(addr, "big")
-        return addr == ours or (a >> 24) in (0, 127) or (a >> 28) == 0xE or a == 0xFFFFFFFF
+        return addr == ours or v4_special(a) or a == 0xFFFFFFFF
 
-    def linux_answers_ts(self, f, p):
+    def linux_answers_ts(self, f, p, ours):
         length, ptr, flag, overflow = f[p + 1], f[p + 2], f[p + 3] & 15, f[p + 3] >> 4
-        ours = self._ours
         if length < 4 or ptr < 5:
             return False
         if ptr > length:
@@ -367,11 +372,10 @@ class Model:
         if f[off + 16:off + 20] in self.own:
             return refused("own_address")
         out = bytearray(f)
-        times = self.fill_options(f, out, off + 20, hlen - 20, f[off + 16:off + 20]) if hlen > 20 else []
+        times = []
         if hlen > 20:
-            struct.pack_into("!H", out, off + 10, ~ones_add(ones_add(~u16(f, off + 10) & 0xFFFF,
-                                                                     ~ones_sum(f[off + 20:off + hlen]) & 0xFFFF),
-                                                            ones_sum(bytes(out[off + 20:off + hlen]))) & 0xFFFF)
+            times = self.fill_options(f, out, off + 20, hlen - 20, f[off + 16:off + 20])
+            options_changed(f, out, off)
         self.reply_l2(out, f[6:12])
         out[off + 12:off + 16], out[off + 16:off + 20] = f[off + 16:off + 20], f[off + 12:off + 16]
         old = u16(f, off + 8)
