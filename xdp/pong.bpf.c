@@ -44,6 +44,8 @@
 #include "lib/ipv6.h"
 #include "lib/icmp6.h"
 #include "lib/ndp.h"
+#include "lib/udp.h"
+#include "lib/tcp.h"
 #include "lib/own.h"
 #include "lib/policy.h"
 #include "lib/claim.h"
@@ -155,18 +157,255 @@ static __always_inline int answer_ns(struct xdp_md *ctx, struct cursor *c, struc
 	return verdict;
 }
 
-/* IPv4: the kind from the protocol (only ICMP is ours; it sits at a fixed offset whatever the IHL). */
+/*
+ * The kinds --answer turns on (UDP, TCP, ICMP timestamp), which the program
+ * reaches only when the kind is on: each a global function, which the
+ * verifier checks once, apart from the program's paths, taking the frame
+ * again from ctx. Their rules are the echo request's (the IP header, the
+ * addresses), then no IPv4 options or IPv6 extension headers, then their
+ * own (lib/udp.h, lib/tcp.h, lib/icmp.h); admit() gives them only to an
+ * address in scope or claimed (never with neither: no_scope).
+ */
+
+/* The frame's IPv4 header for a kind --answer turns on, with the cursor past it. */
+static __always_inline int gated_ipv4(struct xdp_md *ctx, struct cursor *c, struct eth_hdr **eth,
+				      struct iphdr **iph, __u32 *plen)
+{
+	__u16 proto;
+	int verdict;
+
+	c->pos = (void *)(long)ctx->data;
+	c->end = (void *)(long)ctx->data_end;
+	if (parse_eth(c, eth, &proto) || proto != ETH_P_IP)
+		return PONG_NOT_OURS;
+	verdict = eth_check_unicast(*eth, pong_iface.mac);
+	if (!verdict)
+		verdict = parse_ipv4(ctx, c, iph);
+	if (verdict)
+		return verdict;
+	if ((*iph)->ihl != 5)
+		return PONG_R_IP_OPTIONS;   /* Linux would echo them in its reply; we do not */
+	*plen = bpf_ntohs((*iph)->tot_len) - sizeof(struct iphdr);
+	return PONG_GO_ON;
+}
+
+/* ... its IPv6 header (as icmp6_check_echo() checks an echo's), the cursor past it. */
+static __always_inline int gated_ipv6(struct xdp_md *ctx, struct cursor *c, struct eth_hdr **eth,
+				      struct ipv6hdr **ip6p, __u32 *plen)
+{
+	struct ipv6hdr *ip6;
+	__u16 proto;
+	__u8 upper;
+	int ext, verdict;
+
+	c->pos = (void *)(long)ctx->data;
+	c->end = (void *)(long)ctx->data_end;
+	if (parse_eth(c, eth, &proto) || proto != ETH_P_IPV6)
+		return PONG_NOT_OURS;
+	ip6 = c->pos;
+	if ((void *)(ip6 + 1) > c->end || ipv6_upper(c, ip6, &upper, &ext))
+		return PONG_NOT_OURS;
+	verdict = ipv6_check(c, *eth, ip6, ext, plen);
+	if (verdict)
+		return verdict;
+	if (!mac_equal((*eth)->h_dest, pong_iface.mac))
+		return PONG_R_L2_DST;
+	if (!ipv6_is_unicast(&ip6->daddr))
+		return PONG_R_IP6_DST;
+	if (!ipv6_is_unicast(&ip6->saddr) || ipv6_is_v4mapped(&ip6->saddr))
+		return PONG_R_IP6_SRC;
+	*ip6p = ip6;
+	return PONG_GO_ON;
+}
+
+/* The pseudo-header's addresses, summed (IPv4). */
+static __always_inline __u32 pseudo4(const struct iphdr *iph)
+{
+	return csum_fold64((__u64)iph->saddr + iph->daddr);
+}
+
+static __always_inline __u32 pseudo6(const struct ipv6hdr *ip6)
+{
+	return csum_fold64(csum_addr6(&ip6->saddr) + csum_addr6(&ip6->daddr));
+}
+
+/*
+ * The replies' writers, each a global function of its own: its stack is not
+ * on top of admit()'s (BPF allows 512 bytes for a chain of calls).
+ */
+__noinline int reply_udp4(struct xdp_md *ctx, __u32 l3, __u32 ulen)
+{
+	return udp4_unreach(ctx, l3, ulen, pong_iface.mac, pong_cfg.ttl, pong_cfg.reply_seed);
+}
+
+__noinline int reply_udp6(struct xdp_md *ctx, __u32 l3, __u32 ulen)
+{
+	return udp6_unreach(ctx, l3, ulen, pong_iface.mac, pong_cfg.ttl, pong_cfg.reply_seed);
+}
+
+__noinline int reply_tcp4(struct xdp_md *ctx, __u32 l3)
+{
+	return tcp4_rst(ctx, l3, pong_iface.mac, pong_cfg.ttl);
+}
+
+__noinline int reply_tcp6(struct xdp_md *ctx, __u32 l3)
+{
+	return tcp6_rst(ctx, l3, pong_iface.mac, pong_cfg.ttl, pong_cfg.reply_seed);
+}
+
+__noinline int reply_timestamp(struct xdp_md *ctx, __u32 l3)
+{
+	return icmp4_timestamp_reply(ctx, l3, pong_iface.mac, pong_cfg.ttl, pong_cfg.reply_seed);
+}
+
+/* UDP to an address in scope: a port unreachable (lib/udp.h). */
+__noinline int answer_udp4(struct xdp_md *ctx)
+{
+	struct cursor c = {};
+	struct eth_hdr *eth;
+	struct iphdr *iph;
+	struct request req = {};
+	__u32 plen, ulen;
+	int verdict = gated_ipv4(ctx, &c, &eth, &iph, &plen);
+
+	if (!verdict)
+		verdict = udp_check(ctx, &c, plen, pseudo4(iph), 0, &ulen);
+	if (verdict)
+		return verdict;
+	req.target4 = iph->daddr;
+	req.source4 = iph->saddr;
+	verdict = admit(&c, PONG_CNT_UDP4, &req);
+	if (!verdict)
+		verdict = reply_udp4(ctx, (__u32)((void *)iph - (void *)eth), ulen);
+	return verdict;
+}
+
+__noinline int answer_udp6(struct xdp_md *ctx)
+{
+	struct cursor c = {};
+	struct eth_hdr *eth;
+	struct ipv6hdr *ip6;
+	struct request req = {};
+	__u32 plen, ulen;
+	int verdict = gated_ipv6(ctx, &c, &eth, &ip6, &plen);
+
+	if (!verdict)
+		verdict = udp_check(ctx, &c, plen, pseudo6(ip6), 1, &ulen);
+	if (verdict)
+		return verdict;
+	req.target6 = &ip6->daddr;
+	req.source6 = &ip6->saddr;
+	verdict = admit(&c, PONG_CNT_UDP6, &req);
+	if (!verdict)
+		verdict = reply_udp6(ctx, (__u32)((void *)ip6 - (void *)eth), ulen);
+	return verdict;
+}
+
+/* TCP to an address in scope: a RST, as from a closed port (lib/tcp.h). */
+__noinline int answer_tcp4(struct xdp_md *ctx)
+{
+	struct cursor c = {};
+	struct eth_hdr *eth;
+	struct iphdr *iph;
+	struct request req = {};
+	__u32 plen;
+	int verdict = gated_ipv4(ctx, &c, &eth, &iph, &plen);
+
+	if (!verdict)
+		verdict = tcp_check(ctx, &c, plen, pseudo4(iph));
+	if (verdict)
+		return verdict;
+	req.target4 = iph->daddr;
+	req.source4 = iph->saddr;
+	verdict = admit(&c, PONG_CNT_TCP4, &req);
+	if (!verdict)
+		verdict = reply_tcp4(ctx, (__u32)((void *)iph - (void *)eth));
+	return verdict;
+}
+
+__noinline int answer_tcp6(struct xdp_md *ctx)
+{
+	struct cursor c = {};
+	struct eth_hdr *eth;
+	struct ipv6hdr *ip6;
+	struct request req = {};
+	__u32 plen;
+	int verdict = gated_ipv6(ctx, &c, &eth, &ip6, &plen);
+
+	if (!verdict)
+		verdict = tcp_check(ctx, &c, plen, pseudo6(ip6));
+	if (verdict)
+		return verdict;
+	req.target6 = &ip6->daddr;
+	req.source6 = &ip6->saddr;
+	verdict = admit(&c, PONG_CNT_TCP6, &req);
+	if (!verdict)
+		verdict = reply_tcp6(ctx, (__u32)((void *)ip6 - (void *)eth));
+	return verdict;
+}
+
+/* ICMP timestamp request to an address in scope: the timestamp reply (lib/icmp.h). */
+__noinline int answer_timestamp(struct xdp_md *ctx)
+{
+	struct cursor c = {};
+	struct eth_hdr *eth;
+	struct iphdr *iph;
+	struct request req = {};
+	__u32 plen;
+	int verdict = gated_ipv4(ctx, &c, &eth, &iph, &plen);
+
+	if (!verdict)
+		verdict = icmp4_check_timestamp(ctx, &c, plen);
+	if (verdict)
+		return verdict;
+	req.target4 = iph->daddr;
+	req.source4 = iph->saddr;
+	verdict = admit(&c, PONG_CNT_TIMESTAMP, &req);
+	if (!verdict)
+		verdict = reply_timestamp(ctx, (__u32)((void *)iph - (void *)eth));
+	return verdict;
+}
+
+/* Truth: --answer turned kind (PONG_ANSWER_*) on. */
+static __always_inline int answering(__u32 kind)
+{
+	return pong_settings.answer & kind;
+}
+
+/*
+ * IPv4: the kind from the protocol (it sits at a fixed offset whatever the
+ * IHL): ICMP (echo; a timestamp request, with --answer timestamp, once the
+ * echo's fast check has failed), and UDP and TCP with --answer.
+ */
 static __always_inline int answer_ipv4(struct xdp_md *ctx, struct cursor *c, struct eth_hdr *eth, __u32 *kind)
 {
 	struct iphdr *iph = c->pos;
 
-	if ((void *)(iph + 1) > c->end || iph->protocol != IPPROTO_ICMP)
+	if ((void *)(iph + 1) > c->end)
 		return PONG_NOT_OURS;
-	*kind = PONG_CNT_ECHO4;
-	return answer_echo4(ctx, c, eth);
+	if (iph->protocol == IPPROTO_ICMP) {
+		if (answering(PONG_ANSWER_TIMESTAMP) && icmp4_is_timestamp(c)) {
+			*kind = PONG_CNT_TIMESTAMP;
+			return answer_timestamp(ctx);
+		}
+		*kind = PONG_CNT_ECHO4;
+		return answer_echo4(ctx, c, eth);
+	}
+	if (iph->protocol == IPPROTO_UDP && answering(PONG_ANSWER_UDP)) {
+		*kind = PONG_CNT_UDP4;
+		return answer_udp4(ctx);
+	}
+	if (iph->protocol == IPPROTO_TCP && answering(PONG_ANSWER_TCP)) {
+		*kind = PONG_CNT_TCP4;
+		return answer_tcp4(ctx);
+	}
+	return PONG_NOT_OURS;
 }
 
-/* IPv6: the kind from the ICMPv6 type, past any extension headers (other types, TCP, UDP... pass). */
+/*
+ * IPv6: the kind from the ICMPv6 type, past any extension headers (other
+ * types pass), or UDP and TCP with --answer.
+ */
 static __always_inline int answer_ipv6(struct xdp_md *ctx, struct cursor *c, struct eth_hdr *eth,
 				       __u64 len, __u32 *kind)
 {
@@ -174,8 +413,19 @@ static __always_inline int answer_ipv6(struct xdp_md *ctx, struct cursor *c, str
 	int ext;
 	__u8 proto, *type;
 
-	if ((void *)(ip6 + 1) > c->end || ipv6_upper(c, ip6, &proto, &ext) || proto != IPPROTO_ICMPV6)
+	if ((void *)(ip6 + 1) > c->end || ipv6_upper(c, ip6, &proto, &ext))
 		return PONG_NOT_OURS;
+	if (proto != IPPROTO_ICMPV6) {
+		if (proto == IPPROTO_UDP && answering(PONG_ANSWER_UDP)) {
+			*kind = PONG_CNT_UDP6;
+			return answer_udp6(ctx);
+		}
+		if (proto == IPPROTO_TCP && answering(PONG_ANSWER_TCP)) {
+			*kind = PONG_CNT_TCP6;
+			return answer_tcp6(ctx);
+		}
+		return PONG_NOT_OURS;
+	}
 	type = c->pos;
 	if ((void *)(type + 1) > c->end)
 		return PONG_NOT_OURS;

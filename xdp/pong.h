@@ -65,6 +65,9 @@
  * Outcome counters. Every frame the program sees lands in exactly one of them:
  * a reply of some kind, "passed" (not a frame xdp-pong answers) or "refused"
  * (a frame xdp-pong would answer, but a safety rule said no; see reasons).
+ * udp4/udp6 (a port unreachable), tcp4/tcp6 (a RST) and timestamp (an
+ * ICMP timestamp reply) are answered only when --answer turns them on:
+ * until then their frames are "passed".
  * X(id, json name)
  */
 #define PONG_COUNTERS(X)          \
@@ -72,6 +75,11 @@
 	X(ARP,     "arp")         \
 	X(ECHO6,   "echo6")       \
 	X(NDP,     "ndp")         \
+	X(UDP4,    "udp4")        \
+	X(UDP6,    "udp6")        \
+	X(TCP4,    "tcp4")        \
+	X(TCP6,    "tcp6")        \
+	X(TIMESTAMP, "timestamp") \
 	X(PASSED,  "passed")      \
 	X(REFUSED, "refused")
 
@@ -96,7 +104,7 @@ enum pong_counter {
 	X(IP_OPTIONS,     "ip_options",     "IPv4 options Linux would not answer (source route, malformed...)") \
 	X(IP_SRC,         "ip_src",         "source (or ARP sender) in 0/8, 127/8, 224/4 or 240/4") \
 	X(IP_DST,         "ip_dst",         "destination in 0/8, 127/8, 224/4 or broadcast") \
-	X(ICMP_TYPE,      "icmp_type",      "ICMP type is not echo request")                 \
+	X(ICMP_TYPE,      "icmp_type",      "ICMP type is not echo request (nor timestamp request, with --answer timestamp)") \
 	X(ICMP_CODE,      "icmp_code",      "neighbour solicitation with code != 0") \
 	X(ARP_FORMAT,     "arp_format",     "ARP not Ethernet/IPv4 (htype, ptype, lengths)") \
 	X(ARP_OP,         "arp_op",         "ARP operation is not request")                  \
@@ -114,6 +122,9 @@ enum pong_counter {
 	X(NDP_SELF,       "ndp_self",       "NS whose source is its target (NDP's gratuitous ARP)") \
 	X(NDP_DST,        "ndp_dst",        "NS sent neither to the target nor to its solicited-node group") \
 	X(NO_ROOM,        "no_room",        "no room in the frame buffer to build the reply") \
+	X(L4_CHECKSUM,    "l4_checksum",    "UDP, TCP or ICMP timestamp request with a wrong checksum (Linux drops it)") \
+	X(TCP_RST,        "tcp_rst",        "TCP segment with RST set: never answered (RFC 9293)") \
+	X(NO_SCOPE,       "no_scope",       "--answer kind, but neither a --prefix list nor --unclaimed says for which addresses") \
 	X(OWN_ADDRESS,    "own_address",    "an address of this host: the kernel answers for it") \
 	X(NOT_IN_PREFIX,  "not_in_prefix",  "address outside the interface's --prefix list")   \
 	X(NOT_CLAIMED,    "not_claimed",    "--unclaimed: not (yet) verified free by xdp-pong's own probes") \
@@ -192,16 +203,45 @@ struct pong_settings {
 	__u64 source_interval_ns;
 	__u64 global_interval_ns;
 	__u64 unclaimed_since_ns;   /* when --unclaimed was last turned on: older verdicts do not count */
+	__u64 error_interval_ns[2]; /* ICMP errors to each IPv4 [0] and IPv6 [1] source: one per this,
+				     * PONG_ERROR_BURST at once (--icmp-ratelimit, as Linux's
+				     * icmp_ratelimit and icmp/ratelimit); 0 = no limit */
+	__u32 error_ms[2];          /* the same in ms, for display */
+	__u32 answer;               /* PONG_ANSWER_* bits: the kinds, off by default, that are answered
+				     * (only with scoped or unclaimed: else no_scope) */
+	__u32 pad;
 	__u32 active;               /* PONG_ACTIVE_*: derived from the fields above by the CLI on
 				     * every write (pong_settings_sync()) */
 	__u32 layout;               /* PONG_SETTINGS_LAYOUT: a CLI that knows another layout (whose
 				     * writes would leave fields it does not know stale) refuses it;
 				     * always the last field */
 };
-#define PONG_SETTINGS_LAYOUT 3
+#define PONG_SETTINGS_LAYOUT 4
 #define PONG_ACTIVE_NONE     0   /* no policy: the fast path answers the common requests */
 #define PONG_ACTIVE_POLICY   1   /* scope, claims or a limit on: fast checks, then the policy */
 #define PONG_ACTIVE_RULES    2   /* tests only: every frame through the rules one by one */
+
+/*
+ * The kinds --answer turns on (pong_settings.answer), off by default: their
+ * replies are not harmless as an echo reply is (a RST or a port unreachable
+ * for a real host's address breaks its traffic), so they are answered only
+ * for addresses inside a --prefix list or claimed by --unclaimed.
+ * X(id, name, bit)
+ */
+#define PONG_ANSWERS(X)                 \
+	X(UDP,       "udp",       1)    \
+	X(TCP,       "tcp",       2)    \
+	X(TIMESTAMP, "timestamp", 4)
+
+enum pong_answer {
+#define PONG_X_ENUM(id, name, bit) PONG_ANSWER_##id = bit,
+	PONG_ANSWERS(PONG_X_ENUM)
+#undef PONG_X_ENUM
+	PONG_ANSWER_ALL = 7
+};
+#define PONG_ERROR_BURST      6      /* ICMP errors a source gets at once (Linux's XRLIM_BURST_FACTOR) */
+#define PONG_DEFAULT_ERROR_MS  1000  /* --icmp-ratelimit's default for IPv4, Linux's icmp_ratelimit ... */
+#define PONG_DEFAULT_ERROR6_MS 100   /* ... and for IPv6, Linux's net.ipv6.icmp.ratelimit */
 
 /*
  * What --unclaimed knows of an address, per VLAN: two maps per family with

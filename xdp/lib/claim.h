@@ -230,27 +230,56 @@ static __always_inline int claim_echo(void *claims, void *verdicts, const void *
 	return PONG_GO_ON;
 }
 
+/* What --unclaimed asks of an address (claim_admit_v4/v6). */
+#define CLAIM_ECHO   0   /* echo: refused only once its owner showed signs of life (claim_echo()) */
+#define CLAIM_NEEDED 1   /* ARP, NS: a claim, asked for if there is none (claim_request()) */
+#define CLAIM_HELD   2   /* the --answer kinds: a claim, never asked for (claim_held()) */
+
 /*
- * Admission under --unclaimed of a request for target in the frame's VLAN:
- * resolve (ARP, NS) needs a claim (claim_request()); an echo is refused only
- * once the owner showed signs of life (claim_echo()).
+ * A request of a kind --answer turns on, for the address of key: answered
+ * only while it is claimed. Nothing is entered or told: the address must
+ * have been asked for by ARP or NS (on a router, every transit packet
+ * reaches our MAC, and must not fill the table).
  */
-static __always_inline int claim_admit_v4(const struct cursor *c, __be32 target, int resolve)
+static __always_inline int claim_held(void *claims, void *verdicts, const void *key)
+{
+	struct pong_claim *c = bpf_map_lookup_elem(claims, key);
+
+	if (!c)
+		return PONG_R_NOT_CLAIMED;
+	if (claim_holds(c, bpf_map_lookup_elem(verdicts, key), bpf_ktime_get_ns())) {
+		c->hits++;
+		return PONG_GO_ON;
+	}
+	return c->owner_ns ? PONG_R_OWNER_SEEN : PONG_R_NOT_CLAIMED;
+}
+
+/*
+ * Admission under --unclaimed of a request for target in the frame's VLAN,
+ * as need (CLAIM_*) says.
+ */
+static __always_inline int claim_admit_v4(const struct cursor *c, __be32 target, int need)
 {
 	struct pong_claim_key4 key;
 
 	claim_key4(&key, c, target);
-	return resolve ? claim_request(&pong_claims4, &pong_verdicts4, &key, AF_INET) :
-			 claim_echo(&pong_claims4, &pong_verdicts4, &key);
+	if (need == CLAIM_NEEDED)
+		return claim_request(&pong_claims4, &pong_verdicts4, &key, AF_INET);
+	if (need == CLAIM_HELD)
+		return claim_held(&pong_claims4, &pong_verdicts4, &key);
+	return claim_echo(&pong_claims4, &pong_verdicts4, &key);
 }
 
-static __always_inline int claim_admit_v6(const struct cursor *c, const struct in6_addr *target, int resolve)
+static __always_inline int claim_admit_v6(const struct cursor *c, const struct in6_addr *target, int need)
 {
 	struct pong_claim_key6 key;
 
 	claim_key6(&key, c, target);
-	return resolve ? claim_request(&pong_claims6, &pong_verdicts6, &key, AF_INET6) :
-			 claim_echo(&pong_claims6, &pong_verdicts6, &key);
+	if (need == CLAIM_NEEDED)
+		return claim_request(&pong_claims6, &pong_verdicts6, &key, AF_INET6);
+	if (need == CLAIM_HELD)
+		return claim_held(&pong_claims6, &pong_verdicts6, &key);
+	return claim_echo(&pong_claims6, &pong_verdicts6, &key);
 }
 
 #endif

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* ICMPv4 echo: classify a request and turn it into a reply in place. */
+/*
+ * ICMPv4 echo: classify a request and turn it into a reply in place; and
+ * the timestamp request (--answer timestamp), likewise.
+ */
 #ifndef PONG_LIB_ICMP_H
 #define PONG_LIB_ICMP_H
 
@@ -20,6 +23,9 @@
  */
 #define ICMP_ECHOREPLY 0
 #define ICMP_ECHO      8
+#define ICMP_TIMESTAMP      13
+#define ICMP_TIMESTAMPREPLY 14
+#define ICMP_TS_MIN    12     /* a timestamp request Linux answers: header and originate time */
 
 struct icmphdr {
 	__u8 type;
@@ -58,21 +64,13 @@ static __always_inline int icmp4_check_echo(struct xdp_md *ctx, struct cursor *c
 }
 
 /*
- * The identification of the reply to an echo request: a hash of the
- * requester, the address asked and the ICMP identifier, keyed by the seed
- * (random per load), plus the ICMP sequence number. Each ping session sees
- * its replies count up by one from an offset of its own, as it would from a
- * host that counts per destination (Linux), but nothing is stored: no
- * counter to share between CPUs or to read and write per reply, and nothing
- * another requester's traffic moves, so the identifications say nothing of
- * it (no idle scan through us). A request sent again gets the same one.
+ * The identification of the reply to an echo (or timestamp) request:
+ * ipv4_reply_id() of its ICMP identifier and sequence number. A request
+ * sent again gets the same one.
  */
 static __always_inline __be16 icmp4_reply_id(const struct iphdr *iph, const struct icmphdr *icmp, __u32 seed)
 {
-	__u64 h = ((__u64)(iph->saddr ^ seed) << 32 | iph->daddr) * 0x9e3779b97f4a7c15ull;
-
-	h = (h ^ icmp->id) * 0xc2b2ae3d27d4eb4full;
-	return bpf_htons((__u16)(h >> 48) + bpf_ntohs(icmp->sequence));
+	return ipv4_reply_id(iph->saddr, iph->daddr, icmp->id, icmp->sequence, seed);
 }
 
 /*
@@ -146,6 +144,96 @@ static __always_inline int icmp4_fast_echo(const struct cursor *c, const struct 
 		return 0;
 	return ipv4_src_ok(iph->saddr) && ipv4_dst_ok(iph->daddr) &&
 	       mac_equal(eth->h_dest, our_mac) && mac_is_station(eth->h_source);
+}
+
+/*
+ * Truth: the IPv4 packet at the cursor (its fixed header in the frame) is
+ * an ICMP timestamp request, by its type alone (its rules follow).
+ */
+static __always_inline int icmp4_is_timestamp(const struct cursor *c)
+{
+	const struct iphdr *iph = c->pos;
+	const __u8 *type;
+
+	if ((const void *)(iph + 1) > c->end)
+		return 0;
+	type = (const __u8 *)iph + iph->ihl * 4;
+	return (const void *)(type + 1) <= c->end && *type == ICMP_TIMESTAMP;
+}
+
+/*
+ * The timestamp request at the cursor (an IPv4 packet of plen bytes of
+ * ICMP), checked as Linux's icmp_rcv() and icmp_timestamp() check it: the
+ * header and the originate time within it (else truncated), a valid
+ * checksum (else l4_checksum), and a clock to answer with (else
+ * icmp_type: a kernel without CLOCK_TAI for BPF). Linux drops those.
+ */
+static __always_inline int icmp4_check_timestamp(struct xdp_md *ctx, const struct cursor *c, __u32 plen)
+{
+	const struct icmphdr *icmp = c->pos;
+
+	if ((void *)(icmp + 1) > c->end || plen < ICMP_TS_MIN)
+		return PONG_R_TRUNCATED;
+	if (csum_frame(ctx, (__u32)(c->pos - (void *)(long)ctx->data), plen, 0) != 0xffff)
+		return PONG_R_L4_CHECKSUM;
+	if (!clock_known())
+		return PONG_R_ICMP_TYPE;
+	return PONG_GO_ON;
+}
+
+/*
+ * The timestamp request whose 20-byte IPv4 header is l3 bytes into the
+ * frame (checked) becomes its reply, in place, as Linux's icmp_timestamp()
+ * answers (RFC 792): the frame cut (or grown) to exactly 20 bytes of ICMP,
+ * type 14, code 0, identifier, sequence number and originate time kept,
+ * receive and transmit times both the time of day now in milliseconds
+ * since midnight UT (clock.h: from the kernel's real-time clock); the IP
+ * header as an echo reply's (TOS kept, DF clear, identification
+ * icmp4_reply_id(), ttl, from the address asked). PONG_GO_ON, or no_room
+ * (the frame unchanged).
+ */
+static __always_inline int icmp4_timestamp_reply(struct xdp_md *ctx, __u32 l3, const volatile __u8 *our_mac,
+						 __u8 ttl, __u32 seed)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct iphdr *iph = data + (l3 & 0x1f);
+	struct icmphdr *icmp = (void *)(iph + 1);
+	__u32 want = l3 + sizeof(*iph) + sizeof(*icmp) + 12;
+	__be32 saddr, daddr, orig, now, *times;
+	__be16 id, ident, seq;
+	__u8 tos;
+
+	if (l3 > 22 || (void *)icmp + ICMP_TS_MIN > end)
+		return PONG_NOT_OURS;       /* cannot happen: checked by the classifier */
+	id = icmp4_reply_id(iph, icmp, seed);
+	ident = icmp->id;
+	seq = icmp->sequence;
+	orig = *(__be32 *)(icmp + 1);
+	if ((int)want != (int)(end - data) && bpf_xdp_adjust_tail(ctx, (int)want - (int)(end - data)))
+		return PONG_R_NO_ROOM;      /* the frame is unchanged when the helper fails */
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	iph = data + (l3 & 0x1f);
+	icmp = (void *)(iph + 1);
+	times = (void *)(icmp + 1);
+	if (data + sizeof(struct eth_hdr) > end || (void *)(times + 3) > end)
+		return PONG_DROP;
+	saddr = iph->saddr;
+	daddr = iph->daddr;
+	tos = iph->tos;
+	now = clock_ms_of_day();
+	ipv4_write(iph, tos, sizeof(*iph) + sizeof(*icmp) + 12, id, 0, ttl, IPPROTO_ICMP, daddr, saddr);
+	*(__be16 *)icmp = bpf_htons(ICMP_TIMESTAMPREPLY << 8);
+	icmp->id = ident;
+	icmp->sequence = seq;
+	times[0] = orig;
+	times[1] = now;
+	times[2] = now;
+	icmp->checksum = 0;
+	icmp->checksum = (__sum16)~csum_fold64((__u64)bpf_htons(ICMP_TIMESTAMPREPLY << 8) + ident + seq +
+					       (orig & 0xffff) + (orig >> 16) + 2 * ((__u64)(now & 0xffff) + (now >> 16)));
+	eth_reply(data, our_mac);
+	return PONG_GO_ON;
 }
 
 #endif

@@ -49,6 +49,47 @@ static __always_inline int ipv4_dst_ok(__be32 addr)
 }
 
 /*
+ * The identification of a reply that is not a copy of the request (Linux
+ * gives every datagram sent without DF one of its own): a hash of the
+ * requester, the address asked and a 16-bit key of the request (an ICMP
+ * identifier, a UDP source port), keyed by seed (random per load), plus a
+ * 16-bit count of it (an ICMP sequence number, a UDP destination port).
+ * Each session sees its replies count up by one from an offset of its own,
+ * as from a host that counts per destination (Linux), but nothing is
+ * stored: no counter shared between CPUs, and nothing another requester's
+ * traffic moves (no idle scan through us). The request's fields are taken
+ * as they sit in the frame.
+ */
+static __always_inline __be16 ipv4_reply_id(__be32 saddr, __be32 daddr, __be16 key, __be16 count, __u32 seed)
+{
+	__u64 h = ((__u64)(saddr ^ seed) << 32 | daddr) * 0x9e3779b97f4a7c15ull;
+
+	h = (h ^ key) * 0xc2b2ae3d27d4eb4full;
+	return bpf_htons((__u16)(h >> 48) + bpf_ntohs(count));
+}
+
+/*
+ * Write a fresh 20-byte IPv4 header at iph (in the frame), its checksum
+ * summed from scratch: tos, total length, identification (as it goes in
+ * the frame), flags and offset (IP_DF or 0), ttl, protocol, addresses.
+ */
+static __always_inline void ipv4_write(struct iphdr *iph, __u8 tos, __u16 tot, __be16 id, __u16 frag, __u8 ttl,
+				       __u8 proto, __be32 saddr, __be32 daddr)
+{
+	__u16 *w = (__u16 *)iph;
+
+	*(__be16 *)iph = bpf_htons(0x4500 | tos);
+	iph->tot_len = bpf_htons(tot);
+	iph->id = id;
+	iph->frag_off = bpf_htons(frag);
+	*(__be16 *)&iph->ttl = bpf_htons((__u16)ttl << 8 | proto);
+	iph->check = 0;
+	iph->saddr = saddr;
+	iph->daddr = daddr;
+	iph->check = (__sum16)~csum_fold((__u32)w[0] + w[1] + w[2] + w[3] + w[4] + w[6] + w[7] + w[8] + w[9]);
+}
+
+/*
  * Truth: the prespecified address at 1-based pointer ptr of the timestamp
  * option at p is one Linux stamps, one that is not unicast elsewhere
  * (inet_addr_type() != RTN_UNICAST): ours (the address asked), or one of

@@ -71,10 +71,11 @@ struct {
 } pong_prefix6 SEC(".maps");
 
 /* Rate limits (policy.h): GCRA "theoretical arrival times", in ns, per class of request:
- * PONG_RL_BUCKETS hashed per-source buckets, and one global bucket. */
+ * PONG_RL_BUCKETS hashed per-source buckets (echo, resolve, ICMP errors), and one global
+ * bucket (echo, resolve). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * PONG_RL_BUCKETS);
+	__uint(max_entries, 3 * PONG_RL_BUCKETS);
 	__type(key, __u32);
 	__type(value, __u64);
 } pong_rl_source SEC(".maps");

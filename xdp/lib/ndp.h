@@ -156,14 +156,6 @@ static __always_inline int ndp_check_ns(struct cursor *c, const struct eth_hdr *
 	return PONG_GO_ON;
 }
 
-/* One's complement sum of an IPv6 address, 32 bits at a time (fold with csum_fold64()). */
-static __always_inline __u64 csum_addr6(const struct in6_addr *a)
-{
-	const __u32 *w = a->in6_u.u6_addr32;
-
-	return (__u64)w[0] + w[1] + w[2] + w[3];
-}
-
 /*
  * The fast check: truth, the IPv6 packet at ip6 is a neighbour solicitation
  * that every rule (ipv6_check(), ndp_check_ns()) answers, in its common

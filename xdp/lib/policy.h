@@ -12,12 +12,22 @@
  *   rate    the requester's source (IPv4 /32, IPv6 /64; a link-local
  *           source by its interface ID) and all replies together stay under
  *           their limits (reason rate_limited; the frame is dropped, so a
- *           spoofed flood is not reflected).
+ *           spoofed flood is not reflected); an ICMP error (port
+ *           unreachable) also under --icmp-ratelimit for its source.
+ *
+ * The kinds --answer turns on (UDP, TCP, ICMP timestamp: kind_is_gated())
+ * go further: with neither a prefix list nor --unclaimed they are refused
+ * (no_scope), whatever the CLI did; with --unclaimed, only a claimed address
+ * answers them (looked up, never entered: a router's transit traffic makes
+ * no entries).
  *
  * Rate limits count two classes of request apart: echo, and address
  * resolution (ARP, NS). Each has its own global bucket and its own table of
  * per-source buckets, so an echo flood cannot spend the budget that keeps
- * ARP and neighbour discovery answering. Per-source buckets are a fixed
+ * ARP and neighbour discovery answering. The kinds --answer turns on count
+ * as echo. ICMP errors have a third table of per-source buckets (no global
+ * one): Linux's icmp_ratelimit, one error per interval to each source and
+ * PONG_ERROR_BURST at once. Per-source buckets are a fixed
  * array (16,384 per class: small enough to stay in a CPU's cache) indexed
  * by a hash of the source, seeded at random per load: the cost per packet
  * is the same whatever the sources (no map insert per new source under a
@@ -43,6 +53,7 @@
 enum pong_rl_class {
 	PONG_RL_ECHO = 0,
 	PONG_RL_RESOLVE = 1,     /* ARP and NS */
+	PONG_RL_ERROR = 2,       /* ICMP errors, per source only (--icmp-ratelimit) */
 };
 
 /*
@@ -51,10 +62,8 @@ enum pong_rl_class {
  * CPU moved the bucket in between (each retry sees that CPU's update, so
  * only a request over the limit is ever refused).
  */
-static __always_inline int gcra_take(__u64 *tat, __u64 now, __u64 interval)
+static __always_inline int gcra_take_tau(__u64 *tat, __u64 now, __u64 interval, __u64 tau)
 {
-	__u64 tau = NSEC_PER_SEC > interval ? NSEC_PER_SEC - interval : 0;
-
 	for (int i = 0; i < GCRA_TRIES; i++) {
 		__u64 old = *(volatile __u64 *)tat;
 		__u64 t = old > now ? old : now;
@@ -65,6 +74,12 @@ static __always_inline int gcra_take(__u64 *tat, __u64 now, __u64 interval)
 			return 1;
 	}
 	return 0;
+}
+
+/* ... a bucket of one second's worth (tau: how far ahead of now its time may run). */
+static __always_inline int gcra_take(__u64 *tat, __u64 now, __u64 interval)
+{
+	return gcra_take_tau(tat, now, interval, NSEC_PER_SEC > interval ? NSEC_PER_SEC - interval : 0);
 }
 
 /* Bucket index of a source: a multiplicative hash of (class, family tag, 8 bytes of address), seeded. */
@@ -137,23 +152,48 @@ static __always_inline int scope_has_v6(const struct in6_addr *target)
 	return bpf_map_lookup_elem(&pong_prefix6, &key) != 0;
 }
 
-/* The rate limits for a request from an IPv4 source. */
-static __always_inline int rate_admit_v4(__u32 class, __be32 source)
+/*
+ * --icmp-ratelimit: an ICMP error to a source (tag and addr as for
+ * rate_admit(); v6: an IPv6 one) only if its bucket has a token: one per
+ * interval, PONG_ERROR_BURST at once, as Linux's inet_peer_xrlim_allow().
+ */
+static __always_inline int error_admit(int v6, __u64 tag, __u64 addr, __u32 seed)
 {
-	return rate_admit(class, 4, source, pong_cfg.seed);
+	__u64 iv = pong_settings.error_interval_ns[v6 ? 1 : 0];
+	__u32 idx;
+	__u64 *tat;
+
+	if (!iv)
+		return PONG_GO_ON;
+	idx = rl_bucket(PONG_RL_ERROR, tag, addr, seed);
+	tat = bpf_map_lookup_elem(&pong_rl_source, &idx);
+	if (tat && !gcra_take_tau(tat, bpf_ktime_get_coarse_ns(), iv, (PONG_ERROR_BURST - 1) * iv))
+		return PONG_R_RATE_LIMITED;
+	return PONG_GO_ON;
+}
+
+/* The rate limits for a request from an IPv4 source (error: it gets an ICMP error). */
+static __always_inline int rate_admit_v4(__u32 class, __be32 source, int error)
+{
+	int verdict = rate_admit(class, 4, source, pong_cfg.seed);
+
+	return verdict || !error ? verdict : error_admit(0, 4, source, pong_cfg.seed);
 }
 
 /* ... from an IPv6 source: its /64, or a link-local one by its interface ID (all share fe80::/64). */
-static __always_inline int rate_admit_v6(__u32 class, const struct in6_addr *source)
+static __always_inline int rate_admit_v6(__u32 class, const struct in6_addr *source, int error)
 {
-	__u64 half;
+	__u64 half, tag = 6;
+	int verdict;
 
 	if (source->in6_u.u6_addr8[0] == 0xfe && (source->in6_u.u6_addr8[1] & 0xc0) == 0x80) {
 		__builtin_memcpy(&half, &source->in6_u.u6_addr8[8], 8);
-		return rate_admit(class, 0xfe80, half, pong_cfg.seed);
+		tag = 0xfe80;
+	} else {
+		__builtin_memcpy(&half, source, 8);
 	}
-	__builtin_memcpy(&half, source, 8);
-	return rate_admit(class, 6, half, pong_cfg.seed);
+	verdict = rate_admit(class, tag, half, pong_cfg.seed);
+	return verdict || !error ? verdict : error_admit(1, tag, half, pong_cfg.seed);
 }
 
 /*
@@ -169,7 +209,20 @@ struct request {
 
 static __always_inline int kind_is_v6(__u32 kind)
 {
-	return kind == PONG_CNT_ECHO6 || kind == PONG_CNT_NDP;
+	return kind == PONG_CNT_ECHO6 || kind == PONG_CNT_NDP || kind == PONG_CNT_UDP6 || kind == PONG_CNT_TCP6;
+}
+
+/* Truth: a kind --answer turns on (UDP, TCP, ICMP timestamp), answered only inside a scope or a claim. */
+static __always_inline int kind_is_gated(__u32 kind)
+{
+	return kind == PONG_CNT_UDP4 || kind == PONG_CNT_UDP6 || kind == PONG_CNT_TCP4 || kind == PONG_CNT_TCP6 ||
+	       kind == PONG_CNT_TIMESTAMP;
+}
+
+/* Truth: a kind answered with an ICMP error (a port unreachable), under --icmp-ratelimit. */
+static __always_inline int kind_is_error(__u32 kind)
+{
+	return kind == PONG_CNT_UDP4 || kind == PONG_CNT_UDP6;
 }
 
 /* Truth: a request to resolve an address (ARP, NS), which --unclaimed answers only when claimed. */
@@ -185,17 +238,21 @@ static __always_inline int kind_resolves(__u32 kind)
  */
 static __noinline int admit_policy(const struct cursor *c, __u32 kind, const struct request *r)
 {
-	int v6 = kind_is_v6(kind), resolve = kind_resolves(kind);
+	int v6 = kind_is_v6(kind), resolve = kind_resolves(kind), gated = kind_is_gated(kind);
+	int error = kind_is_error(kind);
 	__u32 class = resolve ? PONG_RL_RESOLVE : PONG_RL_ECHO;
+	int need = resolve ? CLAIM_NEEDED : gated ? CLAIM_HELD : CLAIM_ECHO;
 
+	if (gated && !pong_settings.scoped && !pong_settings.unclaimed)
+		return PONG_R_NO_SCOPE;
 	if (pong_settings.scoped && !(v6 ? scope_has_v6(r->target6) : scope_has_v4(r->target4)))
 		return PONG_R_NOT_IN_PREFIX;
 	if (pong_settings.unclaimed) {
-		int verdict = v6 ? claim_admit_v6(c, r->target6, resolve) : claim_admit_v4(c, r->target4, resolve);
+		int verdict = v6 ? claim_admit_v6(c, r->target6, need) : claim_admit_v4(c, r->target4, need);
 		if (verdict)
 			return verdict;
 	}
-	return v6 ? rate_admit_v6(class, r->source6) : rate_admit_v4(class, r->source4);
+	return v6 ? rate_admit_v6(class, r->source6, error) : rate_admit_v4(class, r->source4, error);
 }
 
 /*
@@ -208,7 +265,7 @@ static __always_inline int admit(const struct cursor *c, __u32 kind, const struc
 	if (kind_is_v6(kind) ? own_address_v6(r->target6) : own_address_v4(r->target4))
 		return PONG_R_OWN_ADDRESS;
 	if (pong_settings.active == PONG_ACTIVE_NONE)
-		return PONG_GO_ON;
+		return kind_is_gated(kind) ? PONG_R_NO_SCOPE : PONG_GO_ON;   /* no policy, so no scope either */
 	return admit_policy(c, kind, r);   /* kind in a register: the verifier follows each kind apart */
 }
 
