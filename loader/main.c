@@ -66,6 +66,23 @@ static void attach_opts(const struct pong_args *args, struct pong_attach_opts *o
 	memcpy(o->prefixes, args->prefixes, sizeof(o->prefixes));
 }
 
+/*
+ * --answer kinds are answered only for addresses in a prefix list or
+ * claimed: at attach and run, --prefix or --unclaimed must come with them.
+ * True after the usage error.
+ */
+static bool unscoped_answer(const struct pong_args *args)
+{
+	char kinds[PONG_ANSWER_TEXT];
+
+	if (args->settings.answer <= 0 || args->nprefixes || args->settings.unclaimed == 1)
+		return false;
+	pong_usage_error(args->cmd, "--answer %s needs --prefix (or run's --unclaimed): these replies are not "
+			 "harmless, so they go only to addresses you name",
+			 pong_answer_text((__u32)args->settings.answer, kinds));
+	return true;
+}
+
 static int cmd_attach(const struct pong_args *args)
 {
 	struct pong_attach_opts o;
@@ -78,6 +95,8 @@ static int cmd_attach(const struct pong_args *args)
 	if (args->settings.unclaimed == 1)
 		return pong_usage_error(args->cmd, "--unclaimed claims an address only after probes of its own, sent by a "
 					"process that attach does not leave: use 'xdp-pong run --unclaimed'");
+	if (unscoped_answer(args))
+		return 2;
 	attach_opts(args, &o);
 	if (need_root())
 		return 1;
@@ -111,6 +130,8 @@ static int cmd_run(const struct pong_args *args)
 	struct pong_why why = { "" };
 	int err;
 
+	if (unscoped_answer(args))
+		return 2;
 	attach_opts(args, &o);
 	o.record = NULL;       /* run holds its programs: nothing to record (and --record is refused) */
 	if (need_root())
@@ -257,8 +278,10 @@ static int cmd_set(const struct pong_args *args)
 	struct pong_why why = { "" };
 	int fds[PONG_MAX_IFACES], ifindexes[PONG_MAX_IFACES], n = args->nifaces, lock, rc = 0;
 
-	if (!change->source_set && !change->global_set && change->unclaimed == PONG_KEEP)
-		return pong_usage_error(args->cmd, "nothing to set: give --rate-limit, --global-limit or --unclaimed");
+	if (!change->source_set && !change->global_set && change->unclaimed == PONG_KEEP &&
+	    change->answer == PONG_KEEP && !change->error_set)
+		return pong_usage_error(args->cmd, "nothing to set: give --rate-limit, --global-limit, --unclaimed, "
+					"--answer or --icmp-ratelimit");
 	if (need_root())
 		return 1;
 	rc = pong_parse_ifaces(names, n, ifindexes, &why);   /* each exists, each once: one write each */
@@ -299,6 +322,21 @@ static int cmd_set(const struct pong_args *args)
 			return 1;
 		}
 	}
+	for (int i = 0; i < n && change->answer > 0; i++) {   /* --answer: each has a scope or claims, or none changes */
+		struct pong_settings st;
+		int err = pong_read_settings(fds[i], &st);
+		bool unclaimed = change->unclaimed == PONG_KEEP ? st.unclaimed : change->unclaimed == 1;
+
+		if (err || (!st.scoped && !unclaimed)) {
+			pong_err("%s: %s", names[i], err ? err_text(err) :
+				 "--answer needs a prefix list ('xdp-pong prefix add') or --unclaimed on it: these "
+				 "replies go only to addresses you name");
+			for (int k = 0; k < n; k++)
+				close(fds[k]);
+			pong_unlock(lock);
+			return 1;
+		}
+	}
 	for (int i = 0; i < n; i++) {
 		struct pong_settings st;
 		int err = pong_settings_apply(fds[i], change, &st);   /* one write: the change seen whole */
@@ -307,12 +345,12 @@ static int cmd_set(const struct pong_args *args)
 			pong_err("%s: cannot change the settings: %s", names[i], err_text(err));
 			rc = 1;
 		} else {
-			char limits[96], claims[64], shown[PONG_NAME_TEXT];
+			char limits[160], claims[64], shown[PONG_NAME_TEXT], kinds[PONG_ANSWER_TEXT];
 
 			pong_format_limits(&st, limits, sizeof(limits));
 			pong_format_claims(&st, claims, sizeof(claims));
-			printf("%s: limits: %s; claims: %s\n", pong_name_text(names[i], shown, sizeof(shown)),
-			       limits, claims);
+			printf("%s: limits: %s; claims: %s; answer: %s\n", pong_name_text(names[i], shown, sizeof(shown)),
+			       limits, claims, pong_answer_text(st.answer, kinds));
 		}
 		close(fds[i]);
 	}
@@ -464,8 +502,8 @@ static const struct {
 	    "in its --prefix list. Each interface gets its own program, counters and\n"
 	    "settings. All interfaces are attached, or none.",
 	    OPTS(PONG_OPT_MODE, PONG_OPT_TTL, PONG_OPT_PREFIX, PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT,
-		 PONG_OPT_UNCLAIMED, PONG_OPT_UNIT_INSTANCE, PONG_OPT_RECORD, PONG_OPT_VERBOSE,
-		 PONG_OPT_HELP), PONG_OPT__END, PONG_OPT__END }, cmd_attach },
+		 PONG_OPT_UNCLAIMED, PONG_OPT_ANSWER, PONG_OPT_ICMP_RATELIMIT, PONG_OPT_UNIT_INSTANCE, PONG_OPT_RECORD,
+		 PONG_OPT_VERBOSE, PONG_OPT_HELP), PONG_OPT__END, PONG_OPT__END }, cmd_attach },
 	{ { "run", PONG_IFACES,
 	    "Attach xdp-pong to each interface (all or none) and stay in the foreground:\n"
 	    "SIGTERM or Ctrl-C detaches it and exits 0; SIGHUP makes it look at the host's\n"
@@ -479,8 +517,8 @@ static const struct {
 	    "are followed as the kernel announces them. With systemd, Type=notify: ready\n"
 	    "once attached.",
 	    OPTS(PONG_OPT_MODE, PONG_OPT_TTL, PONG_OPT_PREFIX, PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT,
-		 PONG_OPT_UNCLAIMED, PONG_OPT_UNIT_INSTANCE, PONG_OPT_METRICS, PONG_OPT_VERBOSE,
-		 PONG_OPT_HELP), PONG_OPT__END, PONG_OPT__END }, cmd_run },
+		 PONG_OPT_UNCLAIMED, PONG_OPT_ANSWER, PONG_OPT_ICMP_RATELIMIT, PONG_OPT_UNIT_INSTANCE, PONG_OPT_METRICS,
+		 PONG_OPT_VERBOSE, PONG_OPT_HELP), PONG_OPT__END, PONG_OPT__END }, cmd_run },
 	{ { "detach", PONG_IFACES,
 	    "Remove xdp-pong from each interface; other XDP programs are left alone. With\n"
 	    "--recorded FILE instead of interfaces, remove what 'attach --record FILE' attached.",
@@ -492,8 +530,10 @@ static const struct {
 	    "answers nothing. 'clear' removes the list: every address is answered again.",
 	    OPTS(PONG_OPT_HELP), PONG_OPT__END, PONG_OPT__END }, cmd_prefix },
 	{ { "set", PONG_IFACES,
-	    "Change the rate limits and --unclaimed of attached interfaces, at run time.",
-	    OPTS(PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT, PONG_OPT_UNCLAIMED, PONG_OPT_HELP),
+	    "Change the rate limits, --unclaimed and --answer of attached interfaces, at\n"
+	    "run time.",
+	    OPTS(PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT, PONG_OPT_UNCLAIMED, PONG_OPT_ANSWER,
+		 PONG_OPT_ICMP_RATELIMIT, PONG_OPT_HELP),
 	    PONG_OPT__END, PONG_OPT__END }, cmd_set },
 	{ { "claims", PONG_ONE_IFACE,
 	    "With --unclaimed: the addresses asked for on an interface (by VLAN), and how\n"

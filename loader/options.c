@@ -30,6 +30,7 @@ enum opt_type {
 	T_UNIT_INSTANCE,   /* appended to unit_names[], unescaped */
 	T_PATH,            /* const char * */
 	T_LISTEN,          /* const char *, ADDR:PORT */
+	T_ANSWER,          /* kinds joined by commas, or none (names.c), into an int of PONG_ANSWER_* bits */
 	T_HELP,
 };
 
@@ -135,6 +136,19 @@ static const struct opt_def table[PONG_OPT__END] = {
 		.help = "answer ARP and NS only for addresses that xdp-pong's own probes\n"
 			"found free, and give one up when its owner shows signs of life\n"
 			"(run only; --unclaimed=off: every address again)" },
+	[PONG_OPT_ANSWER] = { .name = "answer", .letter = 'A', .type = T_ANSWER, FIELD(settings.answer),
+		.value = "LIST",
+		.help = "also answer these kinds, off by default: udp (an ICMP port\n"
+			"unreachable), tcp (a RST, as a closed port), timestamp (an ICMP\n"
+			"timestamp reply); comma-separated, or none. Only for addresses in\n"
+			"the --prefix list or claimed by --unclaimed, never the host's own",
+		.want = "takes kinds joined by commas (udp, tcp, timestamp), or none" },
+	[PONG_OPT_ICMP_RATELIMIT] = { .name = "icmp-ratelimit", .letter = 'I', .type = T_NUMBER,
+		FIELD(settings.error_ms), GIVEN(settings.error_set), .value = "MS", .min = 0, .max = 60000,
+		.zero = "off", .unit = "milliseconds",
+		.help = "ICMP errors (--answer udp) to each source: one per MS ms, 6 at\n"
+			"once, as Linux's icmp_ratelimit (default: 1000 for IPv4, 100 for\n"
+			"IPv6, Linux's); 0 or off: no limit" },
 	[PONG_OPT_VERBOSE] = { .name = "verbose", .letter = 'v', .type = T_FLAG, FIELD(verbose),
 		.help = "show libbpf/libxdp messages" },
 	[PONG_OPT_HELP] = { .name = "help", .letter = 'h', .type = T_HELP, .help = "this help" },
@@ -456,11 +470,19 @@ static int take(const struct pong_command *cmd, const struct opt_def *d, const c
 		*(const char **)field = arg;
 		return 0;
 	}
+	case T_ANSWER: {
+		__u32 answer;
+
+		if (pong_answer_parse(arg, &answer))
+			break;
+		*(int *)field = (int)answer;
+		return 0;
+	}
 	case T_HELP:
 		return 0;
 	}
 	want_text(d, want, sizeof(want));
-	if (d->type == T_UNIT_INSTANCE)
+	if (d->type == T_UNIT_INSTANCE || d->type == T_ANSWER)
 		return pong_usage_error(cmd, "--%s '%s' %s", d->name, pong_shown(arg), want);
 	return pong_usage_error(cmd, "--%s %s, not '%s'", d->name, want, pong_shown(arg));
 }

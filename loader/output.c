@@ -24,7 +24,11 @@ void pong_format_limits(const struct pong_settings *s, char *buf, size_t len)
 		snprintf(src, sizeof(src), "%u pps", s->source_pps);
 	if (s->global_pps)
 		snprintf(all, sizeof(all), "%u pps", s->global_pps);
-	snprintf(buf, len, "per source %s, global %s", src, all);
+	if (s->error_ms[0] || s->error_ms[1])
+		snprintf(buf, len, "per source %s, global %s, icmp errors 1/%u ms (IPv6 1/%u ms)", src, all,
+			 s->error_ms[0], s->error_ms[1]);
+	else
+		snprintf(buf, len, "per source %s, global %s, icmp errors off", src, all);
 }
 
 /* --unclaimed as status and set show it: "on" or "off". */
@@ -35,10 +39,11 @@ void pong_format_claims(const struct pong_settings *s, char *buf, size_t len)
 
 void pong_print_status_table(const struct pong_attachment *a, int n)
 {
-	printf("%-16s %7s  %-7s %8s  %-4s %-17s  %-12s %-13s %s\n", "INTERFACE", "IFINDEX", "MODE", "PROG ID", "TTL",
-	       "MAC", "SCOPE", "UNCLAIMED", "LIMITS");
+	printf("%-16s %7s  %-7s %8s  %-4s %-17s  %-12s %-13s %-17s %s\n", "INTERFACE", "IFINDEX", "MODE", "PROG ID",
+	       "TTL", "MAC", "SCOPE", "UNCLAIMED", "ANSWER", "LIMITS");
 	for (int i = 0; i < n; i++) {
-		char scope[32] = "?", limits[96] = "?", claims[32] = "?", name[PONG_NAME_TEXT], mac[PONG_MAC_TEXT];
+		char scope[32] = "?", limits[160] = "?", claims[32] = "?", name[PONG_NAME_TEXT], mac[PONG_MAC_TEXT];
+		char kinds[PONG_ANSWER_TEXT] = "?";
 
 		pong_name_text(a[i].name, name, sizeof(name));
 		if (!a[i].attached) {
@@ -60,8 +65,9 @@ void pong_print_status_table(const struct pong_attachment *a, int n)
 				snprintf(scope, sizeof(scope), "all");
 			pong_format_limits(&a[i].settings, limits, sizeof(limits));
 			pong_format_claims(&a[i].settings, claims, sizeof(claims));
+			pong_answer_text(a[i].settings.answer, kinds);
 		}
-		printf(" %-12s %-13s %s\n", scope, claims, limits);
+		printf(" %-12s %-13s %-17s %s\n", scope, claims, kinds, limits);
 	}
 	for (int i = 0; i < n; i++) {
 		char was[PONG_MAC_TEXT], now[PONG_MAC_TEXT];
@@ -135,7 +141,7 @@ void pong_print_status_json(const struct pong_attachment *a, int n)
 		else
 			printf(",\"own_addresses_unknown\":null");
 		if (!known) {
-			printf(",\"scope\":null,\"unclaimed\":null,\"limits\":null}");
+			printf(",\"scope\":null,\"unclaimed\":null,\"answer\":null,\"limits\":null}");
 			continue;
 		}
 		if (st->scoped)
@@ -143,7 +149,17 @@ void pong_print_status_json(const struct pong_attachment *a, int n)
 		else
 			printf(",\"scope\":{\"all\":true,\"prefixes\":0}");
 		printf(",\"unclaimed\":{\"on\":%s", st->unclaimed ? "true" : "false");
-		printf("},\"limits\":{\"source_pps\":%u,\"global_pps\":%u}}", st->source_pps, st->global_pps);
+		printf("},\"answer\":[");
+		for (__u32 bit = 1, first = 1; bit & PONG_ANSWER_ALL; bit <<= 1) {
+			char kind[PONG_ANSWER_TEXT];
+
+			if (st->answer & bit) {
+				printf("%s\"%s\"", first ? "" : ",", pong_answer_text(bit, kind));
+				first = 0;
+			}
+		}
+		printf("],\"limits\":{\"source_pps\":%u,\"global_pps\":%u,\"icmp_ratelimit_ms\":{\"ipv4\":%u,"
+		       "\"ipv6\":%u}}}", st->source_pps, st->global_pps, st->error_ms[0], st->error_ms[1]);
 	}
 	printf("]}\n");
 }
@@ -286,7 +302,8 @@ static void prom_gauge(FILE *f, const char *name, const struct pong_attachment *
 void pong_print_prometheus(FILE *f, const struct pong_attachment *a, const struct pong_counters *c, int n,
 			   const struct pong_attachment *down, int ndown)
 {
-	static const int replies[] = { PONG_CNT_ECHO4, PONG_CNT_ARP, PONG_CNT_ECHO6, PONG_CNT_NDP };
+	static const int replies[] = { PONG_CNT_ECHO4, PONG_CNT_ARP, PONG_CNT_ECHO6, PONG_CNT_NDP, PONG_CNT_UDP4,
+				       PONG_CNT_UDP6, PONG_CNT_TCP4, PONG_CNT_TCP6, PONG_CNT_TIMESTAMP };
 	static const struct {
 		const char *name, *help;
 		int bytes;

@@ -535,14 +535,24 @@ static void settings_change(struct pong_settings *s, const struct pong_settings_
 	}
 	if (c->unclaimed != PONG_KEEP)
 		s->unclaimed = c->unclaimed == 1;
-	s->active = s->scoped || s->unclaimed || s->source_interval_ns || s->global_interval_ns ?
+	if (c->answer != PONG_KEEP)
+		s->answer = (__u32)c->answer & PONG_ANSWER_ALL;
+	if (c->error_set) {
+		for (int v6 = 0; v6 < 2; v6++) {
+			s->error_ms[v6] = c->error_ms;
+			s->error_interval_ns[v6] = (__u64)c->error_ms * 1000000ull;
+		}
+	}
+	/* the --answer kinds go through the policy, which refuses them without a scope or claims */
+	s->active = s->scoped || s->unclaimed || s->answer || s->source_interval_ns || s->global_interval_ns ?
 		    PONG_ACTIVE_POLICY : PONG_ACTIVE_NONE;
 	s->layout = PONG_SETTINGS_LAYOUT;
 }
 
 /*
  * The settings a program is loaded with (into its .data.settings, before load), from
- * the options: the limits and --unclaimed given (the others off), and
+ * the options: the limits, --unclaimed and --answer given (the others off;
+ * --icmp-ratelimit at Linux's defaults unless given), and
  * scoped exactly when nprefixes > 0 (c->scoped is not looked at): the
  * prefix lists can only be filled once the program is loaded, and until
  * then a scoped, empty list refuses everything rather than answering
@@ -554,6 +564,10 @@ void pong_settings_initial(struct pong_settings *s, const struct pong_settings_c
 
 	first.scoped = nprefixes > 0;
 	memset(s, 0, sizeof(*s));
+	s->error_ms[0] = PONG_DEFAULT_ERROR_MS;      /* Linux's, unless --icmp-ratelimit says otherwise */
+	s->error_ms[1] = PONG_DEFAULT_ERROR6_MS;
+	for (int v6 = 0; v6 < 2; v6++)
+		s->error_interval_ns[v6] = (__u64)s->error_ms[v6] * 1000000ull;
 	settings_change(s, &first);
 }
 

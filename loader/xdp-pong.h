@@ -89,6 +89,9 @@ extern const char *const pong_reason_texts[PONG_R__MAX];
 extern const char *const pong_event_names[PONG_EV__MAX];
 const char *pong_claim_state_name(unsigned state);
 const char *pong_mode_name(enum xdp_attach_mode mode);
+#define PONG_ANSWER_TEXT 32   /* "udp,tcp,timestamp" and its NUL */
+const char *pong_answer_text(__u32 answer, char buf[PONG_ANSWER_TEXT]);
+int pong_answer_parse(const char *list, __u32 *answer);
 
 /* ---- floor 1: prog.c ---- */
 
@@ -142,8 +145,12 @@ struct pong_settings_change {
 	bool source_set, global_set;    /* ... if given */
 	int unclaimed;                  /* 1 on, 0 off, PONG_KEEP */
 	int scoped;                     /* 1 on, 0 off, PONG_KEEP (policy.c's rules say when) */
+	int answer;                     /* PONG_ANSWER_* bits, PONG_KEEP */
+	__u32 error_ms;                 /* --icmp-ratelimit, for IPv4 and IPv6, 0 = no limit ... */
+	bool error_set;                 /* ... if given (at load, not given: Linux's defaults) */
 };
-#define PONG_SETTINGS_KEEP ((struct pong_settings_change){ .unclaimed = PONG_KEEP, .scoped = PONG_KEEP })
+#define PONG_SETTINGS_KEEP ((struct pong_settings_change){ .unclaimed = PONG_KEEP, .scoped = PONG_KEEP, \
+							     .answer = PONG_KEEP })
 
 int pong_read_settings(int prog_fd, struct pong_settings *s);
 void pong_settings_initial(struct pong_settings *s, const struct pong_settings_change *c, int nprefixes);
@@ -325,7 +332,7 @@ enum pong_opt {
 	PONG_OPT_MODE, PONG_OPT_TTL, PONG_OPT_PREFIX, PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT,
 	PONG_OPT_UNIT_INSTANCE, PONG_OPT_RECORD, PONG_OPT_RECORDED, PONG_OPT_JSON, PONG_OPT_PROMETHEUS,
 	PONG_OPT_TEXTFILE, PONG_OPT_INTERVAL, PONG_OPT_COUNT, PONG_OPT_LISTEN, PONG_OPT_UNCLAIMED,
-	PONG_OPT_METRICS, PONG_OPT_VERBOSE,
+	PONG_OPT_METRICS, PONG_OPT_VERBOSE, PONG_OPT_ANSWER, PONG_OPT_ICMP_RATELIMIT,
 	PONG_OPT_HELP, PONG_OPT__END
 };
 
@@ -356,7 +363,8 @@ struct pong_args {
 	long ttl;
 	struct pong_cidr prefixes[PONG_MAX_PREFIXES];
 	int nprefixes;
-	struct pong_settings_change settings;   /* --rate-limit, --global-limit, --unclaimed */
+	struct pong_settings_change settings;   /* --rate-limit, --global-limit, --unclaimed, --answer,
+						 * --icmp-ratelimit */
 	char unit_names[PONG_MAX_IFACES][IF_NAMESIZE];
 	int nunit_names;
 	const char *record, *recorded, *textfile, *listen, *metrics;

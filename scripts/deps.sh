@@ -37,7 +37,7 @@ TOOLS=${XDP_PONG_TOOLS:-$ROOT/build/tools}
 BUILD_PKGS="make gcc clang pkg-config libc6-dev linux-libc-dev libbpf-dev libxdp-dev bpftool libmicrohttpd-dev"
 DEMO_PKGS="python3 iproute2 iputils-ping iputils-arping fping ndisc6"
 CHECK_PKGS="python3 python3-scapy python3-pytest ethtool nmap cppcheck clang-tidy systemd groff-base gnuplot-nox util-linux strace
-	mmdebstrap python3-kubernetes yamllint"
+	mmdebstrap python3-kubernetes yamllint traceroute iputils-tracepath mtr-tiny tcptraceroute hping3"
 # make deb builds in a throwaway root made by mmdebstrap (debhelper and lintian
 # there, not here: they need man-db, whose package enables a timer)
 DEB_PKGS="mmdebstrap git"

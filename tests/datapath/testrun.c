@@ -6,11 +6,11 @@
  *
  *   pong-testrun --mac 02:00:00:00:00:01 [--ttl N] [--prefix CIDR]...
  *                [--source-pps N] [--global-pps N] [--unclaimed] [--rules-only]
- *                [--own ADDR]...
+ *                [--answer LIST] [--icmp-ratelimit MS] [--own ADDR]...
  *
  * --rules-only loads the program with its fast checks off: every frame goes
  * through the rules one by one (for the differential fuzzer).
- * --prefix and the --*-pps options go through the CLI's own code
+ * --prefix, --answer, --icmp-ratelimit and the --*-pps options go through the CLI's own code
  * (loader/policy.c: the same CIDR parser, scoping rule and limit clamp as
  * `xdp-pong prefix add` and `xdp-pong set`), so a test cannot pass with a
  * rule the CLI does not apply. Counter and reason names are the CLI's too.
@@ -245,9 +245,28 @@ int main(int argc, char **argv)
 			change.global_set = true;
 			continue;
 		}
+		if (!strcmp(argv[i], "--answer")) {
+			__u32 answer;
+
+			if (pong_answer_parse(argv[i + 1], &answer))
+				goto usage;
+			change.answer = (int)answer;
+			continue;
+		}
+		if (!strcmp(argv[i], "--icmp-ratelimit")) {
+			char *end;
+			long ms = strtol(argv[i + 1], &end, 10);
+
+			if (*end || ms < 0 || ms > 60000)
+				goto usage;
+			change.error_ms = (__u32)ms;
+			change.error_set = true;
+			continue;
+		}
 usage:
 		fprintf(stderr, "usage: pong-testrun [--mac MAC] [--ttl N] [--prefix CIDR]... "
-			"[--source-pps N] [--global-pps N] [--unclaimed] [--rules-only] [--own ADDR]... < frames.hex\n");
+			"[--source-pps N] [--global-pps N] [--unclaimed] [--answer LIST] [--icmp-ratelimit MS] "
+			"[--rules-only] [--own ADDR]... < frames.hex\n");
 		return 2;
 	}
 
