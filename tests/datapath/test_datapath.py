@@ -22,7 +22,7 @@ from pylib.frames import (IPV4_OPTION_CASES, ZERO_MAC, ANY_IP, ANY_IP6, ARP, BCA
                           ICMPv6NDOptDstLLAddr, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
                           IPv6ExtHdrHopByHop, Raw, arp_request, checksum_ok, echo4, echo6, l2,
                           l3_offset, ns, ones_sum, solicited_node, tags_of)
-from scapy.layers.inet6 import (ICMPv6EchoReply, ICMPv6ND_Redirect, ICMPv6ND_RA,  # noqa: E402
+from scapy.layers.inet6 import (ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6ND_Redirect, ICMPv6ND_RA,  # noqa: E402
                                 ICMPv6ND_RS, ICMPv6MLReport2, ICMPv6NDOptSrcLLAddr)
 
 
@@ -37,6 +37,16 @@ class Reply:
     """
     def __init__(self, counter, frame, csum_error=False, times=()):
         self.counter, self.frame, self.csum_error, self.times = counter, bytes(frame), csum_error, times
+
+
+def icmp_checksum_again(frame):
+    """frame (an IPv4 ICMP message without options) with its ICMP checksum summed again:
+    a timestamp reply's, once the times the program wrote are adopted."""
+    b = bytearray(frame)
+    off = l3_offset(b) + 20
+    b[off + 2:off + 4] = b"\0\0"
+    b[off + 2:off + 4] = (~ones_sum(bytes(b[off:])) & 0xFFFF).to_bytes(2, "big")
+    return bytes(b)
 
 
 class Pass:
@@ -611,6 +621,303 @@ def cases_ttl():
     yield "echo6: --ttl 17 sets the reply hop limit", bytes(req6), Reply("echo6", echo6_reply(req6, ttl=17))
 
 
+# ---- the kinds --answer turns on (UDP, TCP, ICMP timestamp) ----
+
+GATED_ARGS = ("--prefix", "203.0.113.0/24", "--prefix", "2001:db8:99::/48", "--answer", "udp,tcp,timestamp")
+
+
+def udp4(dport=33434, payload=b"u" * 32, ip_kw=None, udp_kw=None, **l2kw):
+    """A traceroute's probe: UDP to a high port of an address in the gated tables' prefix."""
+    return l2(**l2kw) / IP(**{"src": CLIENT_IP, "dst": ANY_IP, **(ip_kw or {})}) / \
+        UDP(**{"sport": 40000, "dport": dport, **(udp_kw or {})}) / Raw(payload)
+
+
+def udp6(payload=b"v" * 32, ip_kw=None, udp_kw=None, **l2kw):
+    return l2(**l2kw) / IPv6(**{"src": CLIENT_IP6, "dst": ANY_IP6, **(ip_kw or {})}) / \
+        UDP(**{"sport": 40000, "dport": 33434, **(udp_kw or {})}) / Raw(payload)
+
+
+def tcp4(flags="S", payload=b"", ip_kw=None, tcp_kw=None, **l2kw):
+    """A SYN (or flags) to port 80, as tcptraceroute and nmap -PS send it."""
+    return l2(**l2kw) / IP(**{"src": CLIENT_IP, "dst": ANY_IP, **(ip_kw or {})}) / \
+        TCP(**{"sport": 40001, "dport": 80, "seq": 1000, "ack": (5000 if "A" in flags else 0), "flags": flags,
+               **(tcp_kw or {})}) / Raw(payload)
+
+
+def tcp6(flags="S", payload=b"", ip_kw=None, **l2kw):
+    return l2(**l2kw) / IPv6(**{"src": CLIENT_IP6, "dst": ANY_IP6, **(ip_kw or {})}) / \
+        TCP(sport=40001, dport=80, seq=1000, ack=(5000 if "A" in flags else 0), flags=flags) / Raw(payload)
+
+
+def timestamp_req(length=20, ip_kw=None, icmp_kw=None, **l2kw):
+    """An ICMP timestamp request (type 13) of length bytes (20: the full message)."""
+    body = bytes.fromhex("0d00 0000 abcd 0001 01020304" + "00" * 8)
+    b = bytearray((body + b"\xee" * 64)[:length])
+    icmp = dict(icmp_kw or {})
+    if "type" in icmp:
+        b[0] = icmp.pop("type")
+    if "code" in icmp:
+        b[1] = icmp.pop("code")
+    b[2:4] = b"\0\0"
+    b[2:4] = (~ones_sum(bytes(b)) & 0xFFFF).to_bytes(2, "big")
+    if "chksum" in icmp:
+        b[2:4] = icmp.pop("chksum").to_bytes(2, "big")
+    return l2(**l2kw) / IP(**{"src": CLIENT_IP, "dst": ANY_IP, "proto": 1, **(ip_kw or {})}) / Raw(bytes(b))
+
+
+def partial(frame, family=4):
+    """The frame with its UDP/TCP checksum as a local socket on veth leaves it
+    (CHECKSUM_PARTIAL): the pseudo-header's sum, not complemented."""
+    raw = bytearray(bytes(frame))
+    off = l3_offset(raw)
+    if family == 4:
+        proto, l4 = raw[off + 9], off + (raw[off] & 0x0F) * 4
+        length = int.from_bytes(raw[off + 2:off + 4], "big") - (l4 - off)
+        pseudo = raw[off + 12:off + 20] + bytes([0, proto]) + length.to_bytes(2, "big")
+    else:
+        proto, l4 = raw[off + 6], off + 40
+        length = int.from_bytes(raw[off + 4:off + 6], "big")
+        pseudo = raw[off + 8:off + 40] + length.to_bytes(4, "big") + bytes([0, 0, 0, proto])
+    at = l4 + (6 if proto == 17 else 16)
+    raw[at:at + 2] = ones_sum(bytes(pseudo)).to_bytes(2, "big")
+    return bytes(raw)
+
+
+def port_unreachable4(req, ttl=64):
+    """What Linux's icmp_send() sends for a closed port: a header of its own (TOS
+    the request's precedence-free bits with "internetwork control", DF clear, the
+    identification keyed by the ports), type 3 code 3, and the request's IP header
+    and datagram, 576 bytes at most in all (tests/lab/test_probes.py asks Linux)."""
+    req = Ether(bytes(req))   # its fields as they are on the wire
+    raw = bytes(req)
+    off = l3_offset(raw)
+    quote = raw[off:off + 20 + req[UDP].len][:576 - 28]
+    # the program's identification hash, keyed by the ports (where an echo's identifier and sequence sit)
+    ident = echo4_reply_id(raw, off, off + 20 - 4)
+    return l2(dst=req[Ether].src, src=IF_MAC, tags=tags_of(req)) / \
+        IP(src=req[IP].dst, dst=req[IP].src, tos=(req[IP].tos & 0x1E) | 0xC0, id=ident, flags=0, ttl=ttl) / \
+        ICMP(type=3, code=3) / Raw(quote)
+
+
+def port_unreachable6(req, ttl=64):
+    """icmp6_send()'s: traffic class 0, the flow label of the pair, type 1 code 4, the request
+    quoted up to 1280 bytes in all."""
+    req = Ether(bytes(req))   # its fields as they are on the wire
+    raw = bytes(req)
+    off = l3_offset(raw)
+    quote = raw[off:off + 40 + req[UDP].len][:1280 - 48]
+    return l2(dst=req[Ether].src, src=IF_MAC, tags=tags_of(req)) / \
+        IPv6(src=req[IPv6].dst, dst=req[IPv6].src, tc=0, fl=echo6_reply_flow(raw, off), hlim=ttl, nh=58) / \
+        ICMPv6DestUnreach(code=4) / Raw(quote)
+
+
+def reset_numbers(th, payload_len):
+    """RFC 9293 3.10.7.1 for a closed port: an ACK's acknowledgment becomes the RST's
+    sequence number; else sequence 0 and an ACK of everything the segment occupied."""
+    flags = int(th.flags)
+    if flags & 0x10:
+        return dict(seq=th.ack, ack=0, flags="R")
+    return dict(seq=0, ack=(th.seq + payload_len + (flags & 0x02 and 1) + (flags & 0x01)) & 0xFFFFFFFF,
+                flags="RA")
+
+
+def reset4(req, ttl=64):
+    """tcp_v4_send_reset()'s: TOS without ECN, DF, identification 0, 40 bytes."""
+    req = Ether(bytes(req))   # its fields as they are on the wire
+    th = req[TCP]
+    n = reset_numbers(th, req[IP].len - req[IP].ihl * 4 - th.dataofs * 4)
+    return l2(dst=req[Ether].src, src=IF_MAC, tags=tags_of(req)) / \
+        IP(src=req[IP].dst, dst=req[IP].src, tos=req[IP].tos & 0xFC, id=0, flags="DF", ttl=ttl) / \
+        TCP(sport=th.dport, dport=th.sport, window=0, **n)
+
+
+def reset6(req, ttl=64):
+    """tcp_v6_send_reset()'s: traffic class without ECN, the flow label of the pair."""
+    req = Ether(bytes(req))   # its fields as they are on the wire
+    raw = bytes(req)
+    th = req[TCP]
+    n = reset_numbers(th, req[IPv6].plen - th.dataofs * 4)
+    return l2(dst=req[Ether].src, src=IF_MAC, tags=tags_of(req)) / \
+        IPv6(src=req[IPv6].dst, dst=req[IPv6].src, tc=req[IPv6].tc & 0xFC, fl=echo6_reply_flow(raw, l3_offset(raw)),
+             hlim=ttl) / TCP(sport=th.dport, dport=th.sport, window=0, **n)
+
+
+def timestamp_reply(req, ttl=64):
+    """icmp_timestamp()'s: type 14 code 0, identifier, sequence and originate kept, receive and
+    transmit the time of day (offsets returned: the program writes them); 20 bytes whatever the
+    request's length; TOS kept, DF clear, an identification of our own (as an echo reply's)."""
+    req = Ether(bytes(req))   # its fields as they are on the wire
+    raw = bytes(req)
+    off = l3_offset(raw)
+    icmp = raw[off + 20:]
+    ident = echo4_reply_id(raw, off, off + 20)
+    msg = bytearray(bytes([14, 0, 0, 0]) + icmp[4:12] + bytes(8))
+    msg[2:4] = (~ones_sum(bytes(msg)) & 0xFFFF).to_bytes(2, "big")
+    rep = l2(dst=req[Ether].src, src=IF_MAC, tags=tags_of(req)) / \
+        IP(src=req[IP].dst, dst=req[IP].src, tos=req[IP].tos, id=ident, flags=0, ttl=ttl, proto=1) / Raw(bytes(msg))
+    start = len(bytes(rep)) - 20
+    return rep, (start + 12, start + 16)
+
+
+def cases_gated():
+    """--answer udp,tcp,timestamp with --prefix 203.0.113.0/24 and 2001:db8:99::/48, the error
+    limit off (--icmp-ratelimit 0), the host's own addresses given (--own)."""
+    q = [(0x8100, 100)]
+    r = udp4()
+    yield "udp4: a traceroute probe gets a port unreachable", bytes(r), Reply("udp4", port_unreachable4(r))
+    r = udp4(ip_kw={"tos": 0xB9, "flags": "DF", "id": 777})
+    yield "udp4: TOS 0xb9 -> 0xd8 (internetwork control), DF clear", bytes(r), \
+        Reply("udp4", port_unreachable4(r))
+    r = udp4(udp_kw={"chksum": 0})
+    yield "udp4: checksum 0 (none) answered", bytes(r), Reply("udp4", port_unreachable4(r))
+    r = Ether(partial(udp4()))
+    yield "udp4: a local socket's partial checksum taken, as the kernel takes it", bytes(r), \
+        Reply("udp4", port_unreachable4(r))
+    r = udp4(payload=bytes(range(256)) * 5 + bytes(172))
+    yield "udp4: a 1472-byte datagram quoted up to 576 bytes", bytes(r), Reply("udp4", port_unreachable4(r))
+    r = udp4(payload=b"")
+    yield "udp4: an empty datagram quoted whole", bytes(r), Reply("udp4", port_unreachable4(r))
+    r = Ether(bytes(udp4(payload=b"z")) + bytes(17))
+    yield "udp4: Ethernet padding not quoted", bytes(r), Reply("udp4", port_unreachable4(r))
+    r = udp4(tags=q)
+    yield "udp4: 802.1Q tag kept", bytes(r), Reply("udp4", port_unreachable4(r))
+    r = udp4(dport=53)
+    yield "udp4: any port (nobody listens at an address nobody has)", bytes(r), \
+        Reply("udp4", port_unreachable4(r))
+    yield "refuse udp4: wrong checksum (Linux drops it)", bytes(udp4(udp_kw={"chksum": 0x1234})), \
+        refused("l4_checksum")
+    yield "refuse udp4: length field 7", bytes(udp4(udp_kw={"len": 7, "chksum": 0})), refused("truncated")
+    yield "refuse udp4: length field beyond the IP payload", bytes(udp4(udp_kw={"len": 60, "chksum": 0})), \
+        refused("truncated")
+    yield "refuse udp4: IP options (Linux's error would quote and echo them)", \
+        bytes(udp4(ip_kw={"options": [b"\x94\x04\x00\x00"]})), refused("ip_options")
+    yield "refuse udp4: a fragment", bytes(udp4(ip_kw={"flags": "MF"})), refused("ip_fragment")
+    yield "refuse udp4: outside the prefix", bytes(l2() / IP(src=CLIENT_IP, dst="198.51.100.9") / UDP() / Raw(b"u")), \
+        refused("not_in_prefix")
+    yield "refuse udp4: the host's own address", bytes(l2() / IP(src=CLIENT_IP, dst=OWN4) / UDP() / Raw(b"u")), \
+        refused("own_address")
+    yield "refuse udp4: to a broadcast MAC", bytes(udp4(dst=BCAST)), refused("l2_dst")
+    yield "refuse udp4: from a multicast source", bytes(udp4(ip_kw={"src": "224.0.0.5"})), refused("ip_src")
+
+    r = udp6()
+    yield "udp6: a traceroute -6 probe gets a port unreachable", bytes(r), Reply("udp6", port_unreachable6(r))
+    r = udp6(ip_kw={"tc": 0xB9, "fl": 99})
+    yield "udp6: traffic class 0, the flow label the pair's", bytes(r), Reply("udp6", port_unreachable6(r))
+    r = Ether(partial(udp6(), family=6))
+    yield "udp6: a local socket's partial checksum taken", bytes(r), Reply("udp6", port_unreachable6(r))
+    r = udp6(payload=bytes(range(256)) * 5 + bytes(152))
+    yield "udp6: a 1452-byte datagram quoted up to 1280 bytes", bytes(r), Reply("udp6", port_unreachable6(r))
+    r = udp6(tags=[(0x88A8, 200), (0x8100, 100)])
+    yield "udp6: QinQ tags kept", bytes(r), Reply("udp6", port_unreachable6(r))
+    yield "refuse udp6: checksum 0 (required over IPv6)", bytes(udp6(udp_kw={"chksum": 0})), refused("l4_checksum")
+    yield "refuse udp6: wrong checksum", bytes(udp6(udp_kw={"chksum": 0x1234})), refused("l4_checksum")
+    yield "refuse udp6: an extension header", \
+        bytes(l2() / IPv6(src=CLIENT_IP6, dst=ANY_IP6) / IPv6ExtHdrHopByHop() / UDP() / Raw(b"v")), \
+        refused("ip6_ext_header")
+    yield "refuse udp6: outside the prefix", \
+        bytes(l2() / IPv6(src=CLIENT_IP6, dst="2001:db8:9a::1") / UDP() / Raw(b"v")), refused("not_in_prefix")
+    yield "refuse udp6: the host's own address", bytes(l2() / IPv6(src=CLIENT_IP6, dst=OWN6) / UDP() / Raw(b"v")), \
+        refused("own_address")
+
+    for name, r in (("a SYN gets RST|ACK of seq + 1", tcp4()),
+                    ("a SYN with 10 bytes of data: ack covers them", tcp4(payload=b"d" * 10)),
+                    ("SYN|FIN: ack covers both", tcp4(flags="SF")),
+                    ("an ACK (nmap -PA) gets a RST at its ack number", tcp4(flags="A")),
+                    ("FIN|ACK gets a RST", tcp4(flags="FA", payload=b"bye")),
+                    ("a SYN with options (MSS): the RST has none",
+                     tcp4(tcp_kw={"options": [("MSS", 1460), ("SAckOK", b""), ("WScale", 7)]})),
+                    ("TOS 0xb9 -> 0xb8 (ECN bits off), DF set, identification 0",
+                     tcp4(ip_kw={"tos": 0xB9, "id": 999})),
+                    ("a local socket's partial checksum taken", Ether(partial(tcp4()))),
+                    ("802.1Q tag kept", tcp4(tags=q)),
+                    ("Ethernet padding dropped", Ether(bytes(tcp4()) + bytes(6)))):
+        yield f"tcp4: {name}", bytes(r), Reply("tcp4", reset4(r))
+    yield "refuse tcp4: a RST is never answered", bytes(tcp4(flags="R")), refused("tcp_rst")
+    yield "refuse tcp4: RST|ACK is never answered", bytes(tcp4(flags="RA")), refused("tcp_rst")
+    yield "refuse tcp4: wrong checksum", bytes(tcp4(tcp_kw={"chksum": 0x1234})), refused("l4_checksum")
+    yield "refuse tcp4: data offset 4", bytes(tcp4(tcp_kw={"dataofs": 4})), refused("truncated")
+    yield "refuse tcp4: data offset beyond the segment", bytes(tcp4(tcp_kw={"dataofs": 15})), refused("truncated")
+    yield "refuse tcp4: header cut short", bytes(l2() / IP(src=CLIENT_IP, dst=ANY_IP, proto=6) / Raw(b"\0" * 12)), \
+        refused("truncated")
+    yield "refuse tcp4: outside the prefix", bytes(tcp4(ip_kw={"dst": "198.51.100.9"})), refused("not_in_prefix")
+    yield "refuse tcp4: the host's own address", bytes(tcp4(ip_kw={"dst": OWN4})), refused("own_address")
+    for name, r in (("a SYN gets RST|ACK", tcp6()), ("an ACK gets a RST", tcp6(flags="A")),
+                    ("traffic class without ECN, the flow label the pair's", tcp6(ip_kw={"tc": 0xB9, "fl": 5})),
+                    ("a local socket's partial checksum taken", Ether(partial(tcp6(), family=6)))):
+        yield f"tcp6: {name}", bytes(r), Reply("tcp6", reset6(r))
+    yield "refuse tcp6: a RST", bytes(tcp6(flags="R")), refused("tcp_rst")
+    yield "refuse tcp6: the host's own address", bytes(tcp6(ip_kw={"dst": OWN6})), refused("own_address")
+
+    for name, r in (("a request (nmap -PP, hping3 --icmp-ts)", timestamp_req()),
+                    ("the code set: the reply's is 0", timestamp_req(icmp_kw={"code": 5})),
+                    ("TOS kept, DF clear", timestamp_req(ip_kw={"tos": 0xB8, "flags": "DF"})),
+                    ("12 bytes, the shortest Linux answers: the reply has 20", timestamp_req(length=12)),
+                    ("40 bytes: the reply has 20", timestamp_req(length=40)),
+                    ("802.1Q tag kept", timestamp_req(tags=q))):
+        want, times = timestamp_reply(r)
+        yield f"timestamp: {name}", bytes(r), Reply("timestamp", want, times=times)
+    yield "refuse timestamp: 11 bytes", bytes(timestamp_req(length=11)), refused("truncated")
+    yield "refuse timestamp: wrong checksum", bytes(timestamp_req(icmp_kw={"chksum": 0x1234})), \
+        refused("l4_checksum")
+    yield "refuse timestamp: outside the prefix", bytes(timestamp_req(ip_kw={"dst": "198.51.100.9"})), \
+        refused("not_in_prefix")
+    yield "refuse timestamp: the host's own address", bytes(timestamp_req(ip_kw={"dst": OWN4})), \
+        refused("own_address")
+    yield "refuse timestamp: IP options", bytes(timestamp_req(ip_kw={"options": [b"\x94\x04\x00\x00"]})), \
+        refused("ip_options")
+    r = echo4()
+    yield "gated: echo answered as ever", bytes(r), Reply("echo4", echo4_reply(r))
+    yield "gated: a timestamp reply (type 14) is not a request", \
+        bytes(timestamp_req(icmp_kw={"type": 14})), refused("icmp_type")
+
+
+def cases_gated_off():
+    """No --answer: UDP, TCP and timestamp requests stay the kernel's, in scope or not."""
+    yield "off: UDP passes", bytes(udp4()), Pass()
+    yield "off: TCP passes", bytes(tcp4()), Pass()
+    yield "off: UDP over IPv6 passes", bytes(udp6()), Pass()
+    yield "off: TCP over IPv6 passes", bytes(tcp6()), Pass()
+    yield "off: a timestamp request is refused, as before", bytes(timestamp_req()), refused("icmp_type")
+
+
+def cases_no_scope():
+    """--answer without --prefix or --unclaimed (the CLI refuses it; the program too):
+    the new kinds are answered for no address."""
+    yield "no scope: UDP", bytes(udp4()), refused("no_scope")
+    yield "no scope: TCP", bytes(tcp4()), refused("no_scope")
+    yield "no scope: UDP over IPv6", bytes(udp6()), refused("no_scope")
+    yield "no scope: TCP over IPv6", bytes(tcp6()), refused("no_scope")
+    yield "no scope: timestamp", bytes(timestamp_req()), refused("no_scope")
+    r = echo4()
+    yield "no scope: echo still answered for any address", bytes(r), Reply("echo4", echo4_reply(r))
+
+
+def cases_error_limit():
+    """The default ICMP error limit (as Linux's icmp_ratelimit): a burst of 6 port unreachables
+    per source, then none until the next token (1000 ms IPv4, 100 ms IPv6); RSTs and timestamp
+    replies are not errors (Linux does not limit them)."""
+    for i in range(8):
+        r = udp4(dport=33434 + i)
+        yield f"limit: source A's UDP probe {i + 1}", bytes(r), \
+            Reply("udp4", port_unreachable4(r)) if i < 6 else Drop("rate_limited")
+    r = l2() / IP(src="198.51.100.3", dst=ANY_IP) / UDP(sport=40000, dport=33434) / Raw(b"u")
+    yield "limit: source B has its own burst", bytes(r), Reply("udp4", port_unreachable4(r))
+    for i in range(8):
+        r = tcp4(tcp_kw={"sport": 40100 + i})
+        yield f"limit: source A's SYN {i + 1}: a RST is not an error", bytes(r), Reply("tcp4", reset4(r))
+    for i in range(7):
+        r = udp6(udp_kw={"dport": 33434 + i})
+        yield f"limit: IPv6 source A's UDP probe {i + 1}", bytes(r), \
+            Reply("udp6", port_unreachable6(r)) if i < 6 else Drop("rate_limited")
+
+
+def cases_error_limit_off():
+    """--icmp-ratelimit 0: no error limit (as icmp_ratelimit 0)."""
+    for i in range(8):
+        r = udp4(dport=33434 + i)
+        yield f"limit off: UDP probe {i + 1}", bytes(r), Reply("udp4", port_unreachable4(r))
+
+
 # table -> (its rows, pong-testrun's options)
 TABLES = {
     "ipv4": (cases_ipv4, ()),
@@ -626,6 +933,11 @@ TABLES = {
                                                              "--prefix", "fe80::/10")),
     "own rules": (lambda: cases_own("rules one by one"), OWN_ARGS + ("--rules-only",)),
     "own unclaimed": (lambda: cases_own("--unclaimed", unclaimed=True), OWN_ARGS + ("--unclaimed",)),
+    "gated": (cases_gated, GATED_ARGS + ("--icmp-ratelimit", "0") + OWN_ARGS),
+    "gated off": (cases_gated_off, ("--prefix", "203.0.113.0/24", "--prefix", "2001:db8:99::/48")),
+    "no scope": (cases_no_scope, ("--answer", "udp,tcp,timestamp")),
+    "error limit": (cases_error_limit, GATED_ARGS),
+    "error limit off": (cases_error_limit_off, GATED_ARGS + ("--icmp-ratelimit", "0")),
 }
 ROWS = {table: list(make()) for table, (make, _) in TABLES.items()}
 PARAMS = [pytest.param(table, i, id=f"{table}: {name}") for table, rows in ROWS.items()
@@ -669,6 +981,8 @@ def test_row(results, table, index):
         if expect.times and len(out) == len(want):
             want, bad_times = adopt_times(want, out, expect.times)
             problems += bad_times
+            if expect.counter == "timestamp":     # the times are in the ICMP message, not in options
+                want = icmp_checksum_again(want)
         problems += check_reply_bytes(out, want, frame, expect.csum_error)
         assert not problems, f"{name}: " + "; ".join(problems)
 
@@ -683,14 +997,16 @@ def check_reply_bytes(out, want, req, csum_error):
             ihl = (want[off] & 0x0F) * 4
             tot = int.from_bytes(want[off + 2:off + 4], "big")
             icmp = slice(off + ihl, off + tot)
-            pseudo = b""
+            # ICMP has no pseudo-header; a RST's TCP checksum has one
+            pseudo = b"" if want[off + 9] == 1 else \
+                out[off + 12:off + 20] + bytes([0, want[off + 9]]) + (tot - ihl).to_bytes(2, "big")
             if csum_error != "ip" and not checksum_ok(out[off:off + ihl]):
                 problems.append("IPv4 header checksum invalid")
         else:
             plen = int.from_bytes(want[off + 4:off + 6], "big")
             icmp = slice(off + 40, off + 40 + plen)
             # the pseudo-header: source, destination, upper-layer length, next header
-            pseudo = out[off + 8:off + 40] + plen.to_bytes(4, "big") + b"\0\0\0\x3a"
+            pseudo = out[off + 8:off + 40] + plen.to_bytes(4, "big") + bytes([0, 0, 0, want[off + 6]])
             ihl = 40
         if csum_error == "ip":
             if checksum_ok(out[off:off + ihl]):
@@ -715,10 +1031,10 @@ def check_reply_bytes(out, want, req, csum_error):
     return problems
 
 
-def replies_of(frames, counter):
-    """The frames through pong-testrun in one run (the program as loaded, seed 0): their
-    replies, each of which must be counted under counter."""
-    proc = subprocess.run([TESTRUN, "--mac", IF_MAC], input="".join(bytes(f).hex() + "\n" for f in frames),
+def replies_of(frames, counter, args=()):
+    """The frames through pong-testrun in one run (the program as loaded, seed 0, with args):
+    their replies, each of which must be counted under counter."""
+    proc = subprocess.run([TESTRUN, "--mac", IF_MAC, *args], input="".join(bytes(f).hex() + "\n" for f in frames),
                           capture_output=True, text=True, check=False, timeout=60)
     lines = proc.stdout.splitlines()
     assert proc.returncode == 0 and len(lines) == len(frames), proc.stderr
@@ -762,6 +1078,21 @@ def test_timestamps_are_the_time_of_day():
     for t in got:
         assert lo <= t <= hi or lo <= t + day <= hi or lo <= t - day <= hi, \
             f"timestamp {t} ms, test clock {int(before * 1000) % day}..{int(after * 1000) % day} ms"
+
+
+def test_timestamp_reply_is_the_time_of_day():
+    """A timestamp reply's receive and transmit times are the host's, in ms since midnight UT
+    (RFC 792), one value, within 1 s of this test's clock."""
+    before = time.time()
+    (rep,) = replies_of([timestamp_req()], "timestamp", GATED_ARGS)
+    after = time.time()
+    msg = bytes(rep[IP].payload)
+    rx, tx = int.from_bytes(msg[12:16], "big"), int.from_bytes(msg[16:20], "big")
+    day = 86_400_000
+    lo, hi = int(before * 1000) % day - 1000, int(after * 1000) % day + 1000
+    assert rx == tx, f"receive {rx}, transmit {tx}: taken once"
+    assert lo <= rx <= hi or lo <= rx + day <= hi or lo <= rx - day <= hi, \
+        f"timestamp {rx} ms, test clock {int(before * 1000) % day}..{int(after * 1000) % day} ms"
 
 
 def test_flow_label_is_our_own():
