@@ -499,8 +499,9 @@ static const struct {
 	    "Attach xdp-pong to each interface (through libxdp); the command exits and the\n"
 	    "program stays attached, answering ICMP/ICMPv6 echo, ARP and neighbour\n"
 	    "solicitations for every address that reaches the interface, or only for those\n"
-	    "in its --prefix list. Each interface gets its own program, counters and\n"
-	    "settings. All interfaces are attached, or none.",
+	    "in its --prefix list; with --answer, also UDP, TCP and timestamp probes inside\n"
+	    "it. Each interface gets its own program, counters and settings. All\n"
+	    "interfaces are attached, or none.",
 	    OPTS(PONG_OPT_MODE, PONG_OPT_TTL, PONG_OPT_PREFIX, PONG_OPT_RATE_LIMIT, PONG_OPT_GLOBAL_LIMIT,
 		 PONG_OPT_UNCLAIMED, PONG_OPT_ANSWER, PONG_OPT_ICMP_RATELIMIT, PONG_OPT_UNIT_INSTANCE, PONG_OPT_RECORD,
 		 PONG_OPT_VERBOSE, PONG_OPT_HELP), PONG_OPT__END, PONG_OPT__END }, cmd_attach },
@@ -527,7 +528,8 @@ static const struct {
 	    "Change or show the prefix list of an attached interface, at run time (no\n"
 	    "detach, counters kept). Once it has a list, only echo destinations, ARP\n"
 	    "targets and NS targets inside it are answered; deleting the last prefix\n"
-	    "answers nothing. 'clear' removes the list: every address is answered again.",
+	    "answers nothing. 'clear' removes the list: every address is answered again\n"
+	    "(but no kind of --answer: those need a list or --unclaimed).",
 	    OPTS(PONG_OPT_HELP), PONG_OPT__END, PONG_OPT__END }, cmd_prefix },
 	{ { "set", PONG_IFACES,
 	    "Change the rate limits, --unclaimed and --answer of attached interfaces, at\n"

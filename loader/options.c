@@ -85,7 +85,7 @@ static const struct opt_def table[PONG_OPT__END] = {
 		.help = "native (default; no silent fallback) or skb (generic XDP)" },
 	[PONG_OPT_TTL] = { .name = "ttl", .letter = 't', .type = T_NUMBER, FIELD(ttl), .value = "N",
 		.min = 1, .max = 255, .def = PONG_DEFAULT_TTL, .unit = "a whole number",
-		.help = "IPv4 TTL and IPv6 hop limit of echo replies, {range} (default {default})" },
+		.help = "IPv4 TTL and IPv6 hop limit of every reply, {range} (default {default})" },
 	[PONG_OPT_PREFIX] = { .name = "prefix", .letter = 'p', .type = T_CIDR, .value = "CIDR", .repeatable = true,
 		.help = "answer only addresses inside CIDR (IPv4 or IPv6; repeatable);\n"
 			"without it every address is answered, other hosts' included" },

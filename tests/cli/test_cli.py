@@ -160,6 +160,13 @@ BAD_INPUT = [
     (["attach", "a0", "--unclaimed"], 2, "use 'xdp-pong run --unclaimed'"),
     (["claims"], 2, "want one interface"),
     (["claims", "a0"], 1, "a0: xdp-pong is not attached"),
+    (["attach", "a0", "--answer", "udp,icmp"], 2, "--answer 'udp,icmp' takes kinds joined by commas"),
+    (["attach", "a0", "--answer", ""], 2, "--answer '' takes kinds"),
+    (["attach", "a0", "--answer", "udp,"], 2, "--answer 'udp,' takes kinds"),
+    (["attach", "a0", "--answer", "udp"], 2, "--answer udp needs --prefix"),
+    (["run", "a0", "--answer", "tcp,timestamp"], 2, "--answer tcp,timestamp needs --prefix"),
+    (["attach", "a0", "--icmp-ratelimit", "soon"], 2, "--icmp-ratelimit takes"),
+    (["set", "a0", "--answer", "udp"], 1, "a0: xdp-pong is not attached"),
 ]
 
 # An option's range as its error states it (made from its row in options.c): the ends are taken, a step past
@@ -170,6 +177,7 @@ RANGES = [
     (["attach", "nosuch0", "--global-limit"], "0", "100000000", ["-1", "100000001", "5/source"]),
     (["stats", "nosuch0", "--interval"], "0.1", "3600", ["0.09", "3600.5"]),
     (["stats", "nosuch0", "--interval", "1", "--count"], "1", None, ["0"]),
+    (["attach", "nosuch0", "--prefix", "10.0.0.0/8", "--icmp-ratelimit"], "0", "60000", ["-1", "60001"]),
 ]
 
 
@@ -567,3 +575,33 @@ def test_success_paths(cli, tmp_path):
                     'timeout=5).read().decode())"; kill -TERM $pid; wait $pid')
     assert res.returncode == 0 and "xdp_pong_replies_total" in res.stdout, res.stderr
     ok(cli("detach", "a0"))
+
+
+def test_answer_needs_a_scope_and_shows(cli):
+    """--answer turns kinds on only where the interface has a scope (attach refuses it without
+    --prefix; set refuses it on an interface answering every address, and leaves it as it was);
+    status shows the kinds and the ICMP error limits, set changes them and 'none' ends them."""
+    def ok(res):
+        assert res.returncode == 0, f"{res.args}: {res.stderr}"
+        return res
+
+    def status():
+        return json.loads(ok(cli("status", "--json", "a0", "c0")).stdout)["interfaces"]
+
+    ok(cli("attach", "a0", "--prefix", "10.0.0.0/8", "--answer", "udp,timestamp", "--icmp-ratelimit", "250"))
+    ok(cli("attach", "c0"))
+    a0, c0 = status()
+    assert a0["answer"] == ["udp", "timestamp"] and a0["limits"]["icmp_ratelimit_ms"] == {"ipv4": 250, "ipv6": 250}
+    assert c0["answer"] == [] and c0["limits"]["icmp_ratelimit_ms"] == {"ipv4": 1000, "ipv6": 100}, \
+        "off by default; Linux's error limits by default"
+    assert "udp,timestamp" in ok(cli("status", "a0")).stdout
+    expect_error(cli("set", "c0", "--answer", "tcp"), 1, "c0: --answer needs a prefix list")
+    assert status()[1]["answer"] == [], "a refused set changes nothing"
+    out = ok(cli("set", "a0", "--answer", "tcp", "--icmp-ratelimit", "off")).stdout
+    assert "answer: tcp" in out, out
+    a0 = status()[0]
+    assert a0["answer"] == ["tcp"] and a0["limits"]["icmp_ratelimit_ms"] == {"ipv4": 0, "ipv6": 0}
+    ok(cli("set", "a0", "--answer", "none"))
+    assert status()[0]["answer"] == []
+    ok(cli("detach", "a0"))
+    ok(cli("detach", "c0"))

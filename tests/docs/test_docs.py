@@ -95,10 +95,11 @@ def troff_text(line):
 
 
 def man_tags(section):
-    """The tags of the .TP entries of a man page section: [(tag, the entry's first line of text)]."""
+    """The tags of the .TP entries of a man page section, and the further tags .TQ gives an
+    entry: [(tag, the line after it)]."""
     lines = man_section(section).splitlines()
     return [(troff_text(lines[i + 1]), lines[i + 2] if i + 2 < len(lines) else "")
-            for i, line in enumerate(lines[:-1]) if line == ".TP"]
+            for i, line in enumerate(lines[:-1]) if line in (".TP", ".TQ")]
 
 
 def man_options():
