@@ -60,6 +60,8 @@ GEN_IP6, DUT_IP6 = "2001:db8:77::2", "2001:db8:77::1"
 NIC_NS_PER_PACKET = 59.0    # XDP_TX MAC swap on one core of a ConnectX-5 (XDP paper, CoNEXT 2018)
 COST_CHUNKS = 20            # samples of run time per cost run
 LIMITS = ("--rate-limit", "10", "--global-limit", "1000")
+GATED = ("--prefix", "198.51.100.0/24", "--prefix", "2001:db8:77::/64", "--answer", "udp,tcp,timestamp",
+         "--icmp-ratelimit", "0")
 
 
 def sh(*cmd, check=True, timeout=600):
@@ -160,6 +162,23 @@ class Bench:
             ("arp", "arp", bytes(small["arp"]) + bytes(18)),                 # padded to 60 bytes, as on a wire
             ("echo6", "echo6", bytes(request_frames(self.gen_mac, self.dut_mac, payload=16)["echo6"])),
             ("ndp", "ndp", bytes(small["ndp"])),
+        ]
+
+    def gated_kinds(self):
+        """(name, request frame) of the kinds --answer turns on, to DUT_IP, DUT_IP6: 60 bytes
+        over IPv4 (a SYN with no data 54), 74 over IPv6."""
+        from scapy.layers.inet import ICMP, IP, TCP, UDP
+        from scapy.layers.inet6 import IPv6
+        from scapy.layers.l2 import Ether
+        from scapy.packet import Raw
+        eth = Ether(dst=self.dut_mac, src=self.gen_mac)
+        v4, v6 = IP(src=GEN_IP, dst=DUT_IP), IPv6(src=GEN_IP6, dst=DUT_IP6)
+        return [
+            ("udp4 port unreachable", eth / v4 / UDP(sport=40000, dport=33434) / Raw(b"s" * 18)),
+            ("udp6 port unreachable", eth / v6 / UDP(sport=40000, dport=33434) / Raw(b"s" * 12)),
+            ("tcp4 RST", eth / v4 / TCP(sport=40001, dport=80, flags="S", seq=1000)),
+            ("tcp6 RST", eth / v6 / TCP(sport=40001, dport=80, flags="S", seq=1000)),
+            ("timestamp reply", eth / v4 / ICMP(type=13, id=7, seq=1) / Raw(bytes(12) + b"s" * 6)),
         ]
 
     def wanted(self, kind):
@@ -265,6 +284,13 @@ class Bench:
                                        ("echo4 flood, both limits on", LIMITS, echo4, True)):
             if self.wanted("policy"):
                 out["policy"][name] = self.cost(frame, opts, random_src=rnd)
+                s = out["policy"][name]["summary"]
+                print(f"  cost {name:30} +{s['extra_min']:.1f} ns (min-min), +{s['extra_median']:.1f} median",
+                      flush=True)
+        if self.wanted("gated"):
+            # every request answered (the ICMP error limit off): what building each reply costs
+            for name, frame in self.gated_kinds():
+                out["policy"][name] = self.cost(bytes(frame), GATED)
                 s = out["policy"][name]["summary"]
                 print(f"  cost {name:30} +{s['extra_min']:.1f} ns (min-min), +{s['extra_median']:.1f} median",
                       flush=True)
@@ -520,8 +546,8 @@ def main():
     ap.add_argument("--latency-count", type=int, default=int(os.environ.get("BENCH_PINGS", 1000)),
                     help="pings per latency run (default 1000)")
     ap.add_argument("--cpu", type=int, default=0, help="CPU the generator (and with it the path) runs on")
-    ap.add_argument("--kinds", default="", help="a subset: kinds ('echo4 64B,ndp'), and 'policy', 'flood', "
-                    "'scaling', 'latency'")
+    ap.add_argument("--kinds", default="", help="a subset: kinds ('echo4 64B,ndp'), and 'policy', 'gated' (the kinds "
+                    "of --answer), 'flood', 'scaling', 'latency'")
     ap.add_argument("--only", default="cost,throughput,flood,scaling,latency",
                     help="which measurements (default all): cost,throughput,flood,scaling,latency")
     ap.add_argument("--baseline", metavar="XDP_PONG_BINARY",
