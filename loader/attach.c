@@ -27,10 +27,11 @@
 
 /*
  * Open the embedded object and set what this instance answers with: the
- * interface's MAC, the TTL, the limiter's seed and the initial settings.
+ * interface's MAC, the TTL, whether it is a veth (lib/csum.h), the limiter's seed
+ * and the initial settings.
  * Not loaded yet. NULL with why on failure.
  */
-static struct pong *prepare(const char *name, const __u8 mac[6], const struct pong_attach_opts *o,
+static struct pong *prepare(const char *name, int ifindex, const __u8 mac[6], const struct pong_attach_opts *o,
 			    struct pong_why *why, int *errp)
 {
 	struct pong *skel = pong__open();
@@ -45,6 +46,7 @@ static struct pong *prepare(const char *name, const __u8 mac[6], const struct po
 	memset((void *)skel->data_own->pong_own_filter.bits, 0xff, sizeof(skel->data_own->pong_own_filter.bits));
 	skel->data_own->pong_own_filter.ready = 0;
 	skel->rodata->pong_cfg.ttl = (__u8)o->ttl;
+	skel->rodata->pong_cfg.partial_csum = pong_link_is_veth(ifindex) == 1;
 	skel->data_iface->pong_iface.tai_s = pong_tai_offset();
 	/* the rate limiter's hash: unknown outside, so a flood cannot aim at one source's bucket; the
 	 * replies' own, apart from it */
@@ -130,7 +132,7 @@ static int attach_one(const char *name, int ifindex, const __u8 mac[6], const st
 	int failed, perr = 0;
 	long err;
 
-	skel = prepare(name, mac, o, why, &perr);
+	skel = prepare(name, ifindex, mac, o, why, &perr);
 	if (!skel)
 		return perr;
 
@@ -469,7 +471,7 @@ static int hold_one(const char *name, int ifindex, const __u8 mac[6], const stru
 	struct pong *skel;
 	int err = 0, failed, prog_fd, link_fd;
 
-	skel = prepare(name, mac, o, why, &err);
+	skel = prepare(name, ifindex, mac, o, why, &err);
 	if (!skel)
 		return err;
 	err = pong__load(skel);

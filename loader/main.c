@@ -67,19 +67,19 @@ static void attach_opts(const struct pong_args *args, struct pong_attach_opts *o
 }
 
 /*
- * --answer kinds are answered only for addresses in a prefix list or
- * claimed: at attach and run, --prefix or --unclaimed must come with them.
- * True after the usage error.
+ * --answer kinds are answered only for addresses in a prefix list (with
+ * --unclaimed, claimed ones in it): at attach and run, --prefix must come
+ * with them. A claim alone is no scope (xdp/lib/policy.h). True after the
+ * usage error.
  */
 static bool unscoped_answer(const struct pong_args *args)
 {
 	char kinds[PONG_ANSWER_TEXT];
 
-	if (args->settings.answer <= 0 || args->nprefixes || args->settings.unclaimed == 1)
+	if (args->settings.answer <= 0 || args->nprefixes)
 		return false;
-	pong_usage_error(args->cmd, "--answer %s needs --prefix (or run's --unclaimed): these replies are not "
-			 "harmless, so they go only to addresses you name",
-			 pong_answer_text((__u32)args->settings.answer, kinds));
+	pong_usage_error(args->cmd, "--answer %s needs --prefix: these replies are not harmless, so they go only "
+			 "to addresses you name", pong_answer_text((__u32)args->settings.answer, kinds));
 	return true;
 }
 
@@ -233,9 +233,16 @@ static int prefix_change(enum pong_prefix_action action, const char *ifname, int
 		pong_err("%s: cannot change the prefix list: %s", ifname, err_text(err));
 	if (err)
 		return 1;
-	if (action == PONG_PREFIX_CLEAR)
+	if (action == PONG_PREFIX_CLEAR) {
+		struct pong_settings st;
+		char kinds[PONG_ANSWER_TEXT];
+
 		pong_err("warning: %s: no prefix list: every address that reaches it is answered, other hosts' included",
 			 ifname);
+		if (!pong_read_settings(fd, &st) && st.answer)
+			pong_err("warning: %s: --answer %s is answered for no address until a prefix is added",
+				 ifname, pong_answer_text(st.answer, kinds));
+	}
 	pong_name_text(ifname, shown, sizeof(shown));
 	if (action == PONG_PREFIX_ADD && flag)
 		printf("%s: now answering only addresses in its prefix list\n", shown);
@@ -322,15 +329,14 @@ static int cmd_set(const struct pong_args *args)
 			return 1;
 		}
 	}
-	for (int i = 0; i < n && change->answer > 0; i++) {   /* --answer: each has a scope or claims, or none changes */
+	for (int i = 0; i < n && change->answer > 0; i++) {   /* --answer: each has a prefix list, or none changes */
 		struct pong_settings st;
 		int err = pong_read_settings(fds[i], &st);
-		bool unclaimed = change->unclaimed == PONG_KEEP ? st.unclaimed : change->unclaimed == 1;
 
-		if (err || (!st.scoped && !unclaimed)) {
+		if (err || !st.scoped) {
 			pong_err("%s: %s", names[i], err ? err_text(err) :
-				 "--answer needs a prefix list ('xdp-pong prefix add') or --unclaimed on it: these "
-				 "replies go only to addresses you name");
+				 "--answer needs a prefix list ('xdp-pong prefix add') on it: these replies go only to "
+				 "addresses you name");
 			for (int k = 0; k < n; k++)
 				close(fds[k]);
 			pong_unlock(lock);

@@ -141,14 +141,16 @@ static const struct opt_def table[PONG_OPT__END] = {
 		.help = "also answer these kinds, off by default: udp (an ICMP port\n"
 			"unreachable), tcp (a RST, as a closed port), timestamp (an ICMP\n"
 			"timestamp reply); comma-separated, or none. Only for addresses in\n"
-			"the --prefix list or claimed by --unclaimed, never the host's own",
+			"the --prefix list (needed; with --unclaimed, claimed ones in it),\n"
+			"never the host's own",
 		.want = "takes kinds joined by commas (udp, tcp, timestamp), or none" },
 	[PONG_OPT_ICMP_RATELIMIT] = { .name = "icmp-ratelimit", .letter = 'I', .type = T_NUMBER,
 		FIELD(settings.error_ms), GIVEN(settings.error_set), .value = "MS", .min = 0, .max = 60000,
 		.zero = "off", .unit = "milliseconds",
-		.help = "ICMP errors (--answer udp) to each source: one per MS ms, 6 at\n"
-			"once, as Linux's icmp_ratelimit (default: 1000 for IPv4, 100 for\n"
-			"IPv6, Linux's); 0 or off: no limit" },
+		.help = "ICMP errors (--answer udp) to each source (IPv6: its /64): one per\n"
+			"MS ms, 6 at once, as Linux's icmp_ratelimit (default: 1000 for IPv4,\n"
+			"100 for IPv6, Linux's), and 1000/s in all (burst 50, Linux's\n"
+			"icmp_msgs_per_sec); 0 or off: neither limit" },
 	[PONG_OPT_VERBOSE] = { .name = "verbose", .letter = 'v', .type = T_FLAG, FIELD(verbose),
 		.help = "show libbpf/libxdp messages" },
 	[PONG_OPT_HELP] = { .name = "help", .letter = 'h', .type = T_HELP, .help = "this help" },

@@ -23,6 +23,8 @@
 #include <sys/timex.h>
 #include <sys/un.h>
 #include <net/if_arp.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <bpf/libbpf.h>
 #include "xdp-pong.h"
 
@@ -229,6 +231,30 @@ int pong_link_mac(int ifindex, __u8 mac[6])
 		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(fd);
 	return err;
+}
+
+/*
+ * 1 if interface ifindex is a veth (its driver, by ETHTOOL_GDRVINFO; needs
+ * no privilege), 0 if not (or its driver cannot be told), -ENODEV if gone.
+ * A veth hands XDP the frames of local sockets with CHECKSUM_PARTIAL
+ * checksums, which the program then accepts (xdp/lib/csum.h).
+ */
+int pong_link_is_veth(int ifindex)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { 0 };
+	int fd, veth = 0;
+
+	if (!if_indextoname((unsigned)ifindex, ifr.ifr_name))
+		return -ENODEV;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	ifr.ifr_data = (void *)&info;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0)
+		veth = !strncmp(info.driver, "veth", sizeof(info.driver));
+	close(fd);
+	return veth;
 }
 
 /*

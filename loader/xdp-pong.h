@@ -70,6 +70,7 @@ int pong_ifaces_fit(int n, struct pong_why *why);
 int pong_parse_ifaces(char *const *names, int n, int *ifindexes, struct pong_why *why);
 int pong_unit_instance_name(const char *inst, char *out, size_t len);
 int pong_link_mac(int ifindex, __u8 mac[6]);
+int pong_link_is_veth(int ifindex);
 int pong_link_stacked(int ifindex, char other[IF_NAMESIZE]);
 int pong_unclaimed_fits(int ifindex, const char *name, struct pong_why *why);
 #define PONG_WHOLE_REPLACE 0   /* pong_write_whole(): renamed over the path */

@@ -178,6 +178,8 @@ static __always_inline int gated_ipv4(struct xdp_md *ctx, struct cursor *c, stru
 	c->end = (void *)(long)ctx->data_end;
 	if (parse_eth(c, eth, &proto) || proto != ETH_P_IP)
 		return PONG_NOT_OURS;
+	if (!mac_equal((*eth)->h_dest, pong_iface.mac))
+		return PONG_NOT_OURS;       /* broadcasts and others' frames: not ours to count, only to pass */
 	verdict = eth_check_unicast(*eth, pong_iface.mac);
 	if (!verdict)
 		verdict = parse_ipv4(ctx, c, iph);
@@ -185,6 +187,8 @@ static __always_inline int gated_ipv4(struct xdp_md *ctx, struct cursor *c, stru
 		return verdict;
 	if ((*iph)->ihl != 5)
 		return PONG_R_IP_OPTIONS;   /* Linux would echo them in its reply; we do not */
+	if (!ipv4_header_sum_ok(*iph))
+		return PONG_R_IP_HEADER;    /* Linux drops it; a reply built afresh would hide the error */
 	*plen = bpf_ntohs((*iph)->tot_len) - sizeof(struct iphdr);
 	return PONG_GO_ON;
 }
@@ -200,16 +204,14 @@ static __always_inline int gated_ipv6(struct xdp_md *ctx, struct cursor *c, stru
 
 	c->pos = (void *)(long)ctx->data;
 	c->end = (void *)(long)ctx->data_end;
-	if (parse_eth(c, eth, &proto) || proto != ETH_P_IPV6)
-		return PONG_NOT_OURS;
+	if (parse_eth(c, eth, &proto) || proto != ETH_P_IPV6 || !mac_equal((*eth)->h_dest, pong_iface.mac))
+		return PONG_NOT_OURS;       /* as for IPv4 */
 	ip6 = c->pos;
 	if ((void *)(ip6 + 1) > c->end || ipv6_upper(c, ip6, &upper, &ext))
 		return PONG_NOT_OURS;
 	verdict = ipv6_check(c, *eth, ip6, ext, plen);
 	if (verdict)
 		return verdict;
-	if (!mac_equal((*eth)->h_dest, pong_iface.mac))
-		return PONG_R_L2_DST;
 	if (!ipv6_is_unicast(&ip6->daddr))
 		return PONG_R_IP6_DST;
 	if (!ipv6_is_unicast(&ip6->saddr) || ipv6_is_v4mapped(&ip6->saddr))
@@ -269,7 +271,9 @@ __noinline int answer_udp4(struct xdp_md *ctx)
 	int verdict = gated_ipv4(ctx, &c, &eth, &iph, &plen);
 
 	if (!verdict)
-		verdict = udp_check(ctx, &c, plen, pseudo4(iph), 0, &ulen);
+		verdict = gated_scope_v4(iph->daddr);
+	if (!verdict)
+		verdict = udp_check(ctx, &c, plen, pseudo4(iph), 0, pong_cfg.partial_csum, &ulen);
 	if (verdict)
 		return verdict;
 	req.target4 = iph->daddr;
@@ -290,7 +294,9 @@ __noinline int answer_udp6(struct xdp_md *ctx)
 	int verdict = gated_ipv6(ctx, &c, &eth, &ip6, &plen);
 
 	if (!verdict)
-		verdict = udp_check(ctx, &c, plen, pseudo6(ip6), 1, &ulen);
+		verdict = gated_scope_v6(&ip6->daddr);
+	if (!verdict)
+		verdict = udp_check(ctx, &c, plen, pseudo6(ip6), 1, pong_cfg.partial_csum, &ulen);
 	if (verdict)
 		return verdict;
 	req.target6 = &ip6->daddr;
@@ -312,7 +318,9 @@ __noinline int answer_tcp4(struct xdp_md *ctx)
 	int verdict = gated_ipv4(ctx, &c, &eth, &iph, &plen);
 
 	if (!verdict)
-		verdict = tcp_check(ctx, &c, plen, pseudo4(iph));
+		verdict = gated_scope_v4(iph->daddr);
+	if (!verdict)
+		verdict = tcp_check(ctx, &c, plen, pseudo4(iph), pong_cfg.partial_csum);
 	if (verdict)
 		return verdict;
 	req.target4 = iph->daddr;
@@ -333,7 +341,9 @@ __noinline int answer_tcp6(struct xdp_md *ctx)
 	int verdict = gated_ipv6(ctx, &c, &eth, &ip6, &plen);
 
 	if (!verdict)
-		verdict = tcp_check(ctx, &c, plen, pseudo6(ip6));
+		verdict = gated_scope_v6(&ip6->daddr);
+	if (!verdict)
+		verdict = tcp_check(ctx, &c, plen, pseudo6(ip6), pong_cfg.partial_csum);
 	if (verdict)
 		return verdict;
 	req.target6 = &ip6->daddr;
@@ -354,6 +364,8 @@ __noinline int answer_timestamp(struct xdp_md *ctx)
 	__u32 plen;
 	int verdict = gated_ipv4(ctx, &c, &eth, &iph, &plen);
 
+	if (!verdict)
+		verdict = gated_scope_v4(iph->daddr);
 	if (!verdict)
 		verdict = icmp4_check_timestamp(ctx, &c, plen);
 	if (verdict)

@@ -166,8 +166,10 @@ struct pong_stat {
 
 /* Per-load configuration, written by the loader into .rodata before load. */
 struct pong_config {
-	__u8 ttl;          /* IPv4 TTL and IPv6 hop limit of echo replies */
-	__u8 pad[3];
+	__u8 ttl;          /* IPv4 TTL and IPv6 hop limit of every reply */
+	__u8 partial_csum; /* 1: the interface is a veth, whose frames from local sockets carry
+			    * CHECKSUM_PARTIAL UDP/TCP checksums (lib/csum.h); 0: verify every one */
+	__u8 pad[2];
 	__u32 seed;        /* random, per load: the rate limiter's hash, which a flood cannot aim */
 	__u32 reply_seed;  /* random, per load, apart from seed (replies show its hashes): the
 			    * replies' IPv4 identification and IPv6 flow label */

@@ -165,6 +165,7 @@ BAD_INPUT = [
     (["attach", "a0", "--answer", "udp,"], 2, "--answer 'udp,' takes kinds"),
     (["attach", "a0", "--answer", "udp"], 2, "--answer udp needs --prefix"),
     (["run", "a0", "--answer", "tcp,timestamp"], 2, "--answer tcp,timestamp needs --prefix"),
+    (["run", "a0", "--unclaimed", "--answer", "udp"], 2, "--answer udp needs --prefix"),
     (["attach", "a0", "--icmp-ratelimit", "soon"], 2, "--icmp-ratelimit takes"),
     (["set", "a0", "--answer", "udp"], 1, "a0: xdp-pong is not attached"),
 ]

@@ -665,6 +665,19 @@ def timestamp_req(length=20, ip_kw=None, icmp_kw=None, **l2kw):
     return l2(**l2kw) / IP(**{"src": CLIENT_IP, "dst": ANY_IP, "proto": 1, **(ip_kw or {})}) / Raw(bytes(b))
 
 
+def udp6_zero_check_summing_valid():
+    """A UDP/IPv6 datagram whose checksum field is 0 and whose other bytes, with the pseudo-header,
+    sum to 0xffff: a checksum over it would pass; the field's 0 must not."""
+    r = bytearray(bytes(udp6()))
+    off = l3_offset(r)
+    r[off + 46:off + 48] = b"\0\0"
+    pseudo = r[off + 8:off + 40] + len(r[off + 40:]).to_bytes(4, "big") + bytes([0, 0, 0, 17])
+    need = 0xFFFF - ones_sum(bytes(pseudo) + bytes(r[off + 40:off + 48]) + bytes(r[off + 50:]))
+    r[off + 48:off + 50] = (need % 0xFFFF).to_bytes(2, "big")    # the payload's first word makes it add up
+    assert ones_sum(bytes(pseudo) + bytes(r[off + 40:])) == 0xFFFF
+    return Ether(bytes(r))
+
+
 def partial(frame, family=4):
     """The frame with its UDP/TCP checksum as a local socket on veth leaves it
     (CHECKSUM_PARTIAL): the pseudo-header's sum, not complemented."""
@@ -699,13 +712,13 @@ def port_unreachable4(req, ttl=64):
         ICMP(type=3, code=3) / Raw(quote)
 
 
-def port_unreachable6(req, ttl=64):
+def port_unreachable6(req, ttl=64, ulen=None):
     """icmp6_send()'s: traffic class 0, the flow label of the pair, type 1 code 4, the request
-    quoted up to 1280 bytes in all."""
+    quoted up to 1280 bytes in all (ulen: the datagram's length, if not its length field's)."""
     req = Ether(bytes(req))   # its fields as they are on the wire
     raw = bytes(req)
     off = l3_offset(raw)
-    quote = raw[off:off + 40 + req[UDP].len][:1280 - 48]
+    quote = raw[off:off + 40 + (req[UDP].len if ulen is None else ulen)][:1280 - 48]
     return l2(dst=req[Ether].src, src=IF_MAC, tags=tags_of(req)) / \
         IPv6(src=req[IPv6].dst, dst=req[IPv6].src, tc=0, fl=echo6_reply_flow(raw, off), hlim=ttl, nh=58) / \
         ICMPv6DestUnreach(code=4) / Raw(quote)
@@ -792,11 +805,17 @@ def cases_gated():
     yield "refuse udp4: IP options (Linux's error would quote and echo them)", \
         bytes(udp4(ip_kw={"options": [b"\x94\x04\x00\x00"]})), refused("ip_options")
     yield "refuse udp4: a fragment", bytes(udp4(ip_kw={"flags": "MF"})), refused("ip_fragment")
-    yield "refuse udp4: outside the prefix", bytes(l2() / IP(src=CLIENT_IP, dst="198.51.100.9") / UDP() / Raw(b"u")), \
-        refused("not_in_prefix")
+    yield "udp4: outside the prefix (a router's transit traffic): passed, not refused", \
+        bytes(l2() / IP(src=CLIENT_IP, dst="198.51.100.9") / UDP() / Raw(b"u")), Pass()
     yield "refuse udp4: the host's own address", bytes(l2() / IP(src=CLIENT_IP, dst=OWN4) / UDP() / Raw(b"u")), \
         refused("own_address")
-    yield "refuse udp4: to a broadcast MAC", bytes(udp4(dst=BCAST)), refused("l2_dst")
+    yield "udp4: to a broadcast MAC (DHCP, say): passed, not counted as refused", bytes(udp4(dst=BCAST)), Pass()
+    yield "refuse udp4: a wrong IPv4 header checksum (Linux drops it)", bytes(udp4(ip_kw={"chksum": 0x1111})), \
+        refused("ip_header")
+    yield "udp4: outside the prefix, its checksum wrong: the scope is looked at first", \
+        bytes(l2() / IP(src=CLIENT_IP, dst="198.51.100.9") / UDP(chksum=0x1234) / Raw(b"u")), Pass()
+    yield "refuse udp4: the host's own address, its checksum wrong: the scope is looked at first", \
+        bytes(l2() / IP(src=CLIENT_IP, dst=OWN4) / UDP(chksum=0x1234) / Raw(b"u")), refused("own_address")
     yield "refuse udp4: from a multicast source", bytes(udp4(ip_kw={"src": "224.0.0.5"})), refused("ip_src")
 
     r = udp6()
@@ -810,12 +829,17 @@ def cases_gated():
     r = udp6(tags=[(0x88A8, 200), (0x8100, 100)])
     yield "udp6: QinQ tags kept", bytes(r), Reply("udp6", port_unreachable6(r))
     yield "refuse udp6: checksum 0 (required over IPv6)", bytes(udp6(udp_kw={"chksum": 0})), refused("l4_checksum")
+    yield "refuse udp6: checksum 0, the rest summing to a valid one (Linux drops it all the same)", \
+        bytes(udp6_zero_check_summing_valid()), refused("l4_checksum")
+    r = udp6(udp_kw={"len": 0})
+    yield "udp6: length field 0 taken as the payload's, as Linux takes it", bytes(r), \
+        Reply("udp6", port_unreachable6(r, ulen=len(r[IPv6].payload)))
     yield "refuse udp6: wrong checksum", bytes(udp6(udp_kw={"chksum": 0x1234})), refused("l4_checksum")
     yield "refuse udp6: an extension header", \
         bytes(l2() / IPv6(src=CLIENT_IP6, dst=ANY_IP6) / IPv6ExtHdrHopByHop() / UDP() / Raw(b"v")), \
         refused("ip6_ext_header")
-    yield "refuse udp6: outside the prefix", \
-        bytes(l2() / IPv6(src=CLIENT_IP6, dst="2001:db8:9a::1") / UDP() / Raw(b"v")), refused("not_in_prefix")
+    yield "udp6: outside the prefix: passed", \
+        bytes(l2() / IPv6(src=CLIENT_IP6, dst="2001:db8:9a::1") / UDP() / Raw(b"v")), Pass()
     yield "refuse udp6: the host's own address", bytes(l2() / IPv6(src=CLIENT_IP6, dst=OWN6) / UDP() / Raw(b"v")), \
         refused("own_address")
 
@@ -834,12 +858,15 @@ def cases_gated():
         yield f"tcp4: {name}", bytes(r), Reply("tcp4", reset4(r))
     yield "refuse tcp4: a RST is never answered", bytes(tcp4(flags="R")), refused("tcp_rst")
     yield "refuse tcp4: RST|ACK is never answered", bytes(tcp4(flags="RA")), refused("tcp_rst")
+    yield "refuse tcp4: a RST with a wrong checksum: a checksum error first, as Linux counts it", \
+        bytes(tcp4(flags="R", tcp_kw={"chksum": 0x1234})), refused("l4_checksum")
+    yield "refuse tcp4: a wrong IPv4 header checksum", bytes(tcp4(ip_kw={"chksum": 0x1111})), refused("ip_header")
     yield "refuse tcp4: wrong checksum", bytes(tcp4(tcp_kw={"chksum": 0x1234})), refused("l4_checksum")
     yield "refuse tcp4: data offset 4", bytes(tcp4(tcp_kw={"dataofs": 4})), refused("truncated")
     yield "refuse tcp4: data offset beyond the segment", bytes(tcp4(tcp_kw={"dataofs": 15})), refused("truncated")
     yield "refuse tcp4: header cut short", bytes(l2() / IP(src=CLIENT_IP, dst=ANY_IP, proto=6) / Raw(b"\0" * 12)), \
         refused("truncated")
-    yield "refuse tcp4: outside the prefix", bytes(tcp4(ip_kw={"dst": "198.51.100.9"})), refused("not_in_prefix")
+    yield "tcp4: outside the prefix: passed", bytes(tcp4(ip_kw={"dst": "198.51.100.9"})), Pass()
     yield "refuse tcp4: the host's own address", bytes(tcp4(ip_kw={"dst": OWN4})), refused("own_address")
     for name, r in (("a SYN gets RST|ACK", tcp6()), ("an ACK gets a RST", tcp6(flags="A")),
                     ("traffic class without ECN, the flow label the pair's", tcp6(ip_kw={"tc": 0xB9, "fl": 5})),
@@ -859,8 +886,7 @@ def cases_gated():
     yield "refuse timestamp: 11 bytes", bytes(timestamp_req(length=11)), refused("truncated")
     yield "refuse timestamp: wrong checksum", bytes(timestamp_req(icmp_kw={"chksum": 0x1234})), \
         refused("l4_checksum")
-    yield "refuse timestamp: outside the prefix", bytes(timestamp_req(ip_kw={"dst": "198.51.100.9"})), \
-        refused("not_in_prefix")
+    yield "timestamp: outside the prefix: passed", bytes(timestamp_req(ip_kw={"dst": "198.51.100.9"})), Pass()
     yield "refuse timestamp: the host's own address", bytes(timestamp_req(ip_kw={"dst": OWN4})), \
         refused("own_address")
     yield "refuse timestamp: IP options", bytes(timestamp_req(ip_kw={"options": [b"\x94\x04\x00\x00"]})), \
@@ -869,6 +895,25 @@ def cases_gated():
     yield "gated: echo answered as ever", bytes(r), Reply("echo4", echo4_reply(r))
     yield "gated: a timestamp reply (type 14) is not a request", \
         bytes(timestamp_req(icmp_kw={"type": 14})), refused("icmp_type")
+
+
+def cases_not_veth():
+    """Without --veth (not a veth: a NIC's frames are never CHECKSUM_PARTIAL), a checksum that
+    holds only the pseudo-header's sum is wrong, as Linux finds it on a NIC."""
+    yield "not a veth: UDP with a partial checksum", partial(udp4()), refused("l4_checksum")
+    yield "not a veth: UDP over IPv6 with a partial checksum", partial(udp6(), family=6), refused("l4_checksum")
+    yield "not a veth: TCP with a partial checksum", partial(tcp4()), refused("l4_checksum")
+    yield "not a veth: TCP over IPv6 with a partial checksum", partial(tcp6(), family=6), refused("l4_checksum")
+    r = udp4()
+    yield "not a veth: a full checksum answered", bytes(r), Reply("udp4", port_unreachable4(r))
+
+
+def cases_unclaimed_answer():
+    """--unclaimed without a prefix list is no scope for --answer: anyone's ARP for an off-link
+    address gets it claimed, and on a router the transit traffic to it would then be reset."""
+    yield "unclaimed, no prefix: UDP", bytes(udp4()), refused("no_scope")
+    yield "unclaimed, no prefix: TCP over IPv6", bytes(tcp6()), refused("no_scope")
+    yield "unclaimed, no prefix: timestamp", bytes(timestamp_req()), refused("no_scope")
 
 
 def cases_gated_off():
@@ -933,7 +978,9 @@ TABLES = {
                                                              "--prefix", "fe80::/10")),
     "own rules": (lambda: cases_own("rules one by one"), OWN_ARGS + ("--rules-only",)),
     "own unclaimed": (lambda: cases_own("--unclaimed", unclaimed=True), OWN_ARGS + ("--unclaimed",)),
-    "gated": (cases_gated, GATED_ARGS + ("--icmp-ratelimit", "0") + OWN_ARGS),
+    "gated": (cases_gated, GATED_ARGS + ("--icmp-ratelimit", "0", "--veth") + OWN_ARGS),
+    "gated, not a veth": (cases_not_veth, GATED_ARGS + ("--icmp-ratelimit", "0")),
+    "gated with --unclaimed": (cases_unclaimed_answer, ("--unclaimed", "--answer", "udp,tcp,timestamp")),
     "gated off": (cases_gated_off, ("--prefix", "203.0.113.0/24", "--prefix", "2001:db8:99::/48")),
     "no scope": (cases_no_scope, ("--answer", "udp,tcp,timestamp")),
     "error limit": (cases_error_limit, GATED_ARGS),
@@ -1093,6 +1140,23 @@ def test_timestamp_reply_is_the_time_of_day():
     assert rx == tx, f"receive {rx}, transmit {tx}: taken once"
     assert lo <= rx <= hi or lo <= rx + day <= hi or lo <= rx - day <= hi, \
         f"timestamp {rx} ms, test clock {int(before * 1000) % day}..{int(after * 1000) % day} ms"
+
+
+def test_icmp_errors_have_a_global_limit():
+    """Linux's host-wide ICMP error limit (icmp_msgs_per_sec 1000, icmp_msgs_burst 50) holds
+    whatever the sources: 50 port unreachables at once to 50 sources, then about one a
+    millisecond (the runs here take a few ms: most of the next 40 are dropped)."""
+    frames = [l2() / IP(src=f"198.51.{100 + i // 200}.{1 + i % 200}", dst=ANY_IP) / UDP(sport=40000, dport=33434) /
+              Raw(b"u") for i in range(90)]
+    proc = subprocess.run([TESTRUN, "--mac", IF_MAC, *GATED_ARGS], input="".join(bytes(f).hex() + "\n" for f in frames),
+                          capture_output=True, text=True, check=False, timeout=60)
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 0 and len(lines) == len(frames), proc.stderr
+    verdicts = [line.split(" ")[0] for line in lines]
+    assert verdicts[:50] == ["XDP_TX"] * 50, f"the burst of 50: {verdicts[:50]}"
+    dropped = verdicts[50:].count("XDP_DROP")
+    assert dropped >= 20 and set(verdicts[50:]) <= {"XDP_TX", "XDP_DROP"}, \
+        f"{dropped} of the next 40 dropped: {verdicts[50:]}"
 
 
 def test_flow_label_is_our_own():

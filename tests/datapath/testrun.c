@@ -6,7 +6,7 @@
  *
  *   pong-testrun --mac 02:00:00:00:00:01 [--ttl N] [--prefix CIDR]...
  *                [--source-pps N] [--global-pps N] [--unclaimed] [--rules-only]
- *                [--answer LIST] [--icmp-ratelimit MS] [--own ADDR]...
+ *                [--answer LIST] [--icmp-ratelimit MS] [--own ADDR]... [--veth]
  *
  * --rules-only loads the program with its fast checks off: every frame goes
  * through the rules one by one (for the differential fuzzer).
@@ -14,6 +14,8 @@
  * (loader/policy.c: the same CIDR parser, scoping rule and limit clamp as
  * `xdp-pong prefix add` and `xdp-pong set`), so a test cannot pass with a
  * rule the CLI does not apply. Counter and reason names are the CLI's too.
+ * --veth loads it as attach does on a veth: CHECKSUM_PARTIAL UDP/TCP
+ * checksums accepted (xdp/lib/csum.h).
  * --own ADDR makes ADDR one of the host's own addresses, written into the
  * program by the CLI's own code (loader/own.c); without it the program
  * knows none (its filter as loaded is all zeros).
@@ -194,7 +196,7 @@ int main(int argc, char **argv)
 	static struct pong_own_set own;
 	bool own_given = false;
 	struct pong_settings_change change = PONG_SETTINGS_KEEP;   /* as `set` would change them */
-	bool rules_only = false;
+	bool rules_only = false, veth = false;
 	struct pong *skel;
 	int prog_fd, cnt_fd, rsn_fd;
 
@@ -206,6 +208,11 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(argv[i], "--rules-only")) {
 			rules_only = true;
+			i--;
+			continue;
+		}
+		if (!strcmp(argv[i], "--veth")) {
+			veth = true;
 			i--;
 			continue;
 		}
@@ -266,7 +273,7 @@ int main(int argc, char **argv)
 usage:
 		fprintf(stderr, "usage: pong-testrun [--mac MAC] [--ttl N] [--prefix CIDR]... "
 			"[--source-pps N] [--global-pps N] [--unclaimed] [--answer LIST] [--icmp-ratelimit MS] "
-			"[--rules-only] [--own ADDR]... < frames.hex\n");
+			"[--rules-only] [--veth] [--own ADDR]... < frames.hex\n");
 		return 2;
 	}
 
@@ -280,6 +287,7 @@ usage:
 	for (int i = 0; i < 6; i++)
 		skel->data_iface->pong_iface.mac[i] = (__u8)mac[i];
 	skel->rodata->pong_cfg.ttl = (__u8)ttl;
+	skel->rodata->pong_cfg.partial_csum = veth;   /* as attach loads it on a veth */
 	skel->data_iface->pong_iface.tai_s = pong_tai_offset();   /* as attach loads it */
 	{
 		struct pong_settings_change none = PONG_SETTINGS_KEEP;   /* as attach without options loads it */

@@ -62,9 +62,11 @@ static __always_inline __u16 csum_fold64(__u64 sum)
  * CHECKSUM_PARTIAL: a UDP or TCP checksum a sender's checksum offload has
  * left for the NIC to finish holds the pseudo-header's sum, folded, not yet
  * complemented. That is what a veth passes on from a local socket, and the
- * kernel accepts it (the skb says so; XDP cannot see that): the checks in
- * udp.h and tcp.h accept it too. A frame from the wire has it by chance 1
- * time in 65,536.
+ * kernel accepts it (the skb says so; XDP cannot see that). The checks in
+ * udp.h and tcp.h accept it only on a veth (pong_cfg.partial_csum, set by
+ * the loader from the driver's name): a frame from a NIC is never partial,
+ * and there anyone can write that value into a frame whose data is garbage,
+ * which Linux would drop.
  */
 
 #define CSUM_FRAME_MAX   9216   /* the longest span csum_frame() sums (a jumbo frame's) */

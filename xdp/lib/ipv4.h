@@ -68,6 +68,15 @@ static __always_inline __be16 ipv4_reply_id(__be32 saddr, __be32 daddr, __be16 k
 	return bpf_htons((__u16)(h >> 48) + bpf_ntohs(count));
 }
 
+/* Truth: the 20-byte IPv4 header at iph (in the frame, checked) sums to a valid checksum. */
+static __always_inline int ipv4_header_sum_ok(const struct iphdr *iph)
+{
+	const __u32 *w = (const __u32 *)iph;
+	__u64 sum = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
+
+	return csum_fold64(sum) == 0xffff;
+}
+
 /*
  * Write a fresh 20-byte IPv4 header at iph (in the frame), its checksum
  * summed from scratch: tos, total length, identification (as it goes in

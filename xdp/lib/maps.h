@@ -82,7 +82,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, 3);     /* enum pong_rl_class: echo, resolve, ICMP errors */
 	__type(key, __u32);
 	__type(value, __u64);
 } pong_rl_global SEC(".maps");

@@ -16,18 +16,21 @@
  *           unreachable) also under --icmp-ratelimit for its source.
  *
  * The kinds --answer turns on (UDP, TCP, ICMP timestamp: kind_is_gated())
- * go further: with neither a prefix list nor --unclaimed they are refused
- * (no_scope), whatever the CLI did; with --unclaimed, only a claimed address
- * answers them (looked up, never entered: a router's transit traffic makes
- * no entries).
+ * go further: without a prefix list they are refused (no_scope), whatever
+ * the CLI did, --unclaimed or not: a claim alone is no scope, since anyone's
+ * ARP for an off-link address (arping 8.8.8.8, a wrong netmask) gets it
+ * claimed, and on a router the transit traffic to it would then be reset.
+ * With --unclaimed as well, only a claimed address in the list answers them
+ * (looked up, never entered: transit traffic makes no entries).
  *
  * Rate limits count two classes of request apart: echo, and address
  * resolution (ARP, NS). Each has its own global bucket and its own table of
  * per-source buckets, so an echo flood cannot spend the budget that keeps
  * ARP and neighbour discovery answering. The kinds --answer turns on count
- * as echo. ICMP errors have a third table of per-source buckets (no global
- * one): Linux's icmp_ratelimit, one error per interval to each source and
- * PONG_ERROR_BURST at once. Per-source buckets are a fixed
+ * as echo. ICMP errors have a third table of per-source buckets and a
+ * global bucket of their own: Linux's icmp_ratelimit, one error per
+ * interval to each source and PONG_ERROR_BURST at once, and its host-wide
+ * icmp_msgs_per_sec. Per-source buckets are a fixed
  * array (16,384 per class: small enough to stay in a CPU's cache) indexed
  * by a hash of the source, seeded at random per load: the cost per packet
  * is the same whatever the sources (no map insert per new source under a
@@ -53,8 +56,16 @@
 enum pong_rl_class {
 	PONG_RL_ECHO = 0,
 	PONG_RL_RESOLVE = 1,     /* ARP and NS */
-	PONG_RL_ERROR = 2,       /* ICMP errors, per source only (--icmp-ratelimit) */
+	PONG_RL_ERROR = 2,       /* ICMP errors (--icmp-ratelimit) */
 };
+
+/*
+ * Linux's host-wide limit on ICMP errors (icmp_global_allow():
+ * net.ipv4.icmp_msgs_per_sec 1000, icmp_msgs_burst 50), which holds
+ * whatever icmp_ratelimit is; here, while --icmp-ratelimit is not off.
+ */
+#define PONG_ERROR_GLOBAL_NS    1000000ull     /* one error a millisecond */
+#define PONG_ERROR_GLOBAL_BURST 50
 
 /*
  * GCRA (a token bucket of one second's worth): truth: the bucket had a
@@ -154,30 +165,41 @@ static __always_inline int scope_has_v6(const struct in6_addr *target)
 
 /*
  * --icmp-ratelimit: an ICMP error to a source (tag and addr as for
- * rate_admit(); v6: an IPv6 one) only if its bucket has a token: one per
- * interval, PONG_ERROR_BURST at once, as Linux's inet_peer_xrlim_allow().
+ * rate_admit(); v6: an IPv6 one) only if its bucket has a token (one per
+ * interval, PONG_ERROR_BURST at once, as Linux's inet_peer_xrlim_allow()),
+ * then only if the host-wide error bucket has one. The source's bucket
+ * first, as Linux checks them since 6.12: one source's flood spends its own
+ * tokens, not everyone's.
  */
 static __always_inline int error_admit(int v6, __u64 tag, __u64 addr, __u32 seed)
 {
-	__u64 iv = pong_settings.error_interval_ns[v6 ? 1 : 0];
-	__u32 idx;
+	__u64 iv = pong_settings.error_interval_ns[v6 ? 1 : 0], now;
+	__u32 idx, class = PONG_RL_ERROR;
 	__u64 *tat;
 
 	if (!iv)
 		return PONG_GO_ON;
+	now = bpf_ktime_get_coarse_ns();
 	idx = rl_bucket(PONG_RL_ERROR, tag, addr, seed);
 	tat = bpf_map_lookup_elem(&pong_rl_source, &idx);
-	if (tat && !gcra_take_tau(tat, bpf_ktime_get_coarse_ns(), iv, (PONG_ERROR_BURST - 1) * iv))
+	if (tat && !gcra_take_tau(tat, now, iv, (PONG_ERROR_BURST - 1) * iv))
+		return PONG_R_RATE_LIMITED;
+	tat = bpf_map_lookup_elem(&pong_rl_global, &class);
+	if (tat && !gcra_take_tau(tat, now, PONG_ERROR_GLOBAL_NS, (PONG_ERROR_GLOBAL_BURST - 1) * PONG_ERROR_GLOBAL_NS))
 		return PONG_R_RATE_LIMITED;
 	return PONG_GO_ON;
 }
 
-/* The rate limits for a request from an IPv4 source (error: it gets an ICMP error). */
+/*
+ * The rate limits for a request from an IPv4 source (error: it gets an ICMP
+ * error, whose own limits come first: a source over them spends none of the
+ * tokens echo and the other kinds share).
+ */
 static __always_inline int rate_admit_v4(__u32 class, __be32 source, int error)
 {
-	int verdict = rate_admit(class, 4, source, pong_cfg.seed);
+	int verdict = error ? error_admit(0, 4, source, pong_cfg.seed) : PONG_GO_ON;
 
-	return verdict || !error ? verdict : error_admit(0, 4, source, pong_cfg.seed);
+	return verdict ? verdict : rate_admit(class, 4, source, pong_cfg.seed);
 }
 
 /* ... from an IPv6 source: its /64, or a link-local one by its interface ID (all share fe80::/64). */
@@ -192,8 +214,8 @@ static __always_inline int rate_admit_v6(__u32 class, const struct in6_addr *sou
 	} else {
 		__builtin_memcpy(&half, source, 8);
 	}
-	verdict = rate_admit(class, tag, half, pong_cfg.seed);
-	return verdict || !error ? verdict : error_admit(1, tag, half, pong_cfg.seed);
+	verdict = error ? error_admit(1, tag, half, pong_cfg.seed) : PONG_GO_ON;
+	return verdict ? verdict : rate_admit(class, tag, half, pong_cfg.seed);
 }
 
 /*
@@ -243,7 +265,7 @@ static __noinline int admit_policy(const struct cursor *c, __u32 kind, const str
 	__u32 class = resolve ? PONG_RL_RESOLVE : PONG_RL_ECHO;
 	int need = resolve ? CLAIM_NEEDED : gated ? CLAIM_HELD : CLAIM_ECHO;
 
-	if (gated && !pong_settings.scoped && !pong_settings.unclaimed)
+	if (gated && !pong_settings.scoped)
 		return PONG_R_NO_SCOPE;
 	if (pong_settings.scoped && !(v6 ? scope_has_v6(r->target6) : scope_has_v4(r->target4)))
 		return PONG_R_NOT_IN_PREFIX;
@@ -253,6 +275,33 @@ static __noinline int admit_policy(const struct cursor *c, __u32 kind, const str
 			return verdict;
 	}
 	return v6 ? rate_admit_v6(class, r->source6, error) : rate_admit_v4(class, r->source4, error);
+}
+
+/*
+ * The first look at a kind --answer turns on, before its checksum is summed
+ * over the whole segment: with no prefix list, none is answered (no_scope);
+ * a destination outside the list is no request to us (a router's transit
+ * traffic, the host's own connections): it passes, uncounted as refused, at
+ * the cost of one lookup, not of a checksum in BPF; inside it, the host's
+ * own addresses are the kernel's. admit() looks again, with the claims and
+ * the limits, once the request is known to be whole.
+ */
+static __always_inline int gated_scope_v4(__be32 target)
+{
+	if (pong_settings.active == PONG_ACTIVE_NONE || !pong_settings.scoped)
+		return PONG_R_NO_SCOPE;
+	if (!scope_has_v4(target))
+		return PONG_NOT_OURS;
+	return own_address_v4(target) ? PONG_R_OWN_ADDRESS : PONG_GO_ON;
+}
+
+static __always_inline int gated_scope_v6(const struct in6_addr *target)
+{
+	if (pong_settings.active == PONG_ACTIVE_NONE || !pong_settings.scoped)
+		return PONG_R_NO_SCOPE;
+	if (!scope_has_v6(target))
+		return PONG_NOT_OURS;
+	return own_address_v6(target) ? PONG_R_OWN_ADDRESS : PONG_GO_ON;
 }
 
 /*

@@ -49,12 +49,13 @@ struct pong_tcphdr {
  * The segment at the cursor (inside the IP packet, whose payload is plen
  * bytes), checked as Linux's tcp_v4_rcv() / tcp_v6_rcv() check it before a
  * closed port's reset: the header within the payload, a data offset of at
- * least 5 words and within the payload (else truncated), not a RST
- * (tcp_rst: a RST is never answered), and a valid checksum over the
- * pseudo-header sum pseudo or CHECKSUM_PARTIAL's (csum.h) (else l4_checksum). Linux drops all of those
- * silently.
+ * least 5 words and within the payload (else truncated), a valid checksum
+ * over the pseudo-header sum pseudo, or on a veth (partial) CHECKSUM_PARTIAL's
+ * (csum.h) (else l4_checksum), and not a RST (tcp_rst: a RST is never
+ * answered). Linux drops all of those silently.
  */
-static __always_inline int tcp_check(struct xdp_md *ctx, const struct cursor *c, __u32 plen, __u32 pseudo)
+static __always_inline int tcp_check(struct xdp_md *ctx, const struct cursor *c, __u32 plen, __u32 pseudo,
+				     int partial)
 {
 	const struct pong_tcphdr *th = c->pos;
 	__u32 doff;
@@ -64,11 +65,12 @@ static __always_inline int tcp_check(struct xdp_md *ctx, const struct cursor *c,
 	doff = (bpf_ntohs(th->doff_flags) >> 12) * 4;
 	if (doff < sizeof(*th) || doff > plen)
 		return PONG_R_TRUNCATED;
-	if (bpf_ntohs(th->doff_flags) & TCP_RST)
-		return PONG_R_TCP_RST;
 	pseudo = csum_fold(pseudo + bpf_htons(plen) + bpf_htons(IPPROTO_TCP));
-	if (th->check != pseudo && csum_frame(ctx, (__u32)(c->pos - (void *)(long)ctx->data), plen, pseudo) != 0xffff)
+	if (!(partial && th->check == pseudo) &&
+	    csum_frame(ctx, (__u32)(c->pos - (void *)(long)ctx->data), plen, pseudo) != 0xffff)
 		return PONG_R_L4_CHECKSUM;
+	if (bpf_ntohs(th->doff_flags) & TCP_RST)
+		return PONG_R_TCP_RST;      /* after the checksum, as Linux counts them */
 	return PONG_GO_ON;
 }
 

@@ -39,12 +39,13 @@
  * payload is plen bytes), checked as Linux's __udp4_lib_rcv() and
  * __udp6_lib_rcv() check it: the header within the payload, a length
  * field of at least the header and at most the payload (a shorter one
- * trims the datagram, as Linux trims it: *ulenp), and a valid checksum
- * over the pseudo-header sum pseudo (0 = none: IPv4 only, v6 true) or
- * CHECKSUM_PARTIAL's (csum.h). Else truncated or l4_checksum; Linux drops those silently.
+ * trims the datagram, as Linux trims it: *ulenp; 0 over IPv6 is the
+ * payload's), and a valid checksum over the pseudo-header sum pseudo (0 =
+ * none: IPv4 only, v6 true), or on a veth (partial) CHECKSUM_PARTIAL's
+ * (csum.h). Else truncated or l4_checksum; Linux drops those silently.
  */
 static __always_inline int udp_check(struct xdp_md *ctx, const struct cursor *c, __u32 plen, __u32 pseudo, int v6,
-				     __u32 *ulenp)
+				     int partial, __u32 *ulenp)
 {
 	const struct udphdr *udp = c->pos;
 	__u32 ulen;
@@ -52,12 +53,19 @@ static __always_inline int udp_check(struct xdp_md *ctx, const struct cursor *c,
 	if ((void *)(udp + 1) > c->end || plen < sizeof(*udp))
 		return PONG_R_TRUNCATED;
 	ulen = bpf_ntohs(udp->len);
+	if (v6 && !ulen)
+		ulen = plen;                /* as Linux takes it (a jumbogram's length field is 0) */
 	if (ulen < sizeof(*udp) || ulen > plen)
 		return PONG_R_TRUNCATED;
-	pseudo = csum_fold(pseudo + bpf_htons(ulen) + bpf_htons(IPPROTO_UDP));
-	if ((udp->check || v6) && udp->check != pseudo &&
-	    csum_frame(ctx, (__u32)(c->pos - (void *)(long)ctx->data), ulen, pseudo) != 0xffff)
-		return PONG_R_L4_CHECKSUM;
+	if (!udp->check) {
+		if (v6)
+			return PONG_R_L4_CHECKSUM;   /* required over IPv6 (RFC 8200 8.1) */
+	} else {
+		pseudo = csum_fold(pseudo + bpf_htons(ulen) + bpf_htons(IPPROTO_UDP));
+		if (!(partial && udp->check == pseudo) &&
+		    csum_frame(ctx, (__u32)(c->pos - (void *)(long)ctx->data), ulen, pseudo) != 0xffff)
+			return PONG_R_L4_CHECKSUM;
+	}
 	*ulenp = ulen;
 	return PONG_GO_ON;
 }
