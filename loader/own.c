@@ -109,8 +109,11 @@ static void add_net(struct pong_own_set *set, int family, const __u8 *addr, int 
  * local (the host's addresses, and prefixes routed to the host itself, as
  * `ip route add local 192.0.2.0/24 dev lo` makes them) or anycast (IPv6).
  * The kernel answers for all of them: ARP and NS when their address is one
- * of them (inet_addr_type() RTN_LOCAL), echo to any. Only table local is
- * asked for (a router's full table is not dumped). 0 or -errno.
+ * of them (inet_addr_type() RTN_LOCAL), echo to any. And every broadcast
+ * route (IPv4: a connected subnet's broadcast address): the kernel's too, to
+ * ignore, so that no reply claims to come from it (RFC 1122 3.2.2: no ICMP
+ * error for a datagram to a broadcast address; no RST either). Only table
+ * local is asked for (a router's full table is not dumped). 0 or -errno.
  */
 static int read_local_table(struct pong_own_set *set, int family)
 {
@@ -183,7 +186,8 @@ static int read_local_table(struct pong_own_set *set, int family)
 				else if (at->rta_type == RTA_DST && RTA_PAYLOAD(at) <= sizeof(dst))
 					memcpy(dst, RTA_DATA(at), RTA_PAYLOAD(at));
 			}
-			if (table != RT_TABLE_LOCAL || (rt->rtm_type != RTN_LOCAL && rt->rtm_type != RTN_ANYCAST))
+			if (table != RT_TABLE_LOCAL || (rt->rtm_type != RTN_LOCAL && rt->rtm_type != RTN_ANYCAST &&
+							rt->rtm_type != RTN_BROADCAST))
 				continue;
 			if (rt->rtm_dst_len == (family == AF_INET ? 32 : 128))
 				add_addr(set, family, dst);
@@ -198,7 +202,8 @@ static int read_local_table(struct pong_own_set *set, int family)
 /*
  * The host's own addresses in this network namespace: every address of
  * every interface (tentative IPv6 ones too: a host is about to take them),
- * and every local and anycast route of the local table; sorted, each once.
+ * and every local, anycast and broadcast route of the local table; sorted,
+ * each once.
  * 0 or -errno (-E2BIG: more than the program can hold).
  */
 int pong_own_read(struct pong_own_set *set)

@@ -564,3 +564,24 @@ def test_own_services_answer(router, family):
     for kind in (f"udp{family}", f"tcp{family}"):
         assert moved(before, after, kind) == 0, f"xdp-pong answered for the router's own address ({kind})"
     assert moved(before, after, "own_address") >= 5, "the frames met the host's own address"
+
+
+def test_subnet_broadcast_is_the_kernels(router):
+    """UDP and TCP to the router's subnet broadcast address (198.51.100.255, a broadcast route of
+    its local table), sent to its MAC, inside the prefix list: no port unreachable, no RST from
+    xdp-pong (Linux sends neither for a broadcast destination, RFC 1122 3.2.2); the frames are
+    the kernel's, counted as own_address."""
+    r = router
+    mac = r.lab.run(r.pong, "cat", "/sys/class/net/pong0/address").stdout.strip()
+    before = r.stats()
+    res = r.client("/usr/bin/python3", "-c",
+                   "import sys\n"
+                   "from scapy.all import Ether, IP, UDP, TCP, sendp\n"
+                   "ip = IP(dst='198.51.100.255')\n"
+                   "sendp([Ether(dst=sys.argv[1]) / ip / UDP(dport=33434) / b'x', "
+                   "Ether(dst=sys.argv[1]) / ip / TCP(dport=80, flags='S')], iface='cli0', verbose=False)\n", mac)
+    assert res.returncode == 0, res.stderr
+    after = r.stats()
+    assert moved(before, after, "udp4") == 0 and moved(before, after, "tcp4") == 0, \
+        "xdp-pong answered for a broadcast address"
+    assert moved(before, after, "own_address") == 2, after["refused_by_reason"]
