@@ -235,13 +235,15 @@ static int prefix_change(enum pong_prefix_action action, const char *ifname, int
 		return 1;
 	if (action == PONG_PREFIX_CLEAR) {
 		struct pong_settings st;
-		char kinds[PONG_ANSWER_TEXT];
 
 		pong_err("warning: %s: no prefix list: every address that reaches it is answered, other hosts' included",
 			 ifname);
-		if (!pong_read_settings(fd, &st) && st.answer)
+		if (!pong_read_settings(fd, &st) && st.answer) {
+			char kinds[PONG_ANSWER_TEXT];
+
 			pong_err("warning: %s: --answer %s is answered for no address until a prefix is added",
 				 ifname, pong_answer_text(st.answer, kinds));
+		}
 	}
 	pong_name_text(ifname, shown, sizeof(shown));
 	if (action == PONG_PREFIX_ADD && flag)

@@ -150,10 +150,10 @@ void pong_print_status_json(const struct pong_attachment *a, int n)
 			printf(",\"scope\":{\"all\":true,\"prefixes\":0}");
 		printf(",\"unclaimed\":{\"on\":%s", st->unclaimed ? "true" : "false");
 		printf("},\"answer\":[");
-		for (__u32 bit = 1, first = 1; bit & PONG_ANSWER_ALL; bit <<= 1) {
-			char kind[PONG_ANSWER_TEXT];
-
+		for (__u32 bit = 1, first = 1; bit && bit <= PONG_ANSWER_ALL; bit <<= 1) {
 			if (st->answer & bit) {
+				char kind[PONG_ANSWER_TEXT];
+
 				printf("%s\"%s\"", first ? "" : ",", pong_answer_text(bit, kind));
 				first = 0;
 			}

@@ -161,10 +161,12 @@ static __always_inline int answer_ns(struct xdp_md *ctx, struct cursor *c, struc
  * The kinds --answer turns on (UDP, TCP, ICMP timestamp), which the program
  * reaches only when the kind is on: each a global function, which the
  * verifier checks once, apart from the program's paths, taking the frame
- * again from ctx. Their rules are the echo request's (the IP header, the
- * addresses), then no IPv4 options or IPv6 extension headers, then their
- * own (lib/udp.h, lib/tcp.h, lib/icmp.h); admit() gives them only to an
- * address in scope or claimed (never with neither: no_scope).
+ * again from ctx. A frame not to our MAC is not theirs (it passes); their
+ * rules are the echo request's (the IP header, the addresses), then no IPv4
+ * options (and a valid IPv4 header checksum) or IPv6 extension headers, then
+ * the scope (gated_scope_v4/v6(): none without a prefix list, and outside it
+ * not theirs), then their own (lib/udp.h, lib/tcp.h, lib/icmp.h); admit()
+ * takes the claims and the limits.
  */
 
 /* The frame's IPv4 header for a kind --answer turns on, with the cursor past it. */

@@ -210,10 +210,10 @@ struct pong_settings {
 				     * icmp_ratelimit and icmp/ratelimit); 0 = no limit */
 	__u32 error_ms[2];          /* the same in ms, for display */
 	__u32 answer;               /* PONG_ANSWER_* bits: the kinds, off by default, that are answered
-				     * (only with scoped or unclaimed: else no_scope) */
+				     * (only with scoped: else no_scope) */
 	__u32 pad;
 	__u32 active;               /* PONG_ACTIVE_*: derived from the fields above by the CLI on
-				     * every write (pong_settings_sync()) */
+				     * every write (loader/prog.c settings_change()) */
 	__u32 layout;               /* PONG_SETTINGS_LAYOUT: a CLI that knows another layout (whose
 				     * writes would leave fields it does not know stale) refuses it;
 				     * always the last field */
@@ -227,7 +227,7 @@ struct pong_settings {
  * The kinds --answer turns on (pong_settings.answer), off by default: their
  * replies are not harmless as an echo reply is (a RST or a port unreachable
  * for a real host's address breaks its traffic), so they are answered only
- * for addresses inside a --prefix list or claimed by --unclaimed.
+ * for addresses inside a --prefix list (with --unclaimed, claimed ones in it).
  * X(id, name, bit)
  */
 #define PONG_ANSWERS(X)                 \
@@ -239,7 +239,9 @@ enum pong_answer {
 #define PONG_X_ENUM(id, name, bit) PONG_ANSWER_##id = bit,
 	PONG_ANSWERS(PONG_X_ENUM)
 #undef PONG_X_ENUM
-	PONG_ANSWER_ALL = 7
+#define PONG_X_BIT(id, name, bit) | bit
+	PONG_ANSWER_ALL = 0 PONG_ANSWERS(PONG_X_BIT)
+#undef PONG_X_BIT
 };
 #define PONG_ERROR_BURST      6      /* ICMP errors a source gets at once (Linux's XRLIM_BURST_FACTOR) */
 #define PONG_DEFAULT_ERROR_MS  1000  /* --icmp-ratelimit's default for IPv4, Linux's icmp_ratelimit ... */

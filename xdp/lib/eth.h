@@ -10,6 +10,7 @@
 #include "verdict.h"
 
 #define VLAN_MAX_DEPTH 2   /* 802.1Q, or 802.1ad outer + 802.1Q inner (QinQ) */
+#define ETH_L2_MAX     22  /* the longest L2 header: Ethernet and VLAN_MAX_DEPTH tags */
 
 /*
  * The Ethernet header. Unlike <linux/if_ether.h>'s packed struct ethhdr it

@@ -165,8 +165,9 @@ static __always_inline int icmp4_is_timestamp(const struct cursor *c)
  * The timestamp request at the cursor (an IPv4 packet of plen bytes of
  * ICMP), checked as Linux's icmp_rcv() and icmp_timestamp() check it: the
  * header and the originate time within it (else truncated), a valid
- * checksum (else l4_checksum), and a clock to answer with (else
- * icmp_type: a kernel without CLOCK_TAI for BPF). Linux drops those.
+ * checksum (else l4_checksum; Linux drops those two), and a clock to
+ * answer with (else icmp_type, as before --answer timestamp: a kernel
+ * without CLOCK_TAI for BPF, whose Linux would answer).
  */
 static __always_inline int icmp4_check_timestamp(struct xdp_md *ctx, const struct cursor *c, __u32 plen)
 {
@@ -203,7 +204,7 @@ static __always_inline int icmp4_timestamp_reply(struct xdp_md *ctx, __u32 l3, c
 	__be16 id, ident, seq;
 	__u8 tos;
 
-	if (l3 > 22 || (void *)icmp + ICMP_TS_MIN > end)
+	if (l3 > ETH_L2_MAX || (void *)icmp + ICMP_TS_MIN > end)
 		return PONG_NOT_OURS;       /* cannot happen: checked by the classifier */
 	id = icmp4_reply_id(iph, icmp, seed);
 	ident = icmp->id;

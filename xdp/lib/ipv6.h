@@ -79,7 +79,6 @@ static __always_inline void ipv6_copy(struct in6_addr *dst, const struct in6_add
 	x[1] = y[1];
 }
 
-/* The last word of target's solicited-node group, ff:XX:XX:XX (also the group MAC's last 4 bytes). */
 /* One's complement sum of an IPv6 address, 32 bits at a time (fold with csum_fold64()). */
 static __always_inline __u64 csum_addr6(const struct in6_addr *a)
 {
@@ -88,6 +87,7 @@ static __always_inline __u64 csum_addr6(const struct in6_addr *a)
 	return (__u64)w[0] + w[1] + w[2] + w[3];
 }
 
+/* The last word of target's solicited-node group, ff:XX:XX:XX (also the group MAC's last 4 bytes). */
 static __always_inline __u32 ipv6_solicited_node_word(const struct in6_addr *target)
 {
 	return (target->in6_u.u6_addr32[3] & bpf_htonl(0x00ffffff)) | bpf_htonl(0xff000000);

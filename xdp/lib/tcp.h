@@ -27,7 +27,6 @@
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
-#define TCP_L3_MAX 22     /* Ethernet and at most two VLAN tags */
 
 /*
  * The TCP header, declared here (<linux/tcp.h> pulls in socket headers a
@@ -135,7 +134,7 @@ static __always_inline int tcp4_rst(struct xdp_md *ctx, __u32 l3, const volatile
 	__u16 flags;
 	__u8 tos;
 
-	if (l3 > TCP_L3_MAX || (void *)(th + 1) > end)
+	if (l3 > ETH_L2_MAX || (void *)(th + 1) > end)
 		return PONG_NOT_OURS;       /* cannot happen: checked by the classifier */
 	len = bpf_ntohs(iph->tot_len) - sizeof(*iph) - (bpf_ntohs(th->doff_flags) >> 12) * 4;
 	tcp_rst_numbers(th, len, &seq, &ack, &flags);
@@ -172,7 +171,7 @@ static __always_inline int tcp6_rst(struct xdp_md *ctx, __u32 l3, const volatile
 	__u64 pseudo;
 	__u16 flags;
 
-	if (l3 > TCP_L3_MAX || (void *)(th + 1) > end)
+	if (l3 > ETH_L2_MAX || (void *)(th + 1) > end)
 		return PONG_NOT_OURS;       /* cannot happen: checked by the classifier */
 	len = bpf_ntohs(ip6->payload_len) - (bpf_ntohs(th->doff_flags) >> 12) * 4;
 	tcp_rst_numbers(th, len, &seq, &ack, &flags);

@@ -28,7 +28,6 @@
 
 #define UDP_UNREACH4_ROOM 576    /* an IPv4 ICMP error is at most this long, headers included */
 #define UDP_UNREACH6_ROOM 1280   /* an ICMPv6 error: IPv6's minimum MTU */
-#define UDP_L3_MAX        22     /* Ethernet and at most two VLAN tags */
 #define ICMP_DEST_UNREACH_ 3
 #define ICMP_PORT_UNREACH_ 3
 #define ICMPV6_DEST_UNREACH_ 1
@@ -75,29 +74,29 @@ static __always_inline int udp_check(struct xdp_md *ctx, const struct cursor *c,
  * the growth): PONG_GO_ON, or no_room with the frame unchanged (the head
  * could not grow), or PONG_DROP (it grew but could not be cut: it is no
  * longer the request). The Ethernet header and VLAN tags (the first
- * UDP_L3_MAX bytes, whatever follows them is written over) are copied to the
+ * ETH_L2_MAX bytes, whatever follows them is written over) are copied to the
  * new head, addressed back to the requester from our MAC.
  */
 static __always_inline int udp_make_room(struct xdp_md *ctx, int room, __u32 want,
 					 const volatile __u8 *our_mac)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	__u8 l2[UDP_L3_MAX] __attribute__((aligned(4)));
+	__u8 l2[ETH_L2_MAX] __attribute__((aligned(4)));
 	int have = (int)(end - data);
 	struct eth_hdr *eth;
 
-	if (data + UDP_L3_MAX > end)
+	if (data + ETH_L2_MAX > end)
 		return PONG_NOT_OURS;       /* cannot happen: the IP header follows */
-	__builtin_memcpy(l2, data, UDP_L3_MAX);
+	__builtin_memcpy(l2, data, ETH_L2_MAX);
 	if (bpf_xdp_adjust_head(ctx, -room))
 		return PONG_R_NO_ROOM;
 	if ((int)want != have + room && bpf_xdp_adjust_tail(ctx, (int)want - (have + room)))
 		return PONG_DROP;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	if (data + UDP_L3_MAX > end)
+	if (data + ETH_L2_MAX > end)
 		return PONG_DROP;
-	__builtin_memcpy(data, l2, UDP_L3_MAX);    /* past l3: the new IP header goes over it */
+	__builtin_memcpy(data, l2, ETH_L2_MAX);    /* past l3: the new IP header goes over it */
 	eth = data;
 	mac_copy(eth->h_dest, l2 + ETH_ALEN);
 	mac_copy(eth->h_source, our_mac);
@@ -127,7 +126,7 @@ static __always_inline int udp4_unreach(struct xdp_md *ctx, __u32 l3, __u32 ulen
 	int verdict, sum;
 	struct icmphdr *icmp;
 
-	if (l3 > UDP_L3_MAX || (void *)(udp + 1) > end)
+	if (l3 > ETH_L2_MAX || (void *)(udp + 1) > end)
 		return PONG_NOT_OURS;       /* cannot happen: checked by the classifier */
 	if (quote > UDP_UNREACH4_ROOM - room)
 		quote = UDP_UNREACH4_ROOM - room;
@@ -181,7 +180,7 @@ static __always_inline int udp6_unreach(struct xdp_md *ctx, __u32 l3, __u32 ulen
 	__u64 pseudo;
 	int verdict, sum;
 
-	if (l3 > UDP_L3_MAX || (void *)(ip6 + 1) > end)
+	if (l3 > ETH_L2_MAX || (void *)(ip6 + 1) > end)
 		return PONG_NOT_OURS;       /* cannot happen: checked by the classifier */
 	if (quote > UDP_UNREACH6_ROOM - room)
 		quote = UDP_UNREACH6_ROOM - room;
