@@ -69,14 +69,25 @@ static void attach_opts(const struct pong_args *args, struct pong_attach_opts *o
 /*
  * --answer kinds are answered only for addresses in a prefix list (with
  * --unclaimed, claimed ones in it): at attach and run, --prefix must come
- * with them. A claim alone is no scope (xdp/lib/policy.h). True after the
- * usage error.
+ * with them. A claim alone is no scope (xdp/lib/policy.h). A list of every
+ * address is warned of (a router would reset all its transit traffic).
+ * True after the usage error.
  */
 static bool unscoped_answer(const struct pong_args *args)
 {
 	char kinds[PONG_ANSWER_TEXT];
 
-	if (args->settings.answer <= 0 || args->nprefixes)
+	if (args->settings.answer <= 0)
+		return false;
+	for (int i = 0; i < args->nprefixes; i++) {
+		if (!args->prefixes[i].len) {
+			pong_err("warning: --answer with --prefix %s: every %s TCP connection and UDP flow through this "
+				 "host that is not its own gets a RST or a port unreachable", args->prefixes[i].family ==
+				 AF_INET ? "0.0.0.0/0" : "::/0", args->prefixes[i].family == AF_INET ? "IPv4" : "IPv6");
+			break;
+		}
+	}
+	if (args->nprefixes)
 		return false;
 	pong_usage_error(args->cmd, "--answer %s needs --prefix: these replies are not harmless, so they go only "
 			 "to addresses you name", pong_answer_text((__u32)args->settings.answer, kinds));
@@ -537,7 +548,7 @@ static const struct {
 	    "detach, counters kept). Once it has a list, only echo destinations, ARP\n"
 	    "targets and NS targets inside it are answered; deleting the last prefix\n"
 	    "answers nothing. 'clear' removes the list: every address is answered again\n"
-	    "(but no kind of --answer: those need a list or --unclaimed).",
+	    "(but no kind of --answer: those need a list).",
 	    OPTS(PONG_OPT_HELP), PONG_OPT__END, PONG_OPT__END }, cmd_prefix },
 	{ { "set", PONG_IFACES,
 	    "Change the rate limits, --unclaimed and --answer of attached interfaces, at\n"

@@ -149,8 +149,8 @@ static const struct opt_def table[PONG_OPT__END] = {
 		.zero = "off", .unit = "milliseconds",
 		.help = "ICMP errors (--answer udp) to each source (IPv6: its /64): one per\n"
 			"MS ms, 6 at once, as Linux's icmp_ratelimit (default: 1000 for IPv4,\n"
-			"100 for IPv6, Linux's), and 1000/s in all (burst 50, Linux's\n"
-			"icmp_msgs_per_sec); 0 or off: neither limit" },
+			"100 for IPv6, Linux's), and 1000/s from the interface (burst 50,\n"
+			"Linux's icmp_msgs_per_sec); 0 or off: neither limit" },
 	[PONG_OPT_VERBOSE] = { .name = "verbose", .letter = 'v', .type = T_FLAG, FIELD(verbose),
 		.help = "show libbpf/libxdp messages" },
 	[PONG_OPT_HELP] = { .name = "help", .letter = 'h', .type = T_HELP, .help = "this help" },

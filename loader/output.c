@@ -310,7 +310,7 @@ void pong_print_prometheus(FILE *f, const struct pong_attachment *a, const struc
 	} families[] = {
 		{ "xdp_pong_replies_total", "Requests answered, by kind.", 0 },
 		{ "xdp_pong_reply_bytes_total", "Bytes of the requests answered, by kind.", 1 },
-		{ "xdp_pong_passed_total", "Frames passed to the kernel untouched: not a kind xdp-pong answers.", 0 },
+		{ "xdp_pong_passed_total", "Frames passed to the kernel untouched: not a request xdp-pong answers.", 0 },
 		{ "xdp_pong_passed_bytes_total", "Bytes of the frames passed to the kernel.", 1 },
 		{ "xdp_pong_refused_total", "Requests not answered, by reason.", 0 },
 		{ "xdp_pong_refused_bytes_total", "Bytes of the requests not answered, by reason.", 1 },

@@ -161,12 +161,13 @@ static __always_inline int answer_ns(struct xdp_md *ctx, struct cursor *c, struc
  * The kinds --answer turns on (UDP, TCP, ICMP timestamp), which the program
  * reaches only when the kind is on: each a global function, which the
  * verifier checks once, apart from the program's paths, taking the frame
- * again from ctx. A frame not to our MAC is not theirs (it passes); their
- * rules are the echo request's (the IP header, the addresses), then no IPv4
- * options (and a valid IPv4 header checksum) or IPv6 extension headers, then
- * the scope (gated_scope_v4/v6(): none without a prefix list, and outside it
- * not theirs), then their own (lib/udp.h, lib/tcp.h, lib/icmp.h); admit()
- * takes the claims and the limits.
+ * again from ctx. A frame not to our MAC is not theirs (it passes); then
+ * the scope, before any rule (gated_scope_v4/v6(): none without a prefix
+ * list; outside it, not theirs, so a router's transit traffic is never
+ * counted as refused); then the echo request's rules (the IP header, the
+ * addresses), no IPv4 options (and a valid IPv4 header checksum) or IPv6
+ * extension headers, then their own (lib/udp.h, lib/tcp.h, lib/icmp.h);
+ * admit() takes the claims and the limits.
  */
 
 /* The frame's IPv4 header for a kind --answer turns on, with the cursor past it. */
@@ -182,7 +183,12 @@ static __always_inline int gated_ipv4(struct xdp_md *ctx, struct cursor *c, stru
 		return PONG_NOT_OURS;
 	if (!mac_equal((*eth)->h_dest, pong_iface.mac))
 		return PONG_NOT_OURS;       /* broadcasts and others' frames: not ours to count, only to pass */
-	verdict = eth_check_unicast(*eth, pong_iface.mac);
+	*iph = c->pos;
+	if ((void *)(*iph + 1) > c->end)
+		return PONG_NOT_OURS;
+	verdict = gated_scope_v4((*iph)->daddr, (*iph)->saddr);   /* before any rule: transit is not refused */
+	if (!verdict)
+		verdict = eth_check_unicast(*eth, pong_iface.mac);
 	if (!verdict)
 		verdict = parse_ipv4(ctx, c, iph);
 	if (verdict)
@@ -211,7 +217,9 @@ static __always_inline int gated_ipv6(struct xdp_md *ctx, struct cursor *c, stru
 	ip6 = c->pos;
 	if ((void *)(ip6 + 1) > c->end || ipv6_upper(c, ip6, &upper, &ext))
 		return PONG_NOT_OURS;
-	verdict = ipv6_check(c, *eth, ip6, ext, plen);
+	verdict = gated_scope_v6(&ip6->daddr, &ip6->saddr);
+	if (!verdict)
+		verdict = ipv6_check(c, *eth, ip6, ext, plen);
 	if (verdict)
 		return verdict;
 	if (!ipv6_is_unicast(&ip6->daddr))
@@ -273,8 +281,6 @@ __noinline int answer_udp4(struct xdp_md *ctx)
 	int verdict = gated_ipv4(ctx, &c, &eth, &iph, &plen);
 
 	if (!verdict)
-		verdict = gated_scope_v4(iph->daddr);
-	if (!verdict)
 		verdict = udp_check(ctx, &c, plen, pseudo4(iph), 0, pong_cfg.partial_csum, &ulen);
 	if (verdict)
 		return verdict;
@@ -295,8 +301,6 @@ __noinline int answer_udp6(struct xdp_md *ctx)
 	__u32 plen, ulen;
 	int verdict = gated_ipv6(ctx, &c, &eth, &ip6, &plen);
 
-	if (!verdict)
-		verdict = gated_scope_v6(&ip6->daddr);
 	if (!verdict)
 		verdict = udp_check(ctx, &c, plen, pseudo6(ip6), 1, pong_cfg.partial_csum, &ulen);
 	if (verdict)
@@ -320,8 +324,6 @@ __noinline int answer_tcp4(struct xdp_md *ctx)
 	int verdict = gated_ipv4(ctx, &c, &eth, &iph, &plen);
 
 	if (!verdict)
-		verdict = gated_scope_v4(iph->daddr);
-	if (!verdict)
 		verdict = tcp_check(ctx, &c, plen, pseudo4(iph), pong_cfg.partial_csum);
 	if (verdict)
 		return verdict;
@@ -342,8 +344,6 @@ __noinline int answer_tcp6(struct xdp_md *ctx)
 	__u32 plen;
 	int verdict = gated_ipv6(ctx, &c, &eth, &ip6, &plen);
 
-	if (!verdict)
-		verdict = gated_scope_v6(&ip6->daddr);
 	if (!verdict)
 		verdict = tcp_check(ctx, &c, plen, pseudo6(ip6), pong_cfg.partial_csum);
 	if (verdict)
@@ -366,8 +366,6 @@ __noinline int answer_timestamp(struct xdp_md *ctx)
 	__u32 plen;
 	int verdict = gated_ipv4(ctx, &c, &eth, &iph, &plen);
 
-	if (!verdict)
-		verdict = gated_scope_v4(iph->daddr);
 	if (!verdict)
 		verdict = icmp4_check_timestamp(ctx, &c, plen);
 	if (verdict)

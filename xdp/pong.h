@@ -99,10 +99,10 @@ enum pong_counter {
 	X(L2_DST,         "l2_dst",         "destination MAC neither ours nor (ARP) broadcast") \
 	X(L2_SRC,         "l2_src",         "source MAC (or ARP/NDP sender MAC) multicast, broadcast or all-zero") \
 	X(TRUNCATED,      "truncated",      "header cut short (frame or IP length)")         \
-	X(IP_HEADER,      "ip_header",      "IP version, header or total length invalid")    \
+	X(IP_HEADER,      "ip_header",      "IP version, header, total length or (UDP, TCP, timestamp) header checksum invalid") \
 	X(IP_FRAGMENT,    "ip_fragment",    "IPv4 fragment")                                 \
 	X(IP_OPTIONS,     "ip_options",     "IPv4 options Linux would not answer (source route, malformed...)") \
-	X(IP_SRC,         "ip_src",         "source (or ARP sender) in 0/8, 127/8, 224/4 or 240/4") \
+	X(IP_SRC,         "ip_src",         "source (or ARP sender) in 0/8, 127/8, 224/4 or 240/4, or (--answer) the host's own") \
 	X(IP_DST,         "ip_dst",         "destination in 0/8, 127/8, 224/4 or broadcast") \
 	X(ICMP_TYPE,      "icmp_type",      "ICMP type is not echo request (nor timestamp request, with --answer timestamp)") \
 	X(ICMP_CODE,      "icmp_code",      "neighbour solicitation with code != 0") \
@@ -113,7 +113,7 @@ enum pong_counter {
 	X(ARP_TARGET,     "arp_target",     "ARP target in 0/8, 127/8, 224/4 or broadcast")  \
 	X(IP6_SRC,        "ip6_src",        "IPv6 source unspecified, multicast, loopback or (echo) IPv4-mapped") \
 	X(IP6_DST,        "ip6_dst",        "IPv6 destination unspecified, multicast or loopback") \
-	X(IP6_EXT_HEADER, "ip6_ext_header", "IPv6 extension header before ICMPv6")           \
+	X(IP6_EXT_HEADER, "ip6_ext_header", "IPv6 extension header before ICMPv6 (or UDP, TCP with --answer)") \
 	X(NDP_HOP_LIMIT,  "ndp_hop_limit",  "neighbour solicitation with hop limit != 255")   \
 	X(NDP_FORMAT,     "ndp_format",     "neighbour solicitation too short or with malformed options") \
 	X(NDP_CHECKSUM,   "ndp_checksum",   "neighbour solicitation with a wrong checksum")   \
@@ -124,12 +124,12 @@ enum pong_counter {
 	X(NO_ROOM,        "no_room",        "no room in the frame buffer to build the reply") \
 	X(L4_CHECKSUM,    "l4_checksum",    "UDP, TCP or ICMP timestamp request with a wrong checksum (Linux drops it)") \
 	X(TCP_RST,        "tcp_rst",        "TCP segment with RST set: never answered (RFC 9293)") \
-	X(NO_SCOPE,       "no_scope",       "--answer kind, but neither a --prefix list nor --unclaimed says for which addresses") \
+	X(NO_SCOPE,       "no_scope",       "--answer kind, but no --prefix list says for which addresses") \
 	X(OWN_ADDRESS,    "own_address",    "an address of this host: the kernel answers for it") \
 	X(NOT_IN_PREFIX,  "not_in_prefix",  "address outside the interface's --prefix list")   \
 	X(NOT_CLAIMED,    "not_claimed",    "--unclaimed: not (yet) verified free by xdp-pong's own probes") \
 	X(OWNER_SEEN,     "owner_seen",     "--unclaimed: its owner showed signs of life")      \
-	X(RATE_LIMITED,   "rate_limited",   "over --rate-limit or --global-limit (dropped)")
+	X(RATE_LIMITED,   "rate_limited",   "over --rate-limit, --global-limit or (port unreachables) --icmp-ratelimit (dropped)")
 
 enum pong_reason {
 	PONG_R_NONE = 0,

@@ -604,5 +604,12 @@ def test_answer_needs_a_scope_and_shows(cli):
     assert a0["answer"] == ["tcp"] and a0["limits"]["icmp_ratelimit_ms"] == {"ipv4": 0, "ipv6": 0}
     ok(cli("set", "a0", "--answer", "none"))
     assert status()[0]["answer"] == []
+    res = ok(cli("prefix", "clear", "a0"))
+    assert "no prefix list" in res.stderr and "--answer" not in res.stderr, "no kind on: no second warning"
+    ok(cli("detach", "c0"))
+    res = ok(cli("attach", "c0", "--prefix", "::/0", "--answer", "tcp"))
+    assert "warning: --answer with --prefix ::/0" in res.stderr, res.stderr
+    res = ok(cli("prefix", "clear", "c0"))
+    assert "--answer tcp is answered for no address" in res.stderr, res.stderr
     ok(cli("detach", "a0"))
     ok(cli("detach", "c0"))

@@ -387,18 +387,21 @@ class Model:
                 return "or_limited"
         return None
 
-    def gated_scope(self, target):
-        """The first look at a kind --answer turns on, once its IP header is
-        checked, before its own rules: refused with no prefix list (no_scope);
-        a destination outside it is not a request to us (a router's transit
-        traffic, the host's own connections): passed, not refused; the host's
-        own address in it is the kernel's. The outcome, or None."""
+    def gated_scope(self, target, source):
+        """The first look at a kind --answer turns on, once its destination can
+        be read, before any rule: refused with no prefix list (no_scope); a
+        destination outside it is not a request to us (a router's transit
+        traffic, the host's own connections): passed, not refused, whatever its
+        header holds; the host's own address in it is the kernel's; a source
+        that is one of them is a martian (Linux drops it). The outcome, or None."""
         if self.prefixes is None:
             return refused("no_scope")
         if not self.in_scope(target):
             return passed()
         if target in self.own:
             return refused("own_address")
+        if source in self.own:
+            return refused("ip_src" if len(source) == 4 else "ip6_src")
         return None
 
     def gated_answer(self, f, kind, target, source, build):
@@ -671,19 +674,22 @@ class Model:
 
     def gated4(self, f, off):
         """The rules of a kind --answer turns on, over IPv4: a frame not to our
-        MAC (a broadcast, another host's) is not ours: passed; then an echo
-        request's rules, no options (Linux would echo them in its reply, which
-        the program does not build), a valid header checksum (Linux drops a
-        wrong one; a reply built afresh would hide it); then the scope
-        (gated_scope()). The outcome, or None."""
+        MAC (a broadcast, another host's) is not ours: passed; then the scope
+        (gated_scope()); then an echo request's rules, no options (Linux would
+        echo them in its reply, which the program does not build), a valid
+        header checksum (Linux drops a wrong one; a reply built afresh would
+        hide it). The outcome, or None."""
         if f[0:6] != self.mac:
             return passed()
+        first = self.gated_scope(f[off + 16:off + 20], f[off + 12:off + 16])
+        if first:
+            return first
         bad = self.ipv4_rules(f, off)
         if bad is None and f[off] & 15 != 5:
             bad = "ip_options"
         if bad is None and ones_sum(f[off:off + 20]) != 0xFFFF:
             bad = "ip_header"
-        return refused(bad) if bad else self.gated_scope(f[off + 16:off + 20])
+        return refused(bad) if bad else None
 
     def udp_rules(self, f, u, plen, addrs, v6):
         """The datagram at u, in an IP payload of plen bytes (addrs: the
@@ -871,17 +877,20 @@ class Model:
 
     def gated6(self, f, off, ext):
         """The rules of a kind --answer turns on, over IPv6: not to our MAC,
-        passed (as over IPv4); ipv6_rules(), unicast addresses (no IPv4-mapped
-        source); then the scope (gated_scope()). The outcome, or None."""
+        passed (as over IPv4); the scope (gated_scope()); ipv6_rules(), unicast
+        addresses (no IPv4-mapped source). The outcome, or None."""
         src, dst = f[off + 8:off + 24], f[off + 24:off + 40]
         if f[0:6] != self.mac:
             return passed()
+        first = self.gated_scope(dst, src)
+        if first:
+            return first
         bad = self.ipv6_rules(f, off, ext)
         if not bad and not v6_unicast(dst):
             bad = "ip6_dst"
         if not bad and (not v6_unicast(src) or v4_mapped(src)):
             bad = "ip6_src"
-        return refused(bad) if bad else self.gated_scope(dst)
+        return refused(bad) if bad else None
 
     def udp6(self, f, off, ext):
         src, dst = f[off + 8:off + 24], f[off + 24:off + 40]

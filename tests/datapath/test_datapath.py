@@ -810,6 +810,15 @@ def cases_gated():
     yield "refuse udp4: the host's own address", bytes(l2() / IP(src=CLIENT_IP, dst=OWN4) / UDP() / Raw(b"u")), \
         refused("own_address")
     yield "udp4: to a broadcast MAC (DHCP, say): passed, not counted as refused", bytes(udp4(dst=BCAST)), Pass()
+    yield "udp4: a transit fragment outside the prefix: passed, not refused (the scope comes first)", \
+        bytes(l2() / IP(src=CLIENT_IP, dst="198.51.100.9", flags="MF") / UDP() / Raw(b"u" * 16)), Pass()
+    yield "udp4: transit with IP options outside the prefix: passed", \
+        bytes(l2() / IP(src=CLIENT_IP, dst="198.51.100.9", options=[b"\x94\x04\x00\x00"]) / UDP() / Raw(b"u")), Pass()
+    yield "refuse udp4: from the host's own address (a martian: Linux drops it)", \
+        bytes(udp4(ip_kw={"src": OWN4})), refused("ip_src")
+    yield "refuse tcp6: from the host's own address", bytes(tcp6(ip_kw={"src": OWN6})), refused("ip6_src")
+    yield "udp6: transit with an extension header outside the prefix: passed", \
+        bytes(l2() / IPv6(src=CLIENT_IP6, dst="2001:db8:9a::1") / IPv6ExtHdrHopByHop() / UDP() / Raw(b"v")), Pass()
     yield "refuse udp4: a wrong IPv4 header checksum (Linux drops it)", bytes(udp4(ip_kw={"chksum": 0x1111})), \
         refused("ip_header")
     yield "udp4: outside the prefix, its checksum wrong: the scope is looked at first", \

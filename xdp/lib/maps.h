@@ -72,7 +72,7 @@ struct {
 
 /* Rate limits (policy.h): GCRA "theoretical arrival times", in ns, per class of request:
  * PONG_RL_BUCKETS hashed per-source buckets (echo, resolve, ICMP errors), and one global
- * bucket (echo, resolve). */
+ * bucket each (echo, resolve, ICMP errors). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 3 * PONG_RL_BUCKETS);

@@ -104,13 +104,18 @@ static __always_inline __u32 rl_bucket(__u32 class, __u64 tag, __u64 addr, __u32
 	return class * PONG_RL_BUCKETS + (__u32)(h >> 50);   /* top 14 bits: PONG_RL_BUCKETS = 16384 */
 }
 
-/* Truth: a GCRA bucket with no token left, at time now (a look, nothing taken). */
-static __always_inline int gcra_empty(const __u64 *tat, __u64 now, __u64 interval)
+/* Truth: a GCRA bucket with no token left, at time now (a look, nothing taken; tau as gcra_take_tau()). */
+static __always_inline int gcra_empty_tau(const __u64 *tat, __u64 now, __u64 tau)
 {
 	__u64 t = *(volatile const __u64 *)tat;
-	__u64 tau = NSEC_PER_SEC > interval ? NSEC_PER_SEC - interval : 0;
 
 	return t > now && t - now > tau;
+}
+
+/* ... of a bucket of one second's worth. */
+static __always_inline int gcra_empty(const __u64 *tat, __u64 now, __u64 interval)
+{
+	return gcra_empty_tau(tat, now, NSEC_PER_SEC > interval ? NSEC_PER_SEC - interval : 0);
 }
 
 /*
@@ -175,17 +180,20 @@ static __always_inline int error_admit(int v6, __u64 tag, __u64 addr, __u32 seed
 {
 	__u64 iv = pong_settings.error_interval_ns[v6 ? 1 : 0], now;
 	__u32 idx, class = PONG_RL_ERROR;
-	__u64 *tat;
+	__u64 *tat, *global;
 
 	if (!iv)
 		return PONG_GO_ON;
 	now = bpf_ktime_get_coarse_ns();
+	global = bpf_map_lookup_elem(&pong_rl_global, &class);
+	if (global && gcra_empty_tau(global, now, (PONG_ERROR_GLOBAL_BURST - 1) * PONG_ERROR_GLOBAL_NS))
+		return PONG_R_RATE_LIMITED;   /* a look first, as Linux's: a flood spends no source's tokens */
 	idx = rl_bucket(PONG_RL_ERROR, tag, addr, seed);
 	tat = bpf_map_lookup_elem(&pong_rl_source, &idx);
 	if (tat && !gcra_take_tau(tat, now, iv, (PONG_ERROR_BURST - 1) * iv))
 		return PONG_R_RATE_LIMITED;
-	tat = bpf_map_lookup_elem(&pong_rl_global, &class);
-	if (tat && !gcra_take_tau(tat, now, PONG_ERROR_GLOBAL_NS, (PONG_ERROR_GLOBAL_BURST - 1) * PONG_ERROR_GLOBAL_NS))
+	if (global && !gcra_take_tau(global, now, PONG_ERROR_GLOBAL_NS,
+				     (PONG_ERROR_GLOBAL_BURST - 1) * PONG_ERROR_GLOBAL_NS))
 		return PONG_R_RATE_LIMITED;
 	return PONG_GO_ON;
 }
@@ -234,7 +242,7 @@ static __always_inline int kind_is_v6(__u32 kind)
 	return kind == PONG_CNT_ECHO6 || kind == PONG_CNT_NDP || kind == PONG_CNT_UDP6 || kind == PONG_CNT_TCP6;
 }
 
-/* Truth: a kind --answer turns on (UDP, TCP, ICMP timestamp), answered only inside a scope or a claim. */
+/* Truth: a kind --answer turns on (UDP, TCP, ICMP timestamp), answered only inside a --prefix list. */
 static __always_inline int kind_is_gated(__u32 kind)
 {
 	return kind == PONG_CNT_UDP4 || kind == PONG_CNT_UDP6 || kind == PONG_CNT_TCP4 || kind == PONG_CNT_TCP6 ||
@@ -266,8 +274,8 @@ static __noinline int admit_policy(const struct cursor *c, __u32 kind, const str
 	int need = resolve ? CLAIM_NEEDED : gated ? CLAIM_HELD : CLAIM_ECHO;
 
 	if (gated && !pong_settings.scoped)
-		return PONG_R_NO_SCOPE;
-	if (pong_settings.scoped && !(v6 ? scope_has_v6(r->target6) : scope_has_v4(r->target4)))
+		return PONG_R_NO_SCOPE;     /* gated_scope_v4/v6() said so already: the list may have gone since */
+	if (!gated && pong_settings.scoped && !(v6 ? scope_has_v6(r->target6) : scope_has_v4(r->target4)))
 		return PONG_R_NOT_IN_PREFIX;
 	if (pong_settings.unclaimed) {
 		int verdict = v6 ? claim_admit_v6(c, r->target6, need) : claim_admit_v4(c, r->target4, need);
@@ -278,30 +286,36 @@ static __noinline int admit_policy(const struct cursor *c, __u32 kind, const str
 }
 
 /*
- * The first look at a kind --answer turns on, before its checksum is summed
- * over the whole segment: with no prefix list, none is answered (no_scope);
- * a destination outside the list is no request to us (a router's transit
- * traffic, the host's own connections): it passes, uncounted as refused, at
- * the cost of one lookup, not of a checksum in BPF; inside it, the host's
- * own addresses are the kernel's. admit() looks again, with the claims and
- * the limits, once the request is known to be whole.
+ * The first look at a kind --answer turns on, once its destination can be
+ * read and before any rule: with no prefix list, none is answered
+ * (no_scope); a destination outside the list is no request to us (a
+ * router's transit traffic, the host's own connections): it passes,
+ * uncounted as refused, whatever its header holds, at the cost of one
+ * lookup (no checksum summed in BPF); inside it, the host's own addresses
+ * are the kernel's, and a source that is one of them (its broadcast
+ * address, say) is a martian Linux drops. admit() then takes the claims and
+ * the limits, without looking at scope and own addresses again.
  */
-static __always_inline int gated_scope_v4(__be32 target)
+static __always_inline int gated_scope_v4(__be32 target, __be32 source)
 {
 	if (pong_settings.active == PONG_ACTIVE_NONE || !pong_settings.scoped)
 		return PONG_R_NO_SCOPE;
 	if (!scope_has_v4(target))
 		return PONG_NOT_OURS;
-	return own_address_v4(target) ? PONG_R_OWN_ADDRESS : PONG_GO_ON;
+	if (own_address_v4(target))
+		return PONG_R_OWN_ADDRESS;
+	return own_address_v4(source) ? PONG_R_IP_SRC : PONG_GO_ON;    /* a martian: Linux drops it */
 }
 
-static __always_inline int gated_scope_v6(const struct in6_addr *target)
+static __always_inline int gated_scope_v6(const struct in6_addr *target, const struct in6_addr *source)
 {
 	if (pong_settings.active == PONG_ACTIVE_NONE || !pong_settings.scoped)
 		return PONG_R_NO_SCOPE;
 	if (!scope_has_v6(target))
 		return PONG_NOT_OURS;
-	return own_address_v6(target) ? PONG_R_OWN_ADDRESS : PONG_GO_ON;
+	if (own_address_v6(target))
+		return PONG_R_OWN_ADDRESS;
+	return own_address_v6(source) ? PONG_R_IP6_SRC : PONG_GO_ON;
 }
 
 /*
@@ -311,7 +325,8 @@ static __always_inline int gated_scope_v6(const struct in6_addr *target)
  */
 static __always_inline int admit(const struct cursor *c, __u32 kind, const struct request *r)
 {
-	if (kind_is_v6(kind) ? own_address_v6(r->target6) : own_address_v4(r->target4))
+	if (!kind_is_gated(kind) &&         /* gated_scope_v4/v6() looked */
+	    (kind_is_v6(kind) ? own_address_v6(r->target6) : own_address_v4(r->target4)))
 		return PONG_R_OWN_ADDRESS;
 	if (pong_settings.active == PONG_ACTIVE_NONE)
 		return kind_is_gated(kind) ? PONG_R_NO_SCOPE : PONG_GO_ON;   /* no policy, so no scope either */

@@ -53,7 +53,7 @@ static __always_inline int udp_check(struct xdp_md *ctx, const struct cursor *c,
 		return PONG_R_TRUNCATED;
 	ulen = bpf_ntohs(udp->len);
 	if (v6 && !ulen)
-		ulen = plen;                /* as Linux takes it (a jumbogram's length field is 0) */
+		ulen = plen;                /* as Linux's __udp6_lib_rcv() takes a length field of 0 */
 	if (ulen < sizeof(*udp) || ulen > plen)
 		return PONG_R_TRUNCATED;
 	if (!udp->check) {
