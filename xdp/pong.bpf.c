@@ -46,6 +46,7 @@
 #include "lib/ndp.h"
 #include "lib/udp.h"
 #include "lib/tcp.h"
+#include "lib/frag.h"
 #include "lib/own.h"
 #include "lib/policy.h"
 #include "lib/claim.h"
@@ -378,6 +379,53 @@ __noinline int answer_timestamp(struct xdp_md *ctx)
 	return verdict;
 }
 
+/*
+ * A fragment of an ICMP datagram: the first of an echo request becomes the
+ * first of its reply, a later one of a datagram whose first was answered
+ * the reply's at the same offset (lib/frag.h). A global function: the
+ * verifier checks it once, apart from the echo's paths.
+ */
+__noinline int answer_frag4(struct xdp_md *ctx)
+{
+	struct cursor c = {};
+	struct eth_hdr *eth;
+	struct iphdr *iph;
+	struct icmphdr *icmp;
+	struct request req = {};
+	__u16 proto;
+	__u32 plen;
+	__be16 id;
+	int verdict;
+
+	c.pos = (void *)(long)ctx->data;
+	c.end = (void *)(long)ctx->data_end;
+	if (parse_eth(&c, &eth, &proto) || proto != ETH_P_IP)
+		return PONG_NOT_OURS;
+	verdict = frag4_check(&c, eth, pong_iface.mac, &iph, &plen);
+	if (verdict)
+		return verdict;
+	id = frag4_reply_id(iph, pong_cfg.reply_seed);
+	if (iph->frag_off & bpf_htons(IP_OFFSET)) {
+		verdict = frag4_admit_later(iph, plen);
+		if (!verdict)
+			frag4_later_reply(eth, iph, pong_iface.mac, pong_cfg.ttl, id);
+		return verdict;
+	}
+	icmp = c.pos;
+	if ((void *)(icmp + 1) > c.end || plen < sizeof(*icmp))
+		return PONG_R_TRUNCATED;
+	if (icmp->type != ICMP_ECHO)
+		return PONG_R_ICMP_TYPE;
+	req.target4 = iph->daddr;
+	req.source4 = iph->saddr;
+	verdict = admit(&c, PONG_CNT_ECHO4, &req);
+	if (verdict)
+		return verdict;
+	frag4_remember(iph, plen);
+	icmp4_echo_reply(ctx, eth, iph, icmp, pong_iface.mac, pong_cfg.ttl, id);
+	return PONG_GO_ON;
+}
+
 /* Truth: --answer turned kind (PONG_ANSWER_*) on. */
 static __always_inline int answering(__u32 kind)
 {
@@ -396,6 +444,10 @@ static __always_inline int answer_ipv4(struct xdp_md *ctx, struct cursor *c, str
 	if ((void *)(iph + 1) > c->end)
 		return PONG_NOT_OURS;
 	if (iph->protocol == IPPROTO_ICMP) {
+		if (frag4_is(iph)) {
+			*kind = PONG_CNT_ECHO4;
+			return answer_frag4(ctx);
+		}
 		if (answering(PONG_ANSWER_TIMESTAMP) && icmp4_is_timestamp(c)) {
 			*kind = PONG_CNT_TIMESTAMP;
 			return answer_timestamp(ctx);

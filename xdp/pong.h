@@ -243,6 +243,8 @@ enum pong_answer {
 	PONG_ANSWER_ALL = 0 PONG_ANSWERS(PONG_X_BIT)
 #undef PONG_X_BIT
 };
+#define PONG_FRAG_MAX         16384  /* fragmented echo requests remembered (lib/frag.h) */
+#define PONG_FRAG_TIMEOUT_S   30     /* how long their later fragments are answered: Linux's ipfrag_time */
 #define PONG_ERROR_BURST      6      /* ICMP errors a source gets at once (Linux's XRLIM_BURST_FACTOR) */
 #define PONG_DEFAULT_ERROR_MS  1000  /* --icmp-ratelimit's default for IPv4, Linux's icmp_ratelimit ... */
 #define PONG_DEFAULT_ERROR6_MS 100   /* ... and for IPv6, Linux's net.ipv6.icmp.ratelimit */

@@ -37,6 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 from datapath.model import Model, adopt_times, l4_sum, ones_sum, settings_from_args  # noqa: E402
 from pylib.env import ROOT, TESTRUN  # noqa: E402
+from scapy.layers.inet import ICMP, fragment  # noqa: E402
 from pylib.frames import (ANY_IP, ANY_IP6, CLIENT_IP, CLIENT_IP6, ICMPv6NDOptSrcLLAddr, IF_MAC, IP,  # noqa: E402
                           IPv6, PEER_MAC, TCP, UDP, IPv6ExtHdrHopByHop, Raw, arp_request, echo4, echo6, l2, ns)
 
@@ -76,6 +77,9 @@ def templates():
         ("ns", ns()), ("ns q", ns(tags=q)), ("ns nud", ns(dst_ip=ANY_IP6, dst=IF_MAC, slla=None)),
         ("ns nonce", ns(opts=Raw(bytes([14, 1]) + b"\1" * 6) / ICMPv6NDOptSrcLLAddr(lladdr=PEER_MAC))),
         ("udp", l2() / IP(src="198.51.100.2", dst=ANY_IP) / UDP(dport=7) / Raw(b"u" * 20)),
+        # a fragmented echo request (ping -s 600 over a 400-byte MTU): its first and later fragments
+        *[(f"echo4 fragment {i}", l2() / p) for i, p in enumerate(fragment(
+            IP(src=CLIENT_IP, dst=ANY_IP, id=777) / ICMP(id=5, seq=6) / Raw(b"f" * 600), fragsize=376))],
     ]
     return [(name, bytes(pkt)) for name, pkt in t] + gated_templates(q, qinq)
 

@@ -336,6 +336,7 @@ class Model:
         self.claims = Claims(mac) if unclaimed else None
         self.errors = ErrorLimit() if error_limit else None
         self.veth = veth
+        self.frags = {}      # fragmented echo requests answered: (src, dst, id) -> bytes their later fragments may carry
 
     def predict(self, f: bytes) -> Outcome:
         if len(f) < 14:
@@ -598,6 +599,8 @@ class Model:
             return passed()
         proto = f[off + 9]
         if proto == 1:
+            if u16(f, off + 6) & 0x3FFF:
+                return self.frag4(f, off)
             t = off + (f[off] & 15) * 4
             if "timestamp" in self.answer and t < len(f) and f[t] == 13:
                 return self.timestamp(f, off)
@@ -652,23 +655,79 @@ class Model:
         if hlen > 20:
             times = self.fill_options(f, out, off + 20, hlen - 20, f[off + 16:off + 20])
             options_changed(f, out, off)
+        self.echo4_rewrite(f, off, out, echo4_reply_id(f, off, icmp), icmp)
+        return Outcome("XDP_TX", "echo4", "-", bytes(out), times)
+
+    def echo4_rewrite(self, f, off, out, ident, icmp=None):
+        """out (f, its options already filled) made the reply: from our MAC, addresses
+        swapped, TTL set, DF clear (as Linux sends echo replies; a fragment's offset and MF
+        kept), identification ident, both checksums updated (RFC 1624: an error stays); the
+        ICMP type 8 -> 0 where the ICMP header is (icmp; none in a later fragment)."""
         self.reply_l2(out, f[6:12])
         out[off + 12:off + 16], out[off + 16:off + 20] = f[off + 16:off + 20], f[off + 12:off + 16]
         old = u16(f, off + 8)
         out[off + 8] = self.ttl
         struct.pack_into("!H", out, off + 10, rfc1624(u16(out, off + 10), old, u16(out, off + 8)))
         old = u16(f, off + 6)
-        out[off + 6] &= ~0x40 & 0xFF         # DF clear, as Linux sends echo replies
+        out[off + 6] &= ~0x40 & 0xFF
         struct.pack_into("!H", out, off + 10, rfc1624(u16(out, off + 10), old, u16(out, off + 6)))
         old = u16(f, off + 4)                # an identification of its own
-        struct.pack_into("!H", out, off + 4, echo4_reply_id(f, off, icmp))
+        struct.pack_into("!H", out, off + 4, ident)
         struct.pack_into("!H", out, off + 10, rfc1624(u16(out, off + 10), old, u16(out, off + 4)))
+        if icmp is None:
+            return
         old = u16(f, icmp)
         out[icmp] = 0
         # 0x0000 and 0xffff are the same checksum for any message with a
         # non-zero byte; only 0xffff is valid for an all-zero one: write 0xffff
         struct.pack_into("!H", out, icmp + 2, rfc1624(u16(f, icmp + 2), old, u16(out, icmp)) or 0xFFFF)
-        return Outcome("XDP_TX", "echo4", "-", bytes(out), times)
+
+    FRAG_DATAGRAM_MAX = 65535
+
+    def frag4(self, f, off):
+        """A fragment of an ICMP datagram (RFC 791): answered fragment by fragment, as the
+        requester's kernel reassembles the reply: the first (offset 0) of an echo request, with
+        every rule and limit of one, becomes the reply's first (type 0); it lets the later
+        fragments of its datagram (same addresses and identification) become the reply's at
+        their offsets, up to 65,535 bytes in all; a later fragment of anything else is the
+        kernel's (ip_fragment). No options in any fragment. One identification of our own for
+        the reply's fragments: reply_id4() of the request's identification."""
+        if f[0:6] != self.mac:
+            return refused("l2_dst")
+        if f[6] & 1 or f[6:12] == ZERO6:
+            return refused("l2_src")
+        ver, ihl, tot = f[off] >> 4, f[off] & 15, u16(f, off + 2)
+        if ver != 4 or ihl < 5 or tot < ihl * 4 or off + tot > len(f):
+            return refused("ip_header")
+        if ihl != 5:
+            return refused("ip_options")
+        src, dst = f[off + 12:off + 16], f[off + 16:off + 20]
+        if not v4_src_ok(u32(f, off + 12)):
+            return refused("ip_src")
+        if not v4_dst_ok(u32(f, off + 16)):
+            return refused("ip_dst")
+        plen, key = tot - 20, (src, dst, f[off + 4:off + 6])
+        ident = reply_id4(src, dst, f[off + 4:off + 6], 0)
+        out = bytearray(f)
+        if u16(f, off + 6) & 0x1FFF:
+            left = self.frags.get(key)
+            if left is None or left < plen:
+                return refused("ip_fragment")
+            self.frags[key] = left - plen
+            self.echo4_rewrite(f, off, out, ident)
+            return Outcome("XDP_TX", "echo4", "-", bytes(out))
+        icmp = off + 20
+        if icmp + 8 > len(f) or plen < 8:
+            return refused("truncated")
+        if f[icmp] != 8:
+            return refused("icmp_type")
+        no = self.admit(f, "echo4", dst, src)
+        if no:
+            return no
+        self.frags[key] = self.FRAG_DATAGRAM_MAX - plen
+        assert len(self.frags) <= 16384, "more datagrams than the program remembers (PONG_FRAG_MAX)"
+        self.echo4_rewrite(f, off, out, ident, icmp)
+        return Outcome("XDP_TX", "echo4", "-", bytes(out))
 
     # ---- the kinds --answer turns on: UDP, TCP, ICMP timestamp ----
 

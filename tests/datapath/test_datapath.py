@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from datapath.model import adopt_times, echo4_reply_id, echo6_reply_flow
+from datapath.model import adopt_times, echo4_reply_id, echo6_reply_flow, reply_id4
 from pylib.env import TESTRUN
 from pylib.frames import (IPV4_OPTION_CASES, ZERO_MAC, ANY_IP, ANY_IP6, ARP, BCAST, CLIENT_IP, CLIENT_IP6,  # noqa: E402
                           ICMP, option_bytes,
@@ -231,8 +231,8 @@ def cases_ipv4():
                       ("option longer than the header", b"\x44\x10\x05\x00"),
                       ("more than 8 options (40 NOPs)", b"\x01" * 40)):
         yield f"refuse echo4: IP options, {name}", bytes(echo4(ip_kw={"options": [opt]})), refused("ip_options")
-    yield "refuse echo4: fragment (MF)", bytes(echo4(ip_kw={"flags": "MF"})), refused("ip_fragment")
-    yield "refuse echo4: fragment (offset)", bytes(echo4(ip_kw={"frag": 100})), refused("ip_fragment")
+    yield "refuse echo4: a later fragment whose first was never answered", bytes(echo4(ip_kw={"frag": 100})), \
+        refused("ip_fragment")
     for src in ("0.1.2.3", "127.0.0.1", "224.0.0.5", "239.255.255.250", "240.0.0.1", "255.255.255.255"):
         yield f"refuse echo4: source {src}", bytes(echo4(src_ip=src)), refused("ip_src")
     for dst in ("0.0.0.0", "0.255.1.2", "127.0.0.1", "127.255.255.254", "224.0.0.1", "239.1.2.3",
@@ -258,6 +258,81 @@ def cases_ipv4():
 def arp_raw(body_hex):
     """An ARP frame (EtherType 0x0806, broadcast) whose body is given as it is, malformed on purpose."""
     return Ether(dst=BCAST, src=PEER_MAC, type=0x0806) / Raw(bytes.fromhex(body_hex))
+
+
+def fragments4(payload_len=2000, ident=4242, src_ip=CLIENT_IP, dst_ip=ANY_IP, mtu=1500, **kw):
+    """An echo request of payload_len bytes, cut into the fragments a host with
+    this MTU sends (scapy's fragment()), each a frame to us."""
+    from scapy.layers.inet import fragment
+    pkt = IP(src=src_ip, dst=dst_ip, id=ident, **kw) / ICMP(type=8, id=0x1234, seq=1) / \
+        Raw((bytes(range(256)) * 300)[:payload_len])
+    return [l2() / p for p in fragment(pkt, fragsize=mtu - 20)]
+
+
+def fragment_reply(req, ttl=64):
+    """The reply's fragment for a request's fragment, as Linux's reply is cut on the same MTU:
+    the same offset, MF and length, addresses swapped, TTL set, DF clear, one identification of
+    our own for the whole datagram (the model's reply_id4() of the request's identification),
+    the first fragment's ICMP type 0 with its checksum updated for that alone."""
+    raw = bytearray(bytes(req))
+    off = l3_offset(raw)
+    rep = Ether(bytes(raw))
+    ident = reply_id4(raw[off + 12:off + 16], raw[off + 16:off + 20], raw[off + 4:off + 6], 0)
+    rep[Ether].dst, rep[Ether].src = req[Ether].src, IF_MAC
+    rep[IP].src, rep[IP].dst, rep[IP].ttl, rep[IP].id = req[IP].dst, req[IP].src, ttl, ident
+    rep[IP].flags = int(rep[IP].flags) & ~0x2
+    del rep[IP].chksum
+    out = bytearray(bytes(rep))
+    if req[IP].frag == 0:
+        icmp = off + 20
+        old = int.from_bytes(out[icmp:icmp + 2], "big")
+        out[icmp] = 0
+        check = int.from_bytes(out[icmp + 2:icmp + 4], "big")
+        new = ~ones_sum((~check & 0xFFFF).to_bytes(2, "big") + (~old & 0xFFFF).to_bytes(2, "big") +
+                        bytes(out[icmp:icmp + 2])) & 0xFFFF
+        out[icmp + 2:icmp + 4] = (new or 0xFFFF).to_bytes(2, "big")
+    return Ether(bytes(out))
+
+
+def cases_fragments():
+    """Fragmented echo requests (ping -s 2000): each fragment becomes the reply's fragment at the
+    same offset; a later fragment only once its datagram's first was answered."""
+    first, second = fragments4()
+    yield "fragments: the first of a 2008-byte echo request gets the reply's first", bytes(first), \
+        Reply("echo4", fragment_reply(first))
+    yield "fragments: its second gets the reply's second", bytes(second), Reply("echo4", fragment_reply(second))
+    a, b, c = fragments4(payload_len=3000, ident=7)
+    yield "fragments: three of 3008 bytes, the first", bytes(a), Reply("echo4", fragment_reply(a))
+    yield "fragments: the third before the second", bytes(c), Reply("echo4", fragment_reply(c))
+    yield "fragments: the second", bytes(b), Reply("echo4", fragment_reply(b))
+    x, y = fragments4(ident=8)
+    yield "refuse fragments: a later one before its first: the kernel's", bytes(y), refused("ip_fragment")
+    yield "fragments: then its first is answered", bytes(x), Reply("echo4", fragment_reply(x))
+    x, y = fragments4(ident=9, dst_ip=OWN4_FRAG)
+    yield "refuse fragments: the first, to the host's own address", bytes(x), refused("own_address")
+    yield "refuse fragments: so its second is not answered either", bytes(y), refused("ip_fragment")
+    x, y = fragments4(ident=10, options=[b"\x94\x04\x00\x00"])
+    yield "refuse fragments: the first with options", bytes(x), refused("ip_options")
+    yield "refuse fragments: the second of that datagram (router alert is copied into it)", bytes(y), \
+        refused("ip_options")
+    r = Ether(bytes(fragments4(ident=11)[0]))
+    r[ICMP].type = 0
+    del r[ICMP].chksum
+    yield "refuse fragments: the first of an echo reply", bytes(Ether(bytes(r))), refused("icmp_type")
+    yield "refuse fragments: the second of that one", bytes(fragments4(ident=11)[1]), refused("ip_fragment")
+    big = fragments4(payload_len=65000, ident=12)
+    yield "fragments: a 65,008-byte request, the first", bytes(big[0]), Reply("echo4", fragment_reply(big[0]))
+    for i, f in enumerate(big[1:], start=2):
+        yield f"fragments: the 65,008-byte request's fragment {i}", bytes(f), Reply("echo4", fragment_reply(f))
+    again = big[-1]
+    yield "refuse fragments: a fragment beyond the datagram's 65,535 bytes (sent again)", bytes(again), \
+        refused("ip_fragment")
+    x, y = fragments4(ident=13, dst_ip="198.51.100.9")
+    yield "refuse fragments: the first, outside the prefix", bytes(x), refused("not_in_prefix")
+    yield "refuse fragments: its second", bytes(y), refused("ip_fragment")
+
+
+OWN4_FRAG = "203.0.113.9"
 
 
 def cases_arp():
@@ -982,6 +1057,7 @@ TABLES = {
     "global limit": (cases_global_limit, ("--global-pps", "2")),
     "unclaimed": (cases_unclaimed, ("--unclaimed",)),
     "ttl": (cases_ttl, ("--ttl", "17")),
+    "fragments": (cases_fragments, ("--prefix", "203.0.113.0/24", "--own", "203.0.113.9")),
     "own": (lambda: cases_own("no policy"), OWN_ARGS),
     "own scoped": (lambda: cases_own("a scope"), OWN_ARGS + ("--prefix", "203.0.113.0/24", "--prefix", "2001:db8::/32",
                                                              "--prefix", "fe80::/10")),
@@ -1078,6 +1154,8 @@ def check_reply_bytes(out, want, req, csum_error):
                 problems.append("ICMP checksum error changed")
             cs = off + ihl + 2
             out = out[:cs] + want[cs:cs + 2] + out[cs + 2:]
+        elif etype == b"\x08\x00" and int.from_bytes(want[off + 6:off + 8], "big") & 0x3FFF:
+            pass     # a fragment: its ICMP checksum covers the whole datagram (test_fragment_replies_reassemble)
         elif not checksum_ok(pseudo + out[icmp]):
             problems.append("ICMP checksum invalid")
     if out != want:
@@ -1166,6 +1244,19 @@ def test_icmp_errors_have_a_global_limit():
     dropped = verdicts[50:].count("XDP_DROP")
     assert dropped >= 20 and set(verdicts[50:]) <= {"XDP_TX", "XDP_DROP"}, \
         f"{dropped} of the next 40 dropped: {verdicts[50:]}"
+
+
+def test_fragment_replies_reassemble():
+    """The reply's fragments, put together as the requester's kernel puts them together, are one
+    echo reply: type 0, the request's identifier, sequence and payload, a valid ICMP checksum."""
+    from scapy.layers.inet import defragment
+    frames = fragments4(payload_len=4000, ident=99)
+    replies = replies_of(frames, "echo4", ("--prefix", "203.0.113.0/24"))
+    (whole,) = defragment([rep[IP] for rep in replies])
+    icmp = bytes(whole[IP].payload)
+    assert len(icmp) == 4008 and icmp[0] == 0 and checksum_ok(icmp), f"{len(icmp)} bytes, type {icmp[0]}"
+    assert icmp[4:] == bytes(frames[0])[14 + 20 + 4:14 + 20 + 8] + (bytes(range(256)) * 300)[:4000]
+    assert whole[IP].src == ANY_IP and whole[IP].dst == CLIENT_IP
 
 
 def test_flow_label_is_our_own():

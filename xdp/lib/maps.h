@@ -12,7 +12,7 @@
  *                                       pong_prefix4/6, pong_own*,
  *                                       pong_verdicts4/6, pong_prober (run)
  *   written by the datapath             pong_counters, pong_reasons,
- *                                       pong_rl_*, pong_asks
+ *                                       pong_rl_*, pong_asks, pong_frag4
  *   by both                             pong_claims4/6 (the datapath makes
  *                                       and updates entries, run deletes
  *                                       idle ones), pong_events (released:
@@ -174,5 +174,28 @@ struct {
 
 /* run's heartbeat: a claim holds only while the process that verifies it is alive. */
 volatile struct pong_prober_beat pong_prober SEC(".data.prober");
+
+/*
+ * Fragmented echo requests answered (frag.h): a first fragment's reply made
+ * an entry, which lets the datagram's later fragments be answered too. LRU:
+ * a flood of first fragments pushes out old entries, never fails an insert.
+ */
+struct pong_frag_key4 {
+	__be32 saddr, daddr;
+	__be16 id;
+	__u16 pad;
+};
+
+struct pong_frag_entry {
+	__u64 expires_ns;   /* bpf_ktime_get_coarse_ns() after which its fragments are not answered */
+	__s64 budget;       /* bytes its later fragments may still carry (an IP datagram's most) */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PONG_FRAG_MAX);
+	__type(key, struct pong_frag_key4);
+	__type(value, struct pong_frag_entry);
+} pong_frag4 SEC(".maps");
 
 #endif

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Fragmented IPv4 echo requests (ping -s 2000 on Ethernet). XDP sends one
+ * frame for each it receives, and cannot reassemble; but the reply to an
+ * echo request is the request with its type changed, so each fragment can
+ * become the matching fragment of the reply, in place: the first (offset 0)
+ * carries the ICMP header, whose checksum covers the whole datagram and
+ * changes only by the type (RFC 1624, as for an unfragmented echo); the
+ * later ones only change their IP header. The reply's fragments have the
+ * request's sizes and offsets and one identification of our own.
+ *
+ * A later fragment does not say what it belongs to: it is answered only if
+ * its datagram's first fragment was (an entry in pong_frag4, keyed by the
+ * addresses and the identification, made when the first fragment's reply
+ * was admitted, with every rule and limit of an echo request), for
+ * PONG_FRAG_TIMEOUT_S and up to an IP datagram's 65,535 bytes in all: no
+ * fragment of anything else is answered, and a spoofed source gets at most
+ * as many bytes as it was sent. Later fragments that arrive before their
+ * first are left to the kernel (ip_fragment), as are fragments with options.
+ */
+#ifndef PONG_LIB_FRAG_H
+#define PONG_LIB_FRAG_H
+
+#include <linux/bpf.h>
+#include <linux/types.h>
+#include <linux/ip.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "verdict.h"
+#include "csum.h"
+#include "eth.h"
+#include "ipv4.h"
+#include "maps.h"
+
+#define FRAG_DATAGRAM_MAX 65535
+
+/* Truth: the IPv4 header at iph (checked to be in the frame) is a fragment's. */
+static __always_inline int frag4_is(const struct iphdr *iph)
+{
+	return (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)) != 0;
+}
+
+/*
+ * The rules of an IPv4 fragment's header, as parse_ipv4()'s but for the
+ * fragment bits: the IP header within the frame (truncated, ip_header), no
+ * options (ip_options: a first fragment's record route would have to be
+ * filled, and later fragments carry only some), addresses we answer
+ * (ip_src, ip_dst). *plen: the fragment's payload length.
+ */
+static __always_inline int frag4_check(struct cursor *c, const struct eth_hdr *eth, const volatile __u8 *our_mac,
+				       struct iphdr **iphp, __u32 *plen)
+{
+	struct iphdr *iph = c->pos;
+	int verdict = eth_check_unicast(eth, our_mac);
+	__u32 tot;
+
+	if (verdict)
+		return verdict;
+	if ((void *)(iph + 1) > c->end)
+		return PONG_R_TRUNCATED;
+	if (iph->version != 4 || iph->ihl < 5)
+		return PONG_R_IP_HEADER;
+	tot = bpf_ntohs(iph->tot_len);
+	if (tot < iph->ihl * 4 || (void *)iph + tot > c->end)
+		return PONG_R_IP_HEADER;
+	if (iph->ihl != 5)
+		return PONG_R_IP_OPTIONS;
+	if (!ipv4_src_ok(iph->saddr))
+		return PONG_R_IP_SRC;
+	if (!ipv4_dst_ok(iph->daddr))
+		return PONG_R_IP_DST;
+	*iphp = iph;
+	*plen = tot - sizeof(*iph);
+	c->pos = iph + 1;
+	return PONG_GO_ON;
+}
+
+/* The reply's identification, one for all the fragments of a request: ipv4_reply_id() of its own. */
+static __always_inline __be16 frag4_reply_id(const struct iphdr *iph, __u32 seed)
+{
+	return ipv4_reply_id(iph->saddr, iph->daddr, iph->id, 0, seed);
+}
+
+/* Remember that the datagram of the first fragment at iph (payload plen bytes) is answered. */
+static __always_inline void frag4_remember(const struct iphdr *iph, __u32 plen)
+{
+	struct pong_frag_key4 key = { .saddr = iph->saddr, .daddr = iph->daddr, .id = iph->id };
+	struct pong_frag_entry e = {
+		.expires_ns = bpf_ktime_get_coarse_ns() + PONG_FRAG_TIMEOUT_S * 1000000000ull,
+		.budget = FRAG_DATAGRAM_MAX - (__s64)plen,
+	};
+
+	bpf_map_update_elem(&pong_frag4, &key, &e, BPF_ANY);
+}
+
+/*
+ * A later fragment (payload plen bytes) of a datagram whose first fragment
+ * was answered, not too late and within its bytes: PONG_GO_ON, its bytes
+ * spent; else ip_fragment (the kernel's, as any fragment was before).
+ */
+static __always_inline int frag4_admit_later(const struct iphdr *iph, __u32 plen)
+{
+	struct pong_frag_key4 key = { .saddr = iph->saddr, .daddr = iph->daddr, .id = iph->id };
+	struct pong_frag_entry *e = bpf_map_lookup_elem(&pong_frag4, &key);
+
+	if (!e || bpf_ktime_get_coarse_ns() > e->expires_ns)
+		return PONG_R_IP_FRAGMENT;
+	if (__sync_fetch_and_add(&e->budget, -(__s64)plen) < (__s64)plen) {
+		__sync_fetch_and_add(&e->budget, (__s64)plen);   /* over: given back, not answered */
+		return PONG_R_IP_FRAGMENT;
+	}
+	return PONG_GO_ON;
+}
+
+/*
+ * A later fragment at iph becomes the reply's fragment at the same offset:
+ * addresses swapped, TTL set, identification id, DF clear (the offset and
+ * MF kept); the header checksum updated incrementally (an error stays).
+ */
+static __always_inline void frag4_later_reply(struct eth_hdr *eth, struct iphdr *iph, const volatile __u8 *our_mac,
+					      __u8 ttl, __be16 id)
+{
+	__be16 old_ttl = *(__be16 *)&iph->ttl, new_ttl = (old_ttl & bpf_htons(0x00ff)) | bpf_htons((__u16)ttl << 8);
+	__be16 old_id = iph->id, old_frag = iph->frag_off, new_frag = old_frag & ~bpf_htons(IP_DF);
+	__be32 addr = iph->saddr;
+
+	iph->saddr = iph->daddr;
+	iph->daddr = addr;
+	*(__be16 *)&iph->ttl = new_ttl;
+	iph->id = id;
+	iph->frag_off = new_frag;
+	iph->check = (__sum16)~csum_fold((__u16)~iph->check + (__u16)~old_ttl + (__u16)new_ttl + (__u16)~old_id +
+					 (__u16)id + (__u16)~old_frag + (__u16)new_frag);
+	eth_reply(eth, our_mac);
+}
+
+#endif
