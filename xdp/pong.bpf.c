@@ -426,6 +426,57 @@ __noinline int answer_frag4(struct xdp_md *ctx)
 	return PONG_GO_ON;
 }
 
+/* An IPv6 fragment of an ICMPv6 datagram: as answer_frag4(). */
+__noinline int answer_frag6(struct xdp_md *ctx)
+{
+	struct cursor c = {};
+	struct eth_hdr *eth;
+	struct ipv6hdr *ip6;
+	struct pong_frag6_hdr *fh;
+	struct icmp6hdr *icmp6;
+	struct request req = {};
+	__u16 proto;
+	__u32 plen;
+	__be32 id;
+	int verdict;
+
+	c.pos = (void *)(long)ctx->data;
+	c.end = (void *)(long)ctx->data_end;
+	if (parse_eth(&c, &eth, &proto) || proto != ETH_P_IPV6)
+		return PONG_NOT_OURS;
+	ip6 = c.pos;
+	if ((void *)(ip6 + 1) > c.end || !frag6_is(&c, ip6))
+		return PONG_NOT_OURS;
+	fh = (void *)(ip6 + 1);
+	if ((void *)(fh + 1) > c.end)
+		return PONG_NOT_OURS;       /* frag6_is() said so; again for the verifier */
+	verdict = frag6_check(&c, eth, ip6, pong_iface.mac, &plen);
+	if (verdict)
+		return verdict;
+	id = frag6_reply_id(ip6, fh, pong_cfg.reply_seed);
+	if (fh->frag_off & bpf_htons(0xfff8)) {
+		verdict = frag6_admit_later(ip6, fh, plen);
+		if (!verdict)
+			frag6_later_reply(eth, ip6, fh, pong_iface.mac, pong_cfg.ttl,
+					  icmp6_reply_flow(ip6, pong_cfg.reply_seed), id);
+		return verdict;
+	}
+	icmp6 = (void *)(fh + 1);
+	if ((void *)(icmp6 + 1) > c.end || plen < sizeof(*icmp6))
+		return PONG_R_TRUNCATED;
+	if (icmp6->icmp6_type != ICMPV6_ECHO_REQUEST)
+		return PONG_NOT_OURS;       /* as any ICMPv6 but echo and NS */
+	req.target6 = &ip6->daddr;
+	req.source6 = &ip6->saddr;
+	verdict = admit(&c, PONG_CNT_ECHO6, &req);
+	if (verdict)
+		return verdict;
+	frag6_remember(ip6, fh, plen);
+	fh->id = id;
+	icmp6_echo_reply(eth, ip6, icmp6, pong_iface.mac, pong_cfg.ttl, icmp6_reply_flow(ip6, pong_cfg.reply_seed));
+	return PONG_GO_ON;
+}
+
 /* Truth: --answer turned kind (PONG_ANSWER_*) on. */
 static __always_inline int answering(__u32 kind)
 {
@@ -477,7 +528,13 @@ static __always_inline int answer_ipv6(struct xdp_md *ctx, struct cursor *c, str
 	int ext;
 	__u8 proto, *type;
 
-	if ((void *)(ip6 + 1) > c->end || ipv6_upper(c, ip6, &proto, &ext))
+	if ((void *)(ip6 + 1) > c->end)
+		return PONG_NOT_OURS;
+	if (frag6_is(c, ip6)) {
+		*kind = PONG_CNT_ECHO6;
+		return answer_frag6(ctx);
+	}
+	if (ipv6_upper(c, ip6, &proto, &ext))
 		return PONG_NOT_OURS;
 	if (proto != IPPROTO_ICMPV6) {
 		if (proto == IPPROTO_UDP && answering(PONG_ANSWER_UDP)) {

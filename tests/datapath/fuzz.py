@@ -38,6 +38,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 from datapath.model import Model, adopt_times, l4_sum, ones_sum, settings_from_args  # noqa: E402
 from pylib.env import ROOT, TESTRUN  # noqa: E402
 from scapy.layers.inet import ICMP, fragment  # noqa: E402
+from scapy.layers.inet6 import ICMPv6EchoRequest, IPv6, IPv6ExtHdrFragment, fragment6  # noqa: E402
 from pylib.frames import (ANY_IP, ANY_IP6, CLIENT_IP, CLIENT_IP6, ICMPv6NDOptSrcLLAddr, IF_MAC, IP,  # noqa: E402
                           IPv6, PEER_MAC, TCP, UDP, IPv6ExtHdrHopByHop, Raw, arp_request, echo4, echo6, l2, ns)
 
@@ -80,6 +81,9 @@ def templates():
         # a fragmented echo request (ping -s 600 over a 400-byte MTU): its first and later fragments
         *[(f"echo4 fragment {i}", l2() / p) for i, p in enumerate(fragment(
             IP(src=CLIENT_IP, dst=ANY_IP, id=777) / ICMP(id=5, seq=6) / Raw(b"f" * 600), fragsize=376))],
+        *[(f"echo6 fragment {i}", l2() / p) for i, p in enumerate(fragment6(
+            IPv6(src=CLIENT_IP6, dst=ANY_IP6) / IPv6ExtHdrFragment(id=778) / ICMPv6EchoRequest(id=5, seq=6) /
+            Raw(b"g" * 600), 400))],
     ]
     return [(name, bytes(pkt)) for name, pkt in t] + gated_templates(q, qinq)
 

@@ -135,6 +135,18 @@ def echo6_reply_flow(f, off, seed=0):
     return h >> 44
 
 
+def frag6_reply_id(f, off, seed=0):
+    """The fragment identification of the reply to the IPv6 fragment at off, one for the
+    whole datagram: a keyed hash of the pair (as echo6_reply_flow()) and the request's
+    identification, the program's 64-bit loads little-endian; the bytes as it stores them."""
+    def halves(a):
+        return int.from_bytes(a[:8], "little") ^ int.from_bytes(a[8:], "little")
+    src, dst = f[off + 8:off + 24], f[off + 24:off + 40]
+    h = ((halves(dst) ^ seed) * 0x9E3779B97F4A7C15) & (2**64 - 1)
+    h = ((h ^ halves(src) ^ int.from_bytes(f[off + 44:off + 48], "little")) * 0xC2B2AE3D27D4EB4F) & (2**64 - 1)
+    return (h >> 32).to_bytes(4, "little")
+
+
 def reply_id4(src, dst, key, count, seed=0):
     """The identification of an IPv4 reply that is no copy of its request (echo
     and timestamp replies, port unreachables), as the program derives it: a keyed
@@ -886,6 +898,8 @@ class Model:
         if off + 40 > len(f):
             return passed()
         nh, p, ext = f[off + 6], off + 40, False
+        if nh == 44 and off + 48 <= len(f) and f[off + 40] == 58:
+            return self.frag6(f, off)
         for _ in range(4):
             if nh in (0, 43, 60, 135):
                 if p + 2 > len(f):
@@ -991,6 +1005,63 @@ class Model:
         ip6 = struct.pack("!IHBB", first, 20, 6, self.ttl) + dst + src
         return Outcome("XDP_TX", "tcp6", "-", self.reply_l2_of(f, off) + ip6 + self.rst(f, off + 40, plen, dst + src))
 
+    def frag6(self, f, off):
+        """A fragment of an ICMPv6 datagram, its fragment header right after the fixed header
+        (RFC 8200 4.5): as frag4(): the first of an echo request becomes the reply's first
+        (type 129, as an echo reply's, the reply's own flow label), its datagram's later ones
+        the reply's at their offsets; one fragment identification of our own
+        (frag6_reply_id())."""
+        if f[6] & 1 or f[6:12] == ZERO6:
+            return refused("l2_src")
+        plen = u16(f, off + 4)
+        if f[off] >> 4 != 6 or off + 40 + plen > len(f):
+            return refused("ip_header")
+        if f[0:6] != self.mac:
+            return refused("l2_dst")
+        if plen < 8:
+            return refused("truncated")
+        src, dst = f[off + 8:off + 24], f[off + 24:off + 40]
+        if not v6_unicast(dst):
+            return refused("ip6_dst")
+        if not v6_unicast(src) or v4_mapped(src):
+            return refused("ip6_src")
+        data, key = plen - 8, ("6", src, dst, f[off + 44:off + 48])
+        out = bytearray(f)
+        if u16(f, off + 42) & 0xFFF8:
+            left = self.frags.get(key)
+            if left is None or left < data:
+                return refused("ip_fragment")
+            self.frags[key] = left - data
+            self.echo6_rewrite(f, off, out)
+            return Outcome("XDP_TX", "echo6", "-", bytes(out))
+        p = off + 48
+        if p + 8 > len(f) or data < 8:
+            return refused("truncated")
+        if f[p] != 128:
+            return passed()                 # as any ICMPv6 but echo and NS
+        no = self.admit(f, "echo6", dst, src)
+        if no:
+            return no
+        self.frags[key] = self.FRAG_DATAGRAM_MAX - data
+        self.echo6_rewrite(f, off, out, p)
+        return Outcome("XDP_TX", "echo6", "-", bytes(out))
+
+    def echo6_rewrite(self, f, off, out, p=None):
+        """out (f) made the reply: from our MAC, addresses swapped, hop limit set, our flow label;
+        a fragment's identification our own (frag6_reply_id()); type 128 -> 129 with its checksum
+        updated where the ICMPv6 header is (p)."""
+        src, dst = f[off + 8:off + 24], f[off + 24:off + 40]
+        self.reply_l2(out, f[6:12])
+        out[off + 8:off + 24], out[off + 24:off + 40] = dst, src
+        out[off + 7] = self.ttl
+        struct.pack_into("!I", out, off, (u32(f, off) & 0xFFF00000) | echo6_reply_flow(f, off))
+        if f[off + 6] == 44:
+            out[off + 44:off + 48] = frag6_reply_id(f, off)
+        if p is not None:
+            old = u16(f, p)
+            out[p] = 129
+            struct.pack_into("!H", out, p + 2, rfc1624(u16(f, p + 2), old, u16(out, p)))
+
     def echo6(self, f, off, p, plen, src, dst):
         if f[0:6] != self.mac:
             return refused("l2_dst")
@@ -1004,14 +1075,7 @@ class Model:
         if no:
             return no
         out = bytearray(f)
-        self.reply_l2(out, f[6:12])
-        out[off + 8:off + 24], out[off + 24:off + 40] = dst, src
-        out[off + 7] = self.ttl
-        first = (u32(f, off) & 0xFFF00000) | echo6_reply_flow(f, off)   # version, class kept; our label
-        struct.pack_into("!I", out, off, first)
-        old = u16(f, p)
-        out[p] = 129
-        struct.pack_into("!H", out, p + 2, rfc1624(u16(f, p + 2), old, u16(out, p)))
+        self.echo6_rewrite(f, off, out, p)      # version, class kept; our label
         return Outcome("XDP_TX", "echo6", "-", bytes(out))
 
     def ns(self, f, off, p, plen, src, dst):

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from datapath.model import adopt_times, echo4_reply_id, echo6_reply_flow, reply_id4
+from datapath.model import adopt_times, echo4_reply_id, echo6_reply_flow, frag6_reply_id, reply_id4
 from pylib.env import TESTRUN
 from pylib.frames import (IPV4_OPTION_CASES, ZERO_MAC, ANY_IP, ANY_IP6, ARP, BCAST, CLIENT_IP, CLIENT_IP6,  # noqa: E402
                           ICMP, option_bytes,
@@ -335,6 +335,49 @@ def cases_fragments():
 OWN4_FRAG = "203.0.113.9"
 
 
+def fragments6(payload_len=1453, ident=4242, dst_ip=ANY_IP6, mtu=1500):
+    """An ICMPv6 echo request of payload_len bytes as a host with this MTU fragments it
+    (ping -6 -s 1453: 1461 bytes of ICMPv6, over 1452)."""
+    from scapy.layers.inet6 import ICMPv6EchoRequest, fragment6
+    pkt = IPv6(src=CLIENT_IP6, dst=dst_ip) / IPv6ExtHdrFragment(id=ident) / ICMPv6EchoRequest(id=0x4321, seq=1) / \
+        Raw((bytes(range(256)) * 300)[:payload_len])
+    return [l2() / p for p in fragment6(pkt, mtu)]
+
+
+def fragment6_reply(req, ttl=64):
+    """As fragment_reply(), over IPv6: the flow label the pair's, the fragment identification
+    the model's frag6_reply_id(), the first fragment's type 129."""
+    raw = bytes(req)
+    off = l3_offset(raw)
+    out = bytearray(raw)
+    out[0:6], out[6:12] = raw[6:12], bytes.fromhex(IF_MAC.replace(":", ""))
+    out[off + 8:off + 24], out[off + 24:off + 40] = raw[off + 24:off + 40], raw[off + 8:off + 24]
+    out[off + 7] = ttl
+    out[off:off + 4] = ((int.from_bytes(raw[off:off + 4], "big") & 0xFFF00000) |
+                        echo6_reply_flow(raw, off)).to_bytes(4, "big")
+    out[off + 44:off + 48] = frag6_reply_id(raw, off)
+    if int.from_bytes(raw[off + 42:off + 44], "big") & 0xFFF8 == 0:
+        p = off + 48
+        out[p] = 129
+        check = int.from_bytes(raw[p + 2:p + 4], "big")
+        out[p + 2:p + 4] = (~ones_sum((~check & 0xFFFF).to_bytes(2, "big") + (~0x8000 & 0xFFFF).to_bytes(2, "big") +
+                                      (0x8100).to_bytes(2, "big")) & 0xFFFF).to_bytes(2, "big")
+    return Ether(bytes(out))
+
+
+def cases_fragments6():
+    """Fragmented ICMPv6 echo requests (ping -6 -s 1453), as IPv4's."""
+    first, second = fragments6()
+    yield "fragments6: the first of a 1461-byte echo request gets the reply's first", bytes(first), \
+        Reply("echo6", fragment6_reply(first))
+    yield "fragments6: its second gets the reply's second", bytes(second), Reply("echo6", fragment6_reply(second))
+    x, y = fragments6(ident=5)
+    yield "refuse fragments6: a later one before its first", bytes(y), refused("ip_fragment")
+    x, y = fragments6(ident=6, dst_ip="2001:db8:99::9")
+    yield "refuse fragments6: the first, to the host's own address", bytes(x), refused("own_address")
+    yield "refuse fragments6: its second", bytes(y), refused("ip_fragment")
+
+
 def cases_arp():
     req = arp_request()
     yield "arp: broadcast request for any address", bytes(req), Reply("arp", arp_reply(req))
@@ -409,7 +452,9 @@ def cases_ipv6():
         yield f"echo6: code {code} answered, the code kept", bytes(r), Reply("echo6", echo6_reply(r))
     yield "refuse echo6: hop-by-hop header first", bytes(echo6(ext=[IPv6ExtHdrHopByHop()])), refused("ip6_ext_header")
     yield "refuse echo6: destination options first", bytes(echo6(ext=[IPv6ExtHdrDestOpt()])), refused("ip6_ext_header")
-    yield "refuse echo6: fragment header first", bytes(echo6(ext=[IPv6ExtHdrFragment()])), refused("ip6_ext_header")
+    r = echo6(ext=[IPv6ExtHdrFragment(id=3)])
+    yield "echo6: an atomic fragment (offset 0, M clear: RFC 6946) is answered as a first fragment", bytes(r), \
+        Reply("echo6", fragment6_reply(r))
 
     r = ns()
     yield "ndp: multicast NS -> NA to its source link-layer address", bytes(r), Reply("ndp", na_for(r, PEER_MAC))
@@ -487,8 +532,9 @@ def cases_ipv6():
     yield "pass: UDP over IPv6", bytes(l2() / IPv6(**pv6) / UDP(dport=53)), Pass()
     yield "pass: TCP over IPv6", bytes(l2() / IPv6(**pv6) / TCP(dport=80)), Pass()
     yield "pass: IPv6 header cut short", bytes(echo6())[:14 + 30], Pass()
-    later = bytes(l2() / IPv6(**pv6) / IPv6ExtHdrFragment(nh=58, offset=100) / Raw(b"\x80\x00" + bytes(30)))
-    yield "pass: later IPv6 fragment whose data looks like an echo request", later, Pass()
+    later = bytes(l2() / IPv6(**pv6) / IPv6ExtHdrFragment(nh=58, offset=100, id=77) / Raw(b"\x80\x00" + bytes(30)))
+    yield "refuse: a later IPv6 fragment whose data looks like an echo request, its first never seen", later, \
+        refused("ip_fragment")
 
 
 def cases_scope():
@@ -1058,6 +1104,7 @@ TABLES = {
     "unclaimed": (cases_unclaimed, ("--unclaimed",)),
     "ttl": (cases_ttl, ("--ttl", "17")),
     "fragments": (cases_fragments, ("--prefix", "203.0.113.0/24", "--own", "203.0.113.9")),
+    "fragments6": (cases_fragments6, ("--own", "2001:db8:99::9")),
     "own": (lambda: cases_own("no policy"), OWN_ARGS),
     "own scoped": (lambda: cases_own("a scope"), OWN_ARGS + ("--prefix", "203.0.113.0/24", "--prefix", "2001:db8::/32",
                                                              "--prefix", "fe80::/10")),
@@ -1154,7 +1201,8 @@ def check_reply_bytes(out, want, req, csum_error):
                 problems.append("ICMP checksum error changed")
             cs = off + ihl + 2
             out = out[:cs] + want[cs:cs + 2] + out[cs + 2:]
-        elif etype == b"\x08\x00" and int.from_bytes(want[off + 6:off + 8], "big") & 0x3FFF:
+        elif (etype == b"\x08\x00" and int.from_bytes(want[off + 6:off + 8], "big") & 0x3FFF) or \
+                (etype == b"\x86\xdd" and want[off + 6] == 44):
             pass     # a fragment: its ICMP checksum covers the whole datagram (test_fragment_replies_reassemble)
         elif not checksum_ok(pseudo + out[icmp]):
             problems.append("ICMP checksum invalid")
@@ -1257,6 +1305,19 @@ def test_fragment_replies_reassemble():
     assert len(icmp) == 4008 and icmp[0] == 0 and checksum_ok(icmp), f"{len(icmp)} bytes, type {icmp[0]}"
     assert icmp[4:] == bytes(frames[0])[14 + 20 + 4:14 + 20 + 8] + (bytes(range(256)) * 300)[:4000]
     assert whole[IP].src == ANY_IP and whole[IP].dst == CLIENT_IP
+
+
+def test_fragment6_replies_reassemble():
+    """As test_fragment_replies_reassemble(), over IPv6 (a 3000-byte ping -6): one echo reply, its
+    ICMPv6 checksum valid over the pseudo-header."""
+    from scapy.layers.inet6 import defragment6
+    frames = fragments6(payload_len=3000, ident=98)
+    replies = replies_of(frames, "echo6")
+    whole = defragment6([rep[IPv6] for rep in replies])
+    icmp = bytes(whole[IPv6].payload)
+    pseudo = bytes(whole[IPv6])[8:40] + len(icmp).to_bytes(4, "big") + bytes([0, 0, 0, 58])
+    assert icmp[0] == 129 and len(icmp) == 3008 and checksum_ok(pseudo + icmp), (icmp[:8].hex(), len(icmp))
+    assert whole[IPv6].src == ANY_IP6 and whole[IPv6].dst == CLIENT_IP6
 
 
 def test_flow_label_is_our_own():

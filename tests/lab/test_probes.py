@@ -279,19 +279,21 @@ def test_replies_as_linux(lab):
                 assert abs(a - b) <= 1000 or abs(a - b) >= 86_400_000 - 1000, f"{name}: times {times}"
 
 
-@pytest.mark.parametrize("size", [2000, 8000])
-def test_fragmented_ping_as_linux(lab, size):
-    """ping -s 2000 (two fragments on a 1500-byte link) and -s 8000 (six) get their reply from the
-    Linux host and from xdp-pong alike: the client's kernel puts the reply's fragments together
-    into one echo reply for ping (xdp-pong's counter moves by one per fragment it answered)."""
-    for target in (LINUX4, PONG4):
+@pytest.mark.parametrize("family, size", [(4, 2000), (4, 8000), (6, 1453), (6, 8000)])
+def test_fragmented_ping_as_linux(lab, family, size):
+    """ping -s 2000 (two fragments on a 1500-byte link), -s 8000 (six), ping -6 -s 1453 (the
+    smallest that fragments) and -s 8000 get their reply from the Linux host and from xdp-pong
+    alike: the client's kernel puts the reply's fragments together into one echo reply for
+    ping (xdp-pong's counter moves by one per fragment it answered)."""
+    kind, per = ("echo4", 1480) if family == 4 else ("echo6", 1448)
+    for target in ((LINUX4, PONG4) if family == 4 else (LINUX6, PONG6)):
         before = lab.stats()
-        res = lab.client("ping", "-n", "-c", "2", "-i", "0.2", "-W", "2", "-s", str(size), target)
+        res = lab.client("ping", f"-{family}", "-n", "-c", "2", "-i", "0.2", "-W", "2", "-s", str(size), target)
         after = lab.stats()
         assert res.returncode == 0 and " 0% packet loss" in res.stdout, f"{target}: {res.stdout}{res.stderr}"
         assert re.search(rf"{size + 8} bytes from {re.escape(target)}", res.stdout), res.stdout
-        fragments = 2 * -(-(size + 8) // 1480)
-        assert moved(before, after, "echo4") == (fragments if target == PONG4 else 0), (target, fragments)
+        fragments = 2 * -(-(size + 8) // per)
+        assert moved(before, after, kind) == (fragments if target in (PONG4, PONG6) else 0), (target, fragments)
 
 
 # ---- off by default ----

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Fragmented IPv4 echo requests (ping -s 2000 on Ethernet). XDP sends one
+ * Fragmented echo requests (ping -s 2000, ping -6 -s 1453 on Ethernet). XDP sends one
  * frame for each it receives, and cannot reassemble; but the reply to an
  * echo request is the request with its type changed, so each fragment can
  * become the matching fragment of the reply, in place: the first (offset 0)
  * carries the ICMP header, whose checksum covers the whole datagram and
  * changes only by the type (RFC 1624, as for an unfragmented echo); the
  * later ones only change their IP header. The reply's fragments have the
- * request's sizes and offsets and one identification of our own.
+ * request's sizes and offsets and one identification of our own. IPv6 the
+ * same, where the fragment header follows the fixed header and says ICMPv6.
  *
  * A later fragment does not say what it belongs to: it is answered only if
  * its datagram's first fragment was (an entry in pong_frag4, keyed by the
- * addresses and the identification, made when the first fragment's reply
+ * addresses and the identification (pong_frag6 for IPv6), made when the first fragment's reply
  * was admitted, with every rule and limit of an echo request), for
  * PONG_FRAG_TIMEOUT_S and up to an IP datagram's 65,535 bytes in all: no
  * fragment of anything else is answered, and a spoofed source gets at most
@@ -24,12 +25,16 @@
 #include <linux/bpf.h>
 #include <linux/types.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/icmpv6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "verdict.h"
 #include "csum.h"
 #include "eth.h"
 #include "ipv4.h"
+#include "ipv6.h"
+#include "icmp6.h"
 #include "maps.h"
 
 #define FRAG_DATAGRAM_MAX 65535
@@ -131,6 +136,110 @@ static __always_inline void frag4_later_reply(struct eth_hdr *eth, struct iphdr 
 	iph->frag_off = new_frag;
 	iph->check = (__sum16)~csum_fold((__u16)~iph->check + (__u16)~old_ttl + (__u16)new_ttl + (__u16)~old_id +
 					 (__u16)id + (__u16)~old_frag + (__u16)new_frag);
+	eth_reply(eth, our_mac);
+}
+
+/* IPv6's fragment header (RFC 8200 4.5), declared here as tcp.h declares TCP's. */
+struct pong_frag6_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;   /* offset in 8-byte units (high 13 bits), M (bit 0) */
+	__be32 id;
+};
+
+/*
+ * Truth: the IPv6 packet at ip6 (its fixed header in the frame) is a
+ * fragment of an ICMPv6 datagram, its fragment header (within the frame)
+ * right after the fixed header.
+ */
+static __always_inline int frag6_is(const struct cursor *c, const struct ipv6hdr *ip6)
+{
+	const struct pong_frag6_hdr *fh = (const void *)(ip6 + 1);
+
+	return ip6->nexthdr == IPPROTO_FRAGMENT && (const void *)(fh + 1) <= c->end && fh->nexthdr == IPPROTO_ICMPV6;
+}
+
+/*
+ * The rules of an IPv6 fragment of an echo request, as icmp6_check_echo()'s
+ * (but for the fragment header): a station's source MAC, the version and
+ * payload within the frame, our MAC, unicast addresses (no IPv4-mapped
+ * source). *plen: the fragment's bytes after its fragment header.
+ */
+static __always_inline int frag6_check(const struct cursor *c, const struct eth_hdr *eth, const struct ipv6hdr *ip6,
+				       const volatile __u8 *our_mac, __u32 *plen)
+{
+	__u32 len;
+	int verdict = ipv6_check(c, eth, ip6, 0, &len);
+
+	if (verdict)
+		return verdict;
+	if (!mac_equal(eth->h_dest, our_mac))
+		return PONG_R_L2_DST;
+	if (len < sizeof(struct pong_frag6_hdr))
+		return PONG_R_TRUNCATED;
+	if (!ipv6_is_unicast(&ip6->daddr))
+		return PONG_R_IP6_DST;
+	if (!ipv6_is_unicast(&ip6->saddr) || ipv6_is_v4mapped(&ip6->saddr))
+		return PONG_R_IP6_SRC;
+	*plen = len - sizeof(struct pong_frag6_hdr);
+	return PONG_GO_ON;
+}
+
+/* The reply's fragment identification, one for the whole datagram: a keyed hash of the pair and the request's. */
+static __always_inline __be32 frag6_reply_id(const struct ipv6hdr *ip6, const struct pong_frag6_hdr *fh, __u32 seed)
+{
+	const __u64 *from = (const __u64 *)&ip6->daddr, *to = (const __u64 *)&ip6->saddr;
+	__u64 h = (from[0] ^ from[1] ^ seed) * 0x9e3779b97f4a7c15ull;
+
+	h = (h ^ to[0] ^ to[1] ^ fh->id) * 0xc2b2ae3d27d4eb4full;
+	return (__be32)(h >> 32);
+}
+
+static __always_inline void frag6_key(struct pong_frag_key6 *key, const struct ipv6hdr *ip6,
+				      const struct pong_frag6_hdr *fh)
+{
+	ipv6_copy(&key->saddr, &ip6->saddr);
+	ipv6_copy(&key->daddr, &ip6->daddr);
+	key->id = fh->id;
+}
+
+static __always_inline void frag6_remember(const struct ipv6hdr *ip6, const struct pong_frag6_hdr *fh, __u32 plen)
+{
+	struct pong_frag_key6 key;
+	struct pong_frag_entry e = {
+		.expires_ns = bpf_ktime_get_coarse_ns() + PONG_FRAG_TIMEOUT_S * 1000000000ull,
+		.budget = FRAG_DATAGRAM_MAX - (__s64)plen,
+	};
+
+	frag6_key(&key, ip6, fh);
+	bpf_map_update_elem(&pong_frag6, &key, &e, BPF_ANY);
+}
+
+/* As frag4_admit_later(), for IPv6. */
+static __always_inline int frag6_admit_later(const struct ipv6hdr *ip6, const struct pong_frag6_hdr *fh, __u32 plen)
+{
+	struct pong_frag_key6 key;
+	struct pong_frag_entry *e;
+
+	frag6_key(&key, ip6, fh);
+	e = bpf_map_lookup_elem(&pong_frag6, &key);
+	if (!e || bpf_ktime_get_coarse_ns() > e->expires_ns)
+		return PONG_R_IP_FRAGMENT;
+	if (__sync_fetch_and_add(&e->budget, -(__s64)plen) < (__s64)plen) {
+		__sync_fetch_and_add(&e->budget, (__s64)plen);
+		return PONG_R_IP_FRAGMENT;
+	}
+	return PONG_GO_ON;
+}
+
+/* A later IPv6 fragment becomes the reply's: as an echo reply's header (icmp6_echo_reply()), identification id. */
+static __always_inline void frag6_later_reply(struct eth_hdr *eth, struct ipv6hdr *ip6, struct pong_frag6_hdr *fh,
+					      const volatile __u8 *our_mac, __u8 hop_limit, __be32 flow, __be32 id)
+{
+	*(__be32 *)ip6 = (*(__be32 *)ip6 & bpf_htonl(0xfff00000)) | flow;
+	ipv6_swap(&ip6->saddr, &ip6->daddr);
+	ip6->hop_limit = hop_limit;
+	fh->id = id;
 	eth_reply(eth, our_mac);
 }
 

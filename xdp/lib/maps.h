@@ -12,7 +12,7 @@
  *                                       pong_prefix4/6, pong_own*,
  *                                       pong_verdicts4/6, pong_prober (run)
  *   written by the datapath             pong_counters, pong_reasons,
- *                                       pong_rl_*, pong_asks, pong_frag4
+ *                                       pong_rl_*, pong_asks, pong_frag4/6
  *   by both                             pong_claims4/6 (the datapath makes
  *                                       and updates entries, run deletes
  *                                       idle ones), pong_events (released:
@@ -197,5 +197,17 @@ struct {
 	__type(key, struct pong_frag_key4);
 	__type(value, struct pong_frag_entry);
 } pong_frag4 SEC(".maps");
+
+struct pong_frag_key6 {
+	struct in6_addr saddr, daddr;
+	__be32 id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PONG_FRAG_MAX);
+	__type(key, struct pong_frag_key6);
+	__type(value, struct pong_frag_entry);
+} pong_frag6 SEC(".maps");
 
 #endif
