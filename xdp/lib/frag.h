@@ -117,25 +117,11 @@ static __always_inline int frag4_admit_later(const struct iphdr *iph, __u32 plen
 	return PONG_GO_ON;
 }
 
-/*
- * A later fragment at iph becomes the reply's fragment at the same offset:
- * addresses swapped, TTL set, identification id, DF clear (the offset and
- * MF kept); the header checksum updated incrementally (an error stays).
- */
+/* A later fragment at iph becomes the reply's fragment at the same offset (ipv4_reply_in_place()). */
 static __always_inline void frag4_later_reply(struct eth_hdr *eth, struct iphdr *iph, const volatile __u8 *our_mac,
 					      __u8 ttl, __be16 id)
 {
-	__be16 old_ttl = *(__be16 *)&iph->ttl, new_ttl = (old_ttl & bpf_htons(0x00ff)) | bpf_htons((__u16)ttl << 8);
-	__be16 old_id = iph->id, old_frag = iph->frag_off, new_frag = old_frag & ~bpf_htons(IP_DF);
-	__be32 addr = iph->saddr;
-
-	iph->saddr = iph->daddr;
-	iph->daddr = addr;
-	*(__be16 *)&iph->ttl = new_ttl;
-	iph->id = id;
-	iph->frag_off = new_frag;
-	iph->check = (__sum16)~csum_fold((__u16)~iph->check + (__u16)~old_ttl + (__u16)new_ttl + (__u16)~old_id +
-					 (__u16)id + (__u16)~old_frag + (__u16)new_frag);
+	ipv4_reply_in_place(iph, ttl, id);
 	eth_reply(eth, our_mac);
 }
 

@@ -85,26 +85,14 @@ static __always_inline __be16 icmp4_reply_id(const struct iphdr *iph, const stru
 static __always_inline void icmp4_echo_reply(struct xdp_md *ctx, struct eth_hdr *eth, struct iphdr *iph,
 					     struct icmphdr *icmp, const volatile __u8 *our_mac, __u8 ttl, __be16 id)
 {
-	__be32 addr;
-	/* TTL and protocol share a word, type and code another; each is read once
-	 * and written whole (a byte store read back as a word would stall) */
-	__be16 old_ttl = *(__be16 *)&iph->ttl, old_type = *(__be16 *)icmp;
-	__be16 new_ttl = (old_ttl & bpf_htons(0x00ff)) | bpf_htons((__u16)ttl << 8);
-	__be16 old_id = iph->id, old_frag = iph->frag_off, new_frag = old_frag & ~bpf_htons(IP_DF);
+	/* type and code share a word: read once and written whole (a byte store read back would stall) */
+	__be16 old_type = *(__be16 *)icmp;
 	__be16 new_type = old_type & bpf_htons(0x00ff);   /* type 8 -> 0, the code kept, as Linux keeps it */
 	__sum16 check;
 
 	if (iph->ihl > 5)      /* record route, timestamp: before the addresses swap */
 		ipv4_fill_options(ctx, (__u32)((void *)iph - (void *)eth));
-	addr = iph->saddr;
-	iph->saddr = iph->daddr;
-	iph->daddr = addr;
-	*(__be16 *)&iph->ttl = new_ttl;
-	iph->id = id;
-	iph->frag_off = new_frag;
-	/* eqn. 3 over three changed words at once (seven 16-bit terms: no overflow of 32 bits) */
-	iph->check = (__sum16)~csum_fold((__u16)~iph->check + (__u16)~old_ttl + (__u16)new_ttl + (__u16)~old_id +
-					 (__u16)id + (__u16)~old_frag + (__u16)new_frag);
+	ipv4_reply_in_place(iph, ttl, id);
 	*(__be16 *)icmp = new_type;
 	/* eqn. 3 with m' = m less the type 8 (words as they sit in memory): ~m + m' = 0xffff - type */
 	check = (__sum16)~csum_fold((__u16)~icmp->checksum + 0xffff - bpf_htons(ICMP_ECHO << 8));

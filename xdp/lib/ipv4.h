@@ -68,6 +68,29 @@ static __always_inline __be16 ipv4_reply_id(__be32 saddr, __be32 daddr, __be16 k
 	return bpf_htons((__u16)(h >> 48) + bpf_ntohs(count));
 }
 
+/*
+ * The IPv4 header at iph (in the frame) made a reply's, in place: addresses
+ * swapped (checksum neutral), TTL ttl, identification id (not the
+ * request's), DF clear (a fragment's MF and offset kept); the header
+ * checksum updated incrementally (RFC 1624 eqn. 3: an error stays).
+ */
+static __always_inline void ipv4_reply_in_place(struct iphdr *iph, __u8 ttl, __be16 id)
+{
+	/* TTL and protocol share a word: read once and written whole (a byte store read back would stall) */
+	__be16 old_ttl = *(__be16 *)&iph->ttl, new_ttl = (old_ttl & bpf_htons(0x00ff)) | bpf_htons((__u16)ttl << 8);
+	__be16 old_id = iph->id, old_frag = iph->frag_off, new_frag = old_frag & ~bpf_htons(IP_DF);
+	__be32 addr = iph->saddr;
+
+	iph->saddr = iph->daddr;
+	iph->daddr = addr;
+	*(__be16 *)&iph->ttl = new_ttl;
+	iph->id = id;
+	iph->frag_off = new_frag;
+	/* eqn. 3 over three changed words at once (seven 16-bit terms: no overflow of 32 bits) */
+	iph->check = (__sum16)~csum_fold((__u16)~iph->check + (__u16)~old_ttl + (__u16)new_ttl + (__u16)~old_id +
+					 (__u16)id + (__u16)~old_frag + (__u16)new_frag);
+}
+
 /* Truth: the 20-byte IPv4 header at iph (in the frame, checked) sums to a valid checksum. */
 static __always_inline int ipv4_header_sum_ok(const struct iphdr *iph)
 {
