@@ -392,8 +392,8 @@ __noinline int answer_frag4(struct xdp_md *ctx)
 	struct iphdr *iph;
 	struct icmphdr *icmp;
 	struct request req = {};
-	__u16 proto;
-	__u32 plen;
+	__u16 proto, frag;
+	__u32 plen, bytes;
 	__be16 id;
 	int verdict;
 
@@ -404,9 +404,18 @@ __noinline int answer_frag4(struct xdp_md *ctx)
 	verdict = frag4_check(&c, eth, pong_iface.mac, &iph, &plen);
 	if (verdict)
 		return verdict;
+	frag = bpf_ntohs(iph->frag_off);
+	verdict = frag_sane(frag & IP_OFFSET, frag & IP_MF, plen, FRAG_DATAGRAM_MAX - sizeof(*iph));
+	if (verdict)
+		return verdict;
+	bytes = (__u32)(c.end - (void *)iph);   /* the reply's bytes from the IP header on, padding included */
 	id = frag4_reply_id(iph, pong_cfg.reply_seed);
-	if (iph->frag_off & bpf_htons(IP_OFFSET)) {
-		verdict = frag4_admit_later(iph, plen);
+	req.target4 = iph->daddr;
+	req.source4 = iph->saddr;
+	if (frag & IP_OFFSET) {
+		verdict = frag4_admit_later(&c, iph, bytes);
+		if (!verdict)
+			verdict = admit(&c, PONG_CNT_ECHO4, &req);   /* each fragment as an echo request */
 		if (!verdict)
 			frag4_later_reply(eth, iph, pong_iface.mac, pong_cfg.ttl, id);
 		return verdict;
@@ -416,12 +425,10 @@ __noinline int answer_frag4(struct xdp_md *ctx)
 		return PONG_R_TRUNCATED;
 	if (icmp->type != ICMP_ECHO)
 		return PONG_R_ICMP_TYPE;
-	req.target4 = iph->daddr;
-	req.source4 = iph->saddr;
 	verdict = admit(&c, PONG_CNT_ECHO4, &req);
 	if (verdict)
 		return verdict;
-	frag4_remember(iph, plen);
+	frag4_remember(&c, iph, bytes);
 	icmp4_echo_reply(ctx, eth, iph, icmp, pong_iface.mac, pong_cfg.ttl, id);
 	return PONG_GO_ON;
 }
@@ -435,8 +442,8 @@ __noinline int answer_frag6(struct xdp_md *ctx)
 	struct pong_frag6_hdr *fh;
 	struct icmp6hdr *icmp6;
 	struct request req = {};
-	__u16 proto;
-	__u32 plen;
+	__u16 proto, frag;
+	__u32 plen, bytes;
 	__be32 id;
 	int verdict;
 
@@ -453,9 +460,18 @@ __noinline int answer_frag6(struct xdp_md *ctx)
 	verdict = frag6_check(&c, eth, ip6, pong_iface.mac, &plen);
 	if (verdict)
 		return verdict;
+	frag = bpf_ntohs(fh->frag_off);
+	verdict = frag_sane(frag >> 3, frag & 1, plen, FRAG_DATAGRAM_MAX);
+	if (verdict)
+		return verdict;
+	bytes = (__u32)(c.end - (void *)ip6);
 	id = frag6_reply_id(ip6, fh, pong_cfg.reply_seed);
-	if (fh->frag_off & bpf_htons(0xfff8)) {
-		verdict = frag6_admit_later(ip6, fh, plen);
+	req.target6 = &ip6->daddr;
+	req.source6 = &ip6->saddr;
+	if (frag >> 3) {
+		verdict = frag6_admit_later(&c, ip6, fh, bytes);
+		if (!verdict)
+			verdict = admit(&c, PONG_CNT_ECHO6, &req);
 		if (!verdict)
 			frag6_later_reply(eth, ip6, fh, pong_iface.mac, pong_cfg.ttl,
 					  icmp6_reply_flow(ip6, pong_cfg.reply_seed), id);
@@ -466,12 +482,10 @@ __noinline int answer_frag6(struct xdp_md *ctx)
 		return PONG_R_TRUNCATED;
 	if (icmp6->icmp6_type != ICMPV6_ECHO_REQUEST)
 		return PONG_NOT_OURS;       /* as any ICMPv6 but echo and NS */
-	req.target6 = &ip6->daddr;
-	req.source6 = &ip6->saddr;
 	verdict = admit(&c, PONG_CNT_ECHO6, &req);
 	if (verdict)
 		return verdict;
-	frag6_remember(ip6, fh, plen);
+	frag6_remember(&c, ip6, fh, bytes);
 	fh->id = id;
 	icmp6_echo_reply(eth, ip6, icmp6, pong_iface.mac, pong_cfg.ttl, icmp6_reply_flow(ip6, pong_cfg.reply_seed));
 	return PONG_GO_ON;
@@ -485,8 +499,8 @@ static __always_inline int answering(__u32 kind)
 
 /*
  * IPv4: the kind from the protocol (it sits at a fixed offset whatever the
- * IHL): ICMP (echo; a timestamp request, with --answer timestamp, once the
- * echo's fast check has failed), and UDP and TCP with --answer.
+ * IHL): ICMP (a fragment of it, answer_frag4(); echo; a timestamp request,
+ * with --answer timestamp), and UDP and TCP with --answer.
  */
 static __always_inline int answer_ipv4(struct xdp_md *ctx, struct cursor *c, struct eth_hdr *eth, __u32 *kind)
 {

@@ -100,7 +100,7 @@ enum pong_counter {
 	X(L2_SRC,         "l2_src",         "source MAC (or ARP/NDP sender MAC) multicast, broadcast or all-zero") \
 	X(TRUNCATED,      "truncated",      "header cut short (frame or IP length)")         \
 	X(IP_HEADER,      "ip_header",      "IP version, header, total length or (UDP, TCP, timestamp) header checksum invalid") \
-	X(IP_FRAGMENT,    "ip_fragment",    "fragment not answered: its first was not (or any of UDP, TCP, timestamp)") \
+	X(IP_FRAGMENT,    "ip_fragment",    "fragment not answered: its datagram's first was not, or Linux would drop it") \
 	X(IP_OPTIONS,     "ip_options",     "IPv4 options Linux would not answer (source route, malformed...)") \
 	X(IP_SRC,         "ip_src",         "source (or ARP sender) in 0/8, 127/8, 224/4 or 240/4, or (--answer) the host's own") \
 	X(IP_DST,         "ip_dst",         "destination in 0/8, 127/8, 224/4 or broadcast") \

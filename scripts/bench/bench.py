@@ -179,6 +179,9 @@ class Bench:
             ("tcp4 RST", eth / v4 / TCP(sport=40001, dport=80, flags="S", seq=1000)),
             ("tcp6 RST", eth / v6 / TCP(sport=40001, dport=80, flags="S", seq=1000)),
             ("timestamp reply", eth / v4 / ICMP(type=13, id=7, seq=1) / Raw(bytes(12) + b"s" * 6)),
+            # a fragmented echo request's first fragment (each one remembered anew: an LRU map update)
+            ("echo4 first fragment", eth / IP(src=GEN_IP, dst=DUT_IP, flags="MF", id=9) / ICMP(id=7, seq=1) /
+             Raw(b"s" * 24)),
         ]
 
     def wanted(self, kind):

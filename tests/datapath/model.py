@@ -695,6 +695,22 @@ class Model:
         struct.pack_into("!H", out, icmp + 2, rfc1624(u16(f, icmp + 2), old, u16(out, icmp)) or 0xFFFF)
 
     FRAG_DATAGRAM_MAX = 65535
+    FRAG_REPLY_BUDGET = 2 * 65535      # bytes of reply frames (headers, padding) a datagram's fragments get
+
+    @staticmethod
+    def frag_insane(off8, more, plen, most):
+        """Truth: a fragment Linux's reassembly drops: empty, not the last and not a multiple
+        of 8 bytes, or ending beyond a datagram's most."""
+        return not plen or (more and plen & 7) or off8 * 8 + plen > most
+
+    def frag_spend(self, key, size):
+        """Spend size bytes of reply frames of the answered datagram key: None, or ip_fragment
+        (not answered, or not enough left: nothing spent)."""
+        left = self.frags.get(key)
+        if left is None or left < size:
+            return refused("ip_fragment")
+        self.frags[key] = left - size
+        return None
 
     def frag4(self, f, off):
         """A fragment of an ICMP datagram (RFC 791): answered fragment by fragment, as the
@@ -718,14 +734,16 @@ class Model:
             return refused("ip_src")
         if not v4_dst_ok(u32(f, off + 16)):
             return refused("ip_dst")
-        plen, key = tot - 20, (src, dst, f[off + 4:off + 6])
-        ident = reply_id4(src, dst, f[off + 4:off + 6], 0)
+        plen, frag = tot - 20, u16(f, off + 6)
+        if self.frag_insane(frag & 0x1FFF, frag & 0x2000, plen, self.FRAG_DATAGRAM_MAX - 20):
+            return refused("ip_fragment")
+        key, size = ("4", src, dst, f[off + 4:off + 6], vlan_key(f)), len(f) - off
+        ident = reply_id4(src, dst, b"\0\0", u16(f, off + 4))
         out = bytearray(f)
-        if u16(f, off + 6) & 0x1FFF:
-            left = self.frags.get(key)
-            if left is None or left < plen:
-                return refused("ip_fragment")
-            self.frags[key] = left - plen
+        if frag & 0x1FFF:
+            no = self.frag_spend(key, size) or self.admit(f, "echo4", dst, src)
+            if no:
+                return no
             self.echo4_rewrite(f, off, out, ident)
             return Outcome("XDP_TX", "echo4", "-", bytes(out))
         icmp = off + 20
@@ -736,7 +754,7 @@ class Model:
         no = self.admit(f, "echo4", dst, src)
         if no:
             return no
-        self.frags[key] = self.FRAG_DATAGRAM_MAX - plen
+        self.frags[key] = self.FRAG_REPLY_BUDGET - size
         assert len(self.frags) <= 16384, "more datagrams than the program remembers (PONG_FRAG_MAX)"
         self.echo4_rewrite(f, off, out, ident, icmp)
         return Outcome("XDP_TX", "echo4", "-", bytes(out))
@@ -898,8 +916,8 @@ class Model:
         if off + 40 > len(f):
             return passed()
         nh, p, ext = f[off + 6], off + 40, False
-        if nh == 44 and off + 48 <= len(f) and f[off + 40] == 58:
-            return self.frag6(f, off)
+        if nh == 44 and off + 48 <= len(f) and f[off + 40] == 58 and u16(f, off + 42) & 0xFFF9:
+            return self.frag6(f, off)       # not an atomic fragment: that one is refused as any extension
         for _ in range(4):
             if nh in (0, 43, 60, 135):
                 if p + 2 > len(f):
@@ -1025,13 +1043,15 @@ class Model:
             return refused("ip6_dst")
         if not v6_unicast(src) or v4_mapped(src):
             return refused("ip6_src")
-        data, key = plen - 8, ("6", src, dst, f[off + 44:off + 48])
+        data, frag = plen - 8, u16(f, off + 42)
+        if self.frag_insane(frag >> 3, frag & 1, data, self.FRAG_DATAGRAM_MAX):
+            return refused("ip_fragment")
+        key, size = ("6", src, dst, f[off + 44:off + 48], vlan_key(f)), len(f) - off
         out = bytearray(f)
-        if u16(f, off + 42) & 0xFFF8:
-            left = self.frags.get(key)
-            if left is None or left < data:
-                return refused("ip_fragment")
-            self.frags[key] = left - data
+        if frag >> 3:
+            no = self.frag_spend(key, size) or self.admit(f, "echo6", dst, src)
+            if no:
+                return no
             self.echo6_rewrite(f, off, out)
             return Outcome("XDP_TX", "echo6", "-", bytes(out))
         p = off + 48
@@ -1042,7 +1062,7 @@ class Model:
         no = self.admit(f, "echo6", dst, src)
         if no:
             return no
-        self.frags[key] = self.FRAG_DATAGRAM_MAX - data
+        self.frags[key] = self.FRAG_REPLY_BUDGET - size
         self.echo6_rewrite(f, off, out, p)
         return Outcome("XDP_TX", "echo6", "-", bytes(out))
 

@@ -11,13 +11,17 @@
  * same, where the fragment header follows the fixed header and says ICMPv6.
  *
  * A later fragment does not say what it belongs to: it is answered only if
- * its datagram's first fragment was (an entry in pong_frag4, keyed by the
- * addresses and the identification (pong_frag6 for IPv6), made when the first fragment's reply
- * was admitted, with every rule and limit of an echo request), for
- * PONG_FRAG_TIMEOUT_S and up to an IP datagram's 65,535 bytes in all: no
- * fragment of anything else is answered, and a spoofed source gets at most
- * as many bytes as it was sent. Later fragments that arrive before their
- * first are left to the kernel (ip_fragment), as are fragments with options.
+ * its datagram's first fragment was (an entry in pong_frag4, pong_frag6 for
+ * IPv6, keyed by the addresses, the identification and the VLANs, made when
+ * the first fragment's reply was admitted), for PONG_FRAG_TIMEOUT_S and up
+ * to FRAG_REPLY_BUDGET bytes of reply frames in all, and each one as an
+ * echo request is (admit(): scope, own addresses, claims, rate limits, per
+ * fragment): no fragment of anything else is answered, and a spoofed source
+ * gets no more than it was sent in its name, within the limits. Fragments
+ * Linux would drop are the kernel's too (ip_fragment): empty, beyond a
+ * datagram's 65,535 bytes, not a multiple of 8 bytes but the last. Later
+ * fragments that arrive before their first are the kernel's (ip_fragment),
+ * fragments with IPv4 options refused (ip_options).
  */
 #ifndef PONG_LIB_FRAG_H
 #define PONG_LIB_FRAG_H
@@ -37,7 +41,10 @@
 #include "icmp6.h"
 #include "maps.h"
 
-#define FRAG_DATAGRAM_MAX 65535
+#define FRAG_DATAGRAM_MAX 65535   /* bytes of an IP datagram */
+/* bytes of reply frames a request's fragments get in all: a whole datagram's, with a header
+ * and padding per fragment */
+#define FRAG_REPLY_BUDGET (2 * FRAG_DATAGRAM_MAX)
 
 /* Truth: the IPv4 header at iph (checked to be in the frame) is a fragment's. */
 static __always_inline int frag4_is(const struct iphdr *iph)
@@ -80,41 +87,79 @@ static __always_inline int frag4_check(struct cursor *c, const struct eth_hdr *e
 	return PONG_GO_ON;
 }
 
-/* The reply's identification, one for all the fragments of a request: ipv4_reply_id() of its own. */
+/*
+ * The reply's identification, one for all the fragments of a request: a
+ * hash of the pair plus the request's (ipv4_reply_id()), so that two
+ * requests of one pair never get the same one.
+ */
 static __always_inline __be16 frag4_reply_id(const struct iphdr *iph, __u32 seed)
 {
-	return ipv4_reply_id(iph->saddr, iph->daddr, iph->id, 0, seed);
-}
-
-/* Remember that the datagram of the first fragment at iph (payload plen bytes) is answered. */
-static __always_inline void frag4_remember(const struct iphdr *iph, __u32 plen)
-{
-	struct pong_frag_key4 key = { .saddr = iph->saddr, .daddr = iph->daddr, .id = iph->id };
-	struct pong_frag_entry e = {
-		.expires_ns = bpf_ktime_get_coarse_ns() + PONG_FRAG_TIMEOUT_S * 1000000000ull,
-		.budget = FRAG_DATAGRAM_MAX - (__s64)plen,
-	};
-
-	bpf_map_update_elem(&pong_frag4, &key, &e, BPF_ANY);
+	return ipv4_reply_id(iph->saddr, iph->daddr, 0, iph->id, seed);
 }
 
 /*
- * A later fragment (payload plen bytes) of a datagram whose first fragment
- * was answered, not too late and within its bytes: PONG_GO_ON, its bytes
- * spent; else ip_fragment (the kernel's, as any fragment was before).
+ * What Linux's reassembly drops, the kernel's here too (ip_fragment): an
+ * empty fragment, one that is not the last and not a multiple of 8 bytes,
+ * one that ends beyond a datagram's most (max: 65,515 bytes of IPv4
+ * payload, 65,535 of IPv6). off8: the fragment's offset in 8-byte units.
  */
-static __always_inline int frag4_admit_later(const struct iphdr *iph, __u32 plen)
+static __always_inline int frag_sane(__u32 off8, int more, __u32 plen, __u32 max)
 {
-	struct pong_frag_key4 key = { .saddr = iph->saddr, .daddr = iph->daddr, .id = iph->id };
-	struct pong_frag_entry *e = bpf_map_lookup_elem(&pong_frag4, &key);
+	if (!plen || (more && (plen & 7)) || off8 * 8 + plen > max)
+		return PONG_R_IP_FRAGMENT;
+	return PONG_GO_ON;
+}
 
+static __always_inline void frag4_key(struct pong_frag_key4 *key, const struct cursor *c, const struct iphdr *iph)
+{
+	key->saddr = iph->saddr;
+	key->daddr = iph->daddr;
+	key->id = iph->id;
+	key->pad = 0;
+	key->vlan[0] = c->vlan[0];
+	key->vlan[1] = c->vlan[1];
+}
+
+/* An entry good for FRAG_REPLY_BUDGET bytes of reply frames, less the first's (bytes). */
+static __always_inline void frag_entry(struct pong_frag_entry *e, __u32 bytes)
+{
+	e->expires_ns = bpf_ktime_get_coarse_ns() + PONG_FRAG_TIMEOUT_S * 1000000000ull;
+	e->budget = FRAG_REPLY_BUDGET - (__s64)bytes;
+}
+
+/*
+ * Spend bytes of entry e (none: ip_fragment): PONG_GO_ON if it is not too
+ * late and has them; else ip_fragment, nothing spent.
+ */
+static __always_inline int frag_spend(struct pong_frag_entry *e, __u32 bytes)
+{
 	if (!e || bpf_ktime_get_coarse_ns() > e->expires_ns)
 		return PONG_R_IP_FRAGMENT;
-	if (__sync_fetch_and_add(&e->budget, -(__s64)plen) < (__s64)plen) {
-		__sync_fetch_and_add(&e->budget, (__s64)plen);   /* over: given back, not answered */
+	if (__sync_fetch_and_add(&e->budget, -(__s64)bytes) < (__s64)bytes) {
+		__sync_fetch_and_add(&e->budget, (__s64)bytes);   /* over: given back, not answered */
 		return PONG_R_IP_FRAGMENT;
 	}
 	return PONG_GO_ON;
+}
+
+/* Remember that the datagram of the first fragment at iph, bytes of frame from it, is answered. */
+static __noinline void frag4_remember(const struct cursor *c, const struct iphdr *iph, __u32 bytes)
+{
+	struct pong_frag_key4 key;
+	struct pong_frag_entry e;
+
+	frag4_key(&key, c, iph);
+	frag_entry(&e, bytes);
+	bpf_map_update_elem(&pong_frag4, &key, &e, BPF_ANY);
+}
+
+/* A later fragment, bytes of frame from iph, of a datagram whose first was answered: frag_spend(). */
+static __noinline int frag4_admit_later(const struct cursor *c, const struct iphdr *iph, __u32 bytes)
+{
+	struct pong_frag_key4 key;
+
+	frag4_key(&key, c, iph);
+	return frag_spend(bpf_map_lookup_elem(&pong_frag4, &key), bytes);
 }
 
 /* A later fragment at iph becomes the reply's fragment at the same offset (ipv4_reply_in_place()). */
@@ -136,13 +181,16 @@ struct pong_frag6_hdr {
 /*
  * Truth: the IPv6 packet at ip6 (its fixed header in the frame) is a
  * fragment of an ICMPv6 datagram, its fragment header (within the frame)
- * right after the fixed header.
+ * right after the fixed header, with an offset or M: an atomic fragment
+ * (RFC 6946: offset 0, M clear) is not one (refused as any extension header:
+ * Linux's reply would carry no fragment header).
  */
 static __always_inline int frag6_is(const struct cursor *c, const struct ipv6hdr *ip6)
 {
 	const struct pong_frag6_hdr *fh = (const void *)(ip6 + 1);
 
-	return ip6->nexthdr == IPPROTO_FRAGMENT && (const void *)(fh + 1) <= c->end && fh->nexthdr == IPPROTO_ICMPV6;
+	return ip6->nexthdr == IPPROTO_FRAGMENT && (const void *)(fh + 1) <= c->end && fh->nexthdr == IPPROTO_ICMPV6 &&
+	       (fh->frag_off & bpf_htons(0xfff9));
 }
 
 /*
@@ -181,41 +229,40 @@ static __always_inline __be32 frag6_reply_id(const struct ipv6hdr *ip6, const st
 	return (__be32)(h >> 32);
 }
 
-static __always_inline void frag6_key(struct pong_frag_key6 *key, const struct ipv6hdr *ip6,
+static __always_inline void frag6_key(struct pong_frag_key6 *key, const struct cursor *c, const struct ipv6hdr *ip6,
 				      const struct pong_frag6_hdr *fh)
 {
 	ipv6_copy(&key->saddr, &ip6->saddr);
 	ipv6_copy(&key->daddr, &ip6->daddr);
 	key->id = fh->id;
+	key->vlan[0] = c->vlan[0];
+	key->vlan[1] = c->vlan[1];
 }
 
-static __always_inline void frag6_remember(const struct ipv6hdr *ip6, const struct pong_frag6_hdr *fh, __u32 plen)
+/*
+ * As frag4_remember(), for IPv6. The four that build a key are subprograms
+ * (__noinline): their keys are off the stack of the chain of calls that
+ * goes on to admit_policy() (BPF allows 512 bytes for it).
+ */
+static __noinline void frag6_remember(const struct cursor *c, const struct ipv6hdr *ip6,
+					   const struct pong_frag6_hdr *fh, __u32 bytes)
 {
 	struct pong_frag_key6 key;
-	struct pong_frag_entry e = {
-		.expires_ns = bpf_ktime_get_coarse_ns() + PONG_FRAG_TIMEOUT_S * 1000000000ull,
-		.budget = FRAG_DATAGRAM_MAX - (__s64)plen,
-	};
+	struct pong_frag_entry e;
 
-	frag6_key(&key, ip6, fh);
+	frag6_key(&key, c, ip6, fh);
+	frag_entry(&e, bytes);
 	bpf_map_update_elem(&pong_frag6, &key, &e, BPF_ANY);
 }
 
 /* As frag4_admit_later(), for IPv6. */
-static __always_inline int frag6_admit_later(const struct ipv6hdr *ip6, const struct pong_frag6_hdr *fh, __u32 plen)
+static __noinline int frag6_admit_later(const struct cursor *c, const struct ipv6hdr *ip6,
+					     const struct pong_frag6_hdr *fh, __u32 bytes)
 {
 	struct pong_frag_key6 key;
-	struct pong_frag_entry *e;
 
-	frag6_key(&key, ip6, fh);
-	e = bpf_map_lookup_elem(&pong_frag6, &key);
-	if (!e || bpf_ktime_get_coarse_ns() > e->expires_ns)
-		return PONG_R_IP_FRAGMENT;
-	if (__sync_fetch_and_add(&e->budget, -(__s64)plen) < (__s64)plen) {
-		__sync_fetch_and_add(&e->budget, (__s64)plen);
-		return PONG_R_IP_FRAGMENT;
-	}
-	return PONG_GO_ON;
+	frag6_key(&key, c, ip6, fh);
+	return frag_spend(bpf_map_lookup_elem(&pong_frag6, &key), bytes);
 }
 
 /* A later IPv6 fragment becomes the reply's: as an echo reply's header (icmp6_echo_reply()), identification id. */

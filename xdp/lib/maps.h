@@ -26,6 +26,7 @@
 #include <linux/types.h>
 #include <bpf/bpf_helpers.h>
 #include "../pong.h"
+#include "eth.h"
 
 /* Per load (libbpf-bootstrap style): the reply TTL and the rate limiter's seed. Found by name. */
 const volatile struct pong_config pong_cfg = {
@@ -177,18 +178,21 @@ volatile struct pong_prober_beat pong_prober SEC(".data.prober");
 
 /*
  * Fragmented echo requests answered (frag.h): a first fragment's reply made
- * an entry, which lets the datagram's later fragments be answered too. LRU:
- * a flood of first fragments pushes out old entries, never fails an insert.
+ * an entry, which lets the datagram's later fragments be answered too, in
+ * the same VLANs (cursor.vlan, as claims are kept). LRU: a flood of first
+ * fragments pushes out old entries (about PONG_FRAG_MAX: the per-CPU free
+ * lists may push out sooner).
  */
 struct pong_frag_key4 {
 	__be32 saddr, daddr;
 	__be16 id;
 	__u16 pad;
+	__u16 vlan[VLAN_MAX_DEPTH];
 };
 
 struct pong_frag_entry {
 	__u64 expires_ns;   /* bpf_ktime_get_coarse_ns() after which its fragments are not answered */
-	__s64 budget;       /* bytes its later fragments may still carry (an IP datagram's most) */
+	__s64 budget;       /* bytes of frame its later fragments' replies may still carry (an IP datagram's most) */
 };
 
 struct {
@@ -201,6 +205,7 @@ struct {
 struct pong_frag_key6 {
 	struct in6_addr saddr, daddr;
 	__be32 id;
+	__u16 vlan[VLAN_MAX_DEPTH];
 };
 
 struct {
