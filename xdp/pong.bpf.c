@@ -509,7 +509,7 @@ static __always_inline int answer_ipv4(struct xdp_md *ctx, struct cursor *c, str
 	if ((void *)(iph + 1) > c->end)
 		return PONG_NOT_OURS;
 	if (iph->protocol == IPPROTO_ICMP) {
-		if (frag4_is(iph)) {
+		if (__builtin_expect(frag4_is(iph), 0)) {
 			*kind = PONG_CNT_ECHO4;
 			return answer_frag4(ctx);
 		}
@@ -544,8 +544,8 @@ static __always_inline int answer_ipv6(struct xdp_md *ctx, struct cursor *c, str
 
 	if ((void *)(ip6 + 1) > c->end)
 		return PONG_NOT_OURS;
-	if (frag6_is(c, ip6)) {
-		*kind = PONG_CNT_ECHO6;
+	if (__builtin_expect(ip6->nexthdr == IPPROTO_FRAGMENT, 0) && frag6_is(c, ip6)) {
+		*kind = PONG_CNT_ECHO6;     /* off the echo's path: a fragment is rare */
 		return answer_frag6(ctx);
 	}
 	if (ipv6_upper(c, ip6, &proto, &ext))
