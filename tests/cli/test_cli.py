@@ -596,6 +596,12 @@ def test_answer_needs_a_scope_and_shows(cli):
     assert c0["answer"] == [] and c0["limits"]["icmp_ratelimit_ms"] == {"ipv4": 1000, "ipv6": 100}, \
         "off by default; Linux's error limits by default"
     assert "udp,timestamp" in ok(cli("status", "a0")).stdout
+    prom = ok(cli("stats", "a0", "--prometheus")).stdout
+    for kind in ("udp4", "udp6", "tcp4", "tcp6", "timestamp"):
+        assert f'xdp_pong_replies_total{{interface="a0",kind="{kind}"}} 0' in prom, kind
+        assert kind in json.loads(ok(cli("stats", "a0", "--json")).stdout)["interfaces"][0]["counters"]
+    for reason in ("l4_checksum", "tcp_rst", "no_scope"):
+        assert f'reason="{reason}"' in prom, reason
     expect_error(cli("set", "c0", "--answer", "tcp"), 1, "c0: --answer needs a prefix list")
     assert status()[1]["answer"] == [], "a refused set changes nothing"
     out = ok(cli("set", "a0", "--answer", "tcp", "--icmp-ratelimit", "off")).stdout
