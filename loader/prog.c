@@ -543,7 +543,7 @@ static void settings_change(struct pong_settings *s, const struct pong_settings_
 			s->error_interval_ns[v6] = (__u64)c->error_ms * 1000000ull;
 		}
 	}
-	/* the --answer kinds go through the policy, which refuses them without a scope or claims */
+	/* the --answer kinds go through the policy, which refuses them without a prefix list (no_scope) */
 	s->active = s->scoped || s->unclaimed || s->answer || s->source_interval_ns || s->global_interval_ns ?
 		    PONG_ACTIVE_POLICY : PONG_ACTIVE_NONE;
 	s->layout = PONG_SETTINGS_LAYOUT;
